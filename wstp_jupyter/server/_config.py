@@ -1,0 +1,289 @@
+"""WSTPServer's configuration: the data model, validation and the file search path.
+
+The file format is parsed by :mod:`._jsonc` (JSON with ``#`` comment lines and tolerated trailing
+commas) into nodes that remember their lines; this module checks every key against WSTPServer's
+key names and types and builds frozen :class:`ServerConfig` / :class:`PoolConfig` values. Any
+unknown key or bad value raises :class:`ConfigError` naming the file, the line and the dotted key,
+so ``wstpserver`` refuses to start on an invalid file instead of guessing.
+
+Search order (the first that applies wins): the ``--configuration-file`` option, the
+``WSTPSERVER_CONFIGURATION_FILE`` environment variable, ``./wstpserver.conf``, the per-user file
+(``~/.config/WSTPServer/wstpserver.conf`` on Linux, honouring ``XDG_CONFIG_HOME``), and finally
+the built-in default: one pool ``Default`` running the embedded engine with one warm kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wstp_jupyter.server._errors import ConfigError
+from wstp_jupyter.server._jsonc import Node, parse
+
+CONFIG_FILE_NAME = "wstpserver.conf"
+#: Kernels a pool may hold when ``MaximumKernelNumber`` is absent (or ``MinimumKernelNumber`` if
+#: that is larger): a bound, so that a flood of clients cannot fork kernels without limit.
+DEFAULT_MAXIMUM_KERNELS = 8
+
+_ROOT_BOOLS = {
+    "AllowStealingKernels": "allow_stealing_kernels",
+    "AllowSilentKernelReplacement": "allow_silent_kernel_replacement",
+    "EnableAutomaticKernelConnection": "enable_automatic_kernel_connection",
+    "SendInputNamePacketUponKernelConnection": "send_input_name_packet_upon_kernel_connection",
+}
+_POOL_BOOLS = {
+    "Default": "default",
+    "KeepAlive": "keep_alive",
+    "ParallelKernels": "parallel_kernels",
+    "ParallelKernelDefault": "parallel_kernel_default",
+    "ReservePreviouslyConnectedKernels": "reserve_previously_connected_kernels",
+}
+_POOL_INTS = {"MinimumKernelNumber", "MaximumKernelNumber"}
+_POOL_TEXT = {"KernelPath", "KernelOptions", "InitializationCode", "InitializationFile"}
+
+
+def embedded_kernel_command() -> tuple[str, ...]:
+    """The command that runs this project's own kernel process (Mathics3 backend)."""
+    return (sys.executable, "-m", "wstp_jupyter.engine")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoolConfig:
+    """One kernel pool.
+
+    ``kernel_command`` is the executable plus ``KernelOptions``; the link options
+    (``-wstp -linkmode connect -linkprotocol TCPIP -linkname ...``) are appended at launch.
+    """
+
+    name: str
+    default: bool = False
+    kernel_path: str | None = None
+    kernel_options: tuple[str, ...] = ()
+    initialization_code: str | None = None
+    initialization_file: Path | None = None
+    keep_alive: bool = False
+    minimum_kernel_number: int = 1
+    maximum_kernel_number: int = DEFAULT_MAXIMUM_KERNELS
+    parallel_kernels: bool = False
+    parallel_kernel_default: bool = False
+    reserve_previously_connected_kernels: bool = False
+
+    @property
+    def kernel_command(self) -> tuple[str, ...]:
+        base = embedded_kernel_command() if self.kernel_path is None else (self.kernel_path,)
+        return (*base, *self.kernel_options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """The whole configuration: root switches and the pools, the default pool first."""
+
+    allow_stealing_kernels: bool = False
+    allow_silent_kernel_replacement: bool = False
+    enable_automatic_kernel_connection: bool = False
+    send_input_name_packet_upon_kernel_connection: bool = False
+    pools: tuple[PoolConfig, ...] = field(
+        default_factory=lambda: (PoolConfig(name="Default", default=True),)
+    )
+    source: Path | None = None
+
+    @property
+    def default_pool(self) -> PoolConfig:
+        return next((p for p in self.pools if p.default), self.pools[0])
+
+    def pool(self, name: str) -> PoolConfig | None:
+        return next((p for p in self.pools if p.name == name), None)
+
+
+def _want(node: Node, types: tuple[type, ...], what: str, key: str, path: Path | None) -> None:
+    # bool is an int in Python; a JSON true must never pass for a number.
+    ok = isinstance(node.value, types) and not (
+        isinstance(node.value, bool) and bool not in types
+    )
+    if not ok:
+        got = "null" if node.value is None else type(node.plain()).__name__
+        raise ConfigError(f"expected {what}, got {got} {node.plain()!r}", path=path,
+                          line=node.line, key=key)
+
+
+def _pool(name: str, node: Node, path: Path | None) -> PoolConfig:
+    prefix = f"Pools.{name}"
+    _want(node, (dict,), "an object of pool settings", prefix, path)
+    assert isinstance(node.value, dict)
+    values: dict[str, object] = {"name": name}
+    base = path.parent if path is not None else Path.cwd()
+    for key, child in node.value.items():
+        full = f"{prefix}.{key}"
+        line = node.key_lines[key]
+        if key in _POOL_BOOLS:
+            _want(child, (bool,), "true or false", full, path)
+            values[_POOL_BOOLS[key]] = child.value
+        elif key in _POOL_INTS:
+            _want(child, (int,), "a whole number", full, path)
+            assert isinstance(child.value, int)
+            if child.value < 0 or (key == "MaximumKernelNumber" and child.value < 1):
+                floor = 1 if key == "MaximumKernelNumber" else 0
+                raise ConfigError(f"must be at least {floor}, got {child.value}", path=path,
+                                  line=child.line, key=full)
+            values["minimum_kernel_number" if key.startswith("Min") else "maximum_kernel_number"] = (
+                child.value
+            )
+        elif key == "KernelOptions":
+            if isinstance(child.value, list):
+                for item in child.value:
+                    _want(item, (str,), "a string", full, path)
+                values["kernel_options"] = tuple(str(i.value) for i in child.value)
+            else:
+                _want(child, (str,), "a string or a list of strings", full, path)
+                try:
+                    values["kernel_options"] = tuple(shlex.split(str(child.value)))
+                except ValueError as exc:
+                    raise ConfigError(f"cannot split the options: {exc}", path=path,
+                                      line=child.line, key=full) from None
+        elif key in _POOL_TEXT:
+            _want(child, (str,), "a string", full, path)
+            text = str(child.value)
+            if key == "KernelPath":
+                if not text.strip():
+                    raise ConfigError("must not be empty", path=path, line=child.line, key=full)
+                values["kernel_path"] = text
+            elif key == "InitializationCode":
+                values["initialization_code"] = text
+            else:
+                file = (base / Path(text).expanduser()).resolve()
+                if not file.is_file():
+                    raise ConfigError(f"no such file: {file}", path=path, line=child.line,
+                                      key=full)
+                values["initialization_file"] = file
+        else:
+            known = ", ".join(sorted([*_POOL_BOOLS, *_POOL_INTS, *_POOL_TEXT]))
+            raise ConfigError(f"unknown pool key (known keys: {known})", path=path, line=line,
+                              key=full)
+    mini = int(values.get("minimum_kernel_number", 1))  # type: ignore[call-overload]
+    if "maximum_kernel_number" not in values:
+        values["maximum_kernel_number"] = max(mini, DEFAULT_MAXIMUM_KERNELS)
+    elif mini > int(values["maximum_kernel_number"]):  # type: ignore[call-overload]
+        raise ConfigError(
+            f"MinimumKernelNumber ({mini}) is larger than MaximumKernelNumber "
+            f"({values['maximum_kernel_number']})",
+            path=path, line=node.key_lines.get("MinimumKernelNumber", node.line),
+            key=f"{prefix}.MinimumKernelNumber",
+        )
+    return PoolConfig(**values)  # type: ignore[arg-type]
+
+
+def config_from_node(root: Node, path: Path | None = None) -> ServerConfig:
+    """Validate a parsed document and build the :class:`ServerConfig`.
+
+    Raises:
+        ConfigError: an unknown key, a value of the wrong type or range, no pools, or more than
+            one pool marked ``Default``.
+    """
+    _want(root, (dict,), "a JSON object at the top level", "", path)
+    assert isinstance(root.value, dict)
+    values: dict[str, object] = {"source": path}
+    pools: list[PoolConfig] = []
+    for key, child in root.value.items():
+        if key in _ROOT_BOOLS:
+            _want(child, (bool,), "true or false", key, path)
+            values[_ROOT_BOOLS[key]] = child.value
+        elif key == "Pools":
+            _want(child, (dict,), "an object mapping pool names to pool settings", key, path)
+            assert isinstance(child.value, dict)
+            for name, pool_node in child.value.items():
+                if not name.strip():
+                    raise ConfigError("a pool name must not be empty", path=path,
+                                      line=child.key_lines[name], key="Pools")
+                pools.append(_pool(name, pool_node, path))
+            if not pools:
+                raise ConfigError("at least one pool is required", path=path, line=child.line,
+                                  key="Pools")
+            defaults = [p.name for p in pools if p.default]
+            if len(defaults) > 1:
+                second = defaults[1]
+                pool_node = child.value[second]
+                raise ConfigError(
+                    f"more than one pool is marked Default ({', '.join(defaults)})", path=path,
+                    line=pool_node.key_lines.get("Default", pool_node.line),
+                    key=f"Pools.{second}.Default",
+                )
+        else:
+            known = ", ".join(sorted([*_ROOT_BOOLS, "Pools"]))
+            raise ConfigError(f"unknown key (known keys: {known})", path=path,
+                              line=root.key_lines[key], key=key)
+    if pools:
+        # The default pool first: the rest of the server treats pools[0] as the fallback.
+        pools.sort(key=lambda p: not p.default)
+        values["pools"] = tuple(pools)
+    return ServerConfig(**values)  # type: ignore[arg-type]
+
+
+def load_config(path: str | os.PathLike[str]) -> ServerConfig:
+    """Read and validate a configuration file.
+
+    Args:
+        path: the file to read.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: the file cannot be read, is malformed, or holds an invalid key or value;
+            the message names the file, the line and the key.
+    """
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the configuration file: {exc}", path=file) from None
+    return config_from_node(parse(text, file), file)
+
+
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user configuration file for this platform (it need not exist)."""
+    env = os.environ if env is None else env
+    if sys.platform == "win32":
+        return Path(env.get("APPDATA", "~")).expanduser() / "WSTPServer" / CONFIG_FILE_NAME
+    if sys.platform == "darwin":
+        return (Path("~/Library/Application Support/WSTPServer").expanduser() / CONFIG_FILE_NAME)
+    base = env.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
+    return Path(base) / "WSTPServer" / CONFIG_FILE_NAME
+
+
+def find_config_file(
+    explicit: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Path | None:
+    """The configuration file the search order selects, or ``None`` for built-in defaults.
+
+    An explicitly named file (option or environment variable) is returned even when it does not
+    exist, so that loading it reports the problem instead of silently using defaults.
+    """
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("WSTPSERVER_CONFIGURATION_FILE"):
+        return Path(env["WSTPSERVER_CONFIGURATION_FILE"]).expanduser()
+    for candidate in ((cwd or Path.cwd()) / CONFIG_FILE_NAME, user_config_path(env)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def resolve_config(
+    explicit: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ServerConfig:
+    """Find and load the configuration by the search order (defaults if no file is found).
+
+    Raises:
+        ConfigError: the selected file is missing or invalid.
+    """
+    file = find_config_file(explicit, env, cwd)
+    return ServerConfig() if file is None else load_config(file)
