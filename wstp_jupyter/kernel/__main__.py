@@ -1,0 +1,37 @@
+"""``python -m wstp_jupyter.kernel -f CONNECTION_FILE [--server ADDR] [--pool NAME] ...``.
+
+Splits the kernel options (see :mod:`wstp_jupyter.kernel._options`) from ipykernel's own
+arguments and runs ipykernel's application with :class:`WolframKernel`. Kernel-option errors
+are printed and give exit status 2 before any Jupyter socket is opened, so a bad kernelspec
+fails fast with a readable message in the Jupyter server's log.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the Jupyter kernel until it is shut down; returns the exit status."""
+    from wstp_jupyter.kernel._errors import OptionsError
+    from wstp_jupyter.kernel._options import parse_options
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        options, rest = parse_options(args)
+    except OptionsError as exc:
+        print(f"wstp_jupyter.kernel: {exc}", file=sys.stderr)
+        return 2
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    from wstp_jupyter.kernel._kernel import WolframKernel
+
+    WolframKernel.kernel_options = options
+    IPKernelApp.launch_instance(argv=rest, kernel_class=WolframKernel)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

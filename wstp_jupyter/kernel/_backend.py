@@ -1,0 +1,259 @@
+"""The Jupyter kernel's connection to one Wolfram kernel process, over its three links.
+
+A :class:`Backend` obtains a kernel -- a local process from :func:`wstp_jupyter.engine.launch`
+or a kernel of a wstpserver through :func:`wstp_jupyter.server.client.attach` -- opens the
+preemptive and service links, switches results to MIME bundles and then offers:
+
+* the **main link**, read by one daemon thread that hands every packet to the asyncio loop
+  (:meth:`Backend.next_packet`), so the kernel's event loop never blocks on a socket and a dead
+  kernel is noticed as soon as its link closes;
+* **preemptive evaluations** (:meth:`Backend.evaluate`) for completion, inspection and
+  completeness checks, answered even while the main link is busy with a cell;
+* **abort**, **interrupt** and a staged **close**.
+
+Everything blocking here (start, evaluate, close) is meant to run in a worker thread
+(``asyncio.to_thread``); the reader thread is the only other thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
+from wstp_jupyter.kernel._options import KernelOptions, load_profile, save_profile
+
+log = logging.getLogger("wstp_jupyter.kernel")
+
+# What SetResultFormat asks for: every MIME type the engine can render.
+RESULT_FORMAT_OPTIONS: dict[str, Any] = {}
+_CLOSED = object()
+
+
+class Backend:
+    """One Wolfram kernel (local process or wstpserver kernel) seen from the Jupyter kernel."""
+
+    def __init__(self, options: KernelOptions, *, start_timeout: float = 120.0) -> None:
+        self.options = options
+        self.start_timeout = start_timeout
+        self.kernel: Any = None  # KernelProcess or ServerSession
+        self.main: Any = None
+        self.preemptive: Any = None
+        self.kernel_id: str | None = None
+        self._preemptive_lock = threading.Lock()
+        self._main_write_lock = threading.Lock()
+        self._queue: asyncio.Queue[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader: threading.Thread | None = None
+        self._closing = False
+        self.closed_reason: BaseException | None = None
+
+    # -- start -------------------------------------------------------------------------------
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Obtain the kernel, open its parallel links and start reading the main link.
+
+        Args:
+            loop: the event loop that will consume :meth:`next_packet`.
+
+        Raises:
+            KernelStartError: the kernel could not be launched or attached, or did not answer.
+        """
+        try:
+            self.kernel = self._obtain()
+            self.main = self.kernel.link
+            self.kernel.open_parallel_links()
+            self.preemptive = getattr(self.kernel, "preemptive", None)
+        except KernelStartError:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise KernelStartError(
+                f"could not start the Wolfram kernel ({self.options.describe()}): {exc}"
+            ) from exc
+        self._loop = loop
+        self._queue = asyncio.Queue()
+        self._reader = threading.Thread(
+            target=self._read_main, name="wstp-jupyter-main-reader", daemon=True
+        )
+        self._reader.start()
+        try:
+            self.set_result_format()
+        except Exception as exc:
+            self.close()
+            raise KernelStartError(
+                f"the Wolfram kernel did not accept MIME results: {exc}"
+            ) from exc
+
+    def _obtain(self) -> Any:
+        options = self.options
+        if not options.uses_server:
+            from wstp_jupyter import engine
+
+            return engine.launch()
+        from wstp_jupyter.server import client
+
+        kernel_id = options.kernel_id
+        profile: dict[str, Any] = {}
+        if options.profile and kernel_id is None:
+            profile = load_profile(options.profile)
+            kernel_id = profile.get("kernel_id")
+        discover = options.discover
+        try:
+            session = client.attach(
+                options.server, pool=options.pool, kernel_id=kernel_id, discover=discover
+            )
+        except Exception as exc:
+            if kernel_id is None or options.kernel_id is not None:
+                raise KernelStartError(
+                    f"could not attach to the {options.describe()}: {exc}"
+                ) from exc
+            # The profile's kernel is gone (server restarted, kernel closed): take a new one.
+            log.info("profile %s: kernel %s is gone (%s); starting a new one", options.profile,
+                     kernel_id, exc)
+            session = client.attach(options.server, pool=options.pool, discover=discover)
+        self.kernel_id = getattr(session, "kernel_id", None)
+        if options.profile and self.kernel_id:
+            profile.update(kernel_id=self.kernel_id, server=options.server, pool=options.pool)
+            save_profile(options.profile, profile)
+        return session
+
+    def set_result_format(self) -> None:
+        """Ask the kernel for ``WSTPJupyter`MIMEBundle`` results on the main loop."""
+        from wstp_jupyter.wxf import Expr, Symbol
+
+        request = Expr(
+            Symbol("WSTPJupyter`SetResultFormat"), "MIMEBundle", RESULT_FORMAT_OPTIONS
+        )
+        self.evaluate(request, timeout=self.start_timeout)
+
+    # -- main link ---------------------------------------------------------------------------
+
+    def _read_main(self) -> None:
+        assert self._loop is not None and self._queue is not None
+        loop, queue = self._loop, self._queue
+        while True:
+            try:
+                packet = self.main.get_packet()
+            except BaseException as exc:  # the link is gone: hand the reason over and stop
+                self.closed_reason = exc
+                try:
+                    loop.call_soon_threadsafe(queue.put_nowait, _CLOSED)
+                except RuntimeError:
+                    pass  # the loop is already closed (kernel shutting down)
+                return
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, packet)
+            except RuntimeError:
+                return
+
+    async def next_packet(self) -> Any:
+        """The next packet from the main link.
+
+        Raises:
+            KernelDied: the main link closed (the kernel process exited or was killed).
+        """
+        assert self._queue is not None
+        packet = await self._queue.get()
+        if packet is _CLOSED:
+            self._queue.put_nowait(_CLOSED)  # every later reader sees the death too
+            raise KernelDied(self.death_description())
+        return packet
+
+    def put_main(self, packet: Any) -> None:
+        """Write a packet (or, for ``InputString`` replies, an expression) on the main link."""
+        from wstp_jupyter.link import LinkError
+
+        with self._main_write_lock:
+            try:
+                if hasattr(packet, "to_expr"):
+                    self.main.put_packet(packet)
+                else:
+                    self.main.put(packet)
+            except LinkError as exc:
+                raise KernelDied(self.death_description(exc)) from exc
+
+    @property
+    def alive(self) -> bool:
+        """False once the main link has closed."""
+        return self.closed_reason is None and self.main is not None
+
+    def death_description(self, exc: BaseException | None = None) -> str:
+        """A sentence for users saying that the kernel died, and how."""
+        process = getattr(self.kernel, "process", None)
+        status = None
+        if process is not None:
+            try:
+                status = process.wait(timeout=1.0)
+            except Exception:
+                status = process.poll()
+        if status is not None:
+            how = f"the kernel process exited with status {status}"
+            if status < 0:
+                how = f"the kernel process was killed by signal {-status}"
+        else:
+            reason = exc or self.closed_reason
+            how = f"the link to the kernel closed ({reason})" if reason else "the link closed"
+        return (
+            f"The Wolfram kernel died: {how}. Its definitions are lost; "
+            "the next cell runs in a fresh kernel process."
+        )
+
+    # -- preemptive link ---------------------------------------------------------------------
+
+    def evaluate(self, expr: Any, *, timeout: float = 10.0) -> Any:
+        """Evaluate ``expr`` on the preemptive link (main link if none) and return the result.
+
+        Side packets (Print, messages) produced by the evaluation are discarded: these requests
+        come from the front end, not from the user.
+
+        Raises:
+            KernelDied: the link closed.
+            TimeoutError: no answer within ``timeout`` seconds.
+        """
+        from wstp_jupyter.link import EvaluatePacket, LinkError, LinkTimeout
+
+        link = self.preemptive if self.preemptive is not None else None
+        if link is None:
+            raise KernelDied("the kernel offers no preemptive link")
+        with self._preemptive_lock:
+            try:
+                link.put_packet(EvaluatePacket(expr))
+                while True:
+                    packet = link.get_packet(timeout=timeout)
+                    name = type(packet).__name__
+                    if name == "ReturnPacket":
+                        return packet.to_expr().args[0]
+            except LinkTimeout as exc:
+                raise TimeoutError(f"no answer from the kernel within {timeout} s") from exc
+            except LinkError as exc:
+                raise KernelDied(self.death_description(exc)) from exc
+
+    # -- control -----------------------------------------------------------------------------
+
+    def abort(self) -> None:
+        """Send the abort urgent message: the running evaluation returns ``$Aborted``."""
+        if self.kernel is not None and self.alive:
+            self.kernel.abort()
+
+    def interrupt(self) -> None:
+        """Send the interrupt urgent message (the kernel answers with the interrupt menu)."""
+        if self.kernel is not None and self.alive:
+            self.kernel.interrupt()
+
+    def close(self) -> None:
+        """Close the kernel (staged for a local process) and every link; idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        kernel, self.kernel = self.kernel, None
+        if kernel is not None:
+            try:
+                kernel.close()
+            except Exception:
+                log.debug("closing the kernel failed", exc_info=True)
+        if self._reader is not None:
+            self._reader.join(timeout=2.0)

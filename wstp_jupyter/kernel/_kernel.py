@@ -1,0 +1,452 @@
+"""The Jupyter kernel: an ipykernel ``Kernel`` that is the front end of a Wolfram kernel process.
+
+How it works. At start-up a worker thread obtains the Wolfram kernel (:class:`Backend`: a local
+process, or a wstpserver kernel), so the cold start of Mathics3 overlaps with the front end
+connecting. ``execute_request`` becomes ``EnterTextPacket[code]`` on the main link; the packets
+read back are translated by :class:`CellTranslator` and published as they arrive, so ``Print``
+output streams while the cell runs. The execution count is the kernel's own ``In[n]`` number.
+
+Requests that must answer while a cell runs -- completion, inspection, completeness,
+kernel_info, history -- bypass ipykernel's one-shell-message-at-a-time lock (see
+:meth:`WolframKernel.shell_main`) and go over the preemptive link, which the kernel process
+services between evaluation steps. ``interrupt_request`` (``interrupt_mode: message``) arrives on
+the control thread and sends the abort urgent message: the evaluation returns ``$Aborted`` and
+every definition survives. A kernel process that dies is reported in the cell that was running
+(or the next one), and a fresh process is started at once for the following cells.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import fnmatch
+import logging
+import threading
+from contextvars import copy_context
+from typing import Any
+
+from ipykernel.kernelbase import Kernel
+
+from wstp_jupyter import __version__
+from wstp_jupyter.kernel import _syntax
+from wstp_jupyter.kernel._backend import Backend
+from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
+from wstp_jupyter.kernel._mapping import (
+    PLAIN,
+    CellDone,
+    CellTranslator,
+    InputRequest,
+    Menu,
+    Result,
+    Stream,
+    packet_parts,
+    result_data,
+)
+from wstp_jupyter.kernel._options import KernelOptions
+from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO
+from wstp_jupyter.kernel._stdin import StdinChannel, StdinUnavailable
+
+log = logging.getLogger("wstp_jupyter.kernel")
+
+# Shell requests served while an execute_request is still running.
+_CONCURRENT_REQUESTS = frozenset(
+    {
+        "complete_request",
+        "inspect_request",
+        "is_complete_request",
+        "kernel_info_request",
+        "history_request",
+        "comm_info_request",
+    }
+)
+_PREEMPTIVE_TIMEOUT = 5.0
+
+
+def _wl(name: str, *args: Any) -> Any:
+    from wstp_jupyter.wxf import Expr, Symbol
+
+    return Expr(Symbol(name), *args)
+
+
+class WolframKernel(Kernel):
+    """Jupyter kernel for the Wolfram Language over WSTP links (see the module docstring)."""
+
+    implementation = IMPLEMENTATION
+    implementation_version = __version__
+    language_info = LANGUAGE_INFO
+    banner = (
+        f"Wolfram Language via wstp-jupyter {__version__} "
+        "(Mathics3 kernel process over WSTP links)"
+    )
+    help_links = [
+        {"text": "wstp-jupyter", "url": "https://github.com/wstp-jupyter/wstp-jupyter"},
+        {"text": "Mathics3", "url": "https://mathics.org/"},
+    ]
+
+    #: Where the Wolfram kernel comes from; set by ``python -m wstp_jupyter.kernel``.
+    kernel_options: KernelOptions = KernelOptions()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._backend: Backend | None = None
+        self._starting: asyncio.Future[Backend] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next_in = 1  # the kernel process's next In[n]
+        self._prompt_seen = False  # the kernel has sent the InputNamePacket for _next_in
+        self._running: Backend | None = None  # the backend evaluating a cell, for interrupts
+        self._stdin: StdinChannel | None = None
+        self._history: list[tuple[int, int, str, str | None]] = []
+        self._state_lock = threading.Lock()
+        atexit.register(self._close_backend)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start ipykernel's dispatchers and begin obtaining the Wolfram kernel at once."""
+        super().start()
+        self._loop = asyncio.get_event_loop()
+        self._loop.call_soon(self._begin_start)
+
+    def _begin_start(self) -> asyncio.Future[Backend]:
+        assert self._loop is not None
+        if self._starting is None or self._starting.done():
+            backend = Backend(self.kernel_options)
+            self._starting = asyncio.ensure_future(self._start_backend(backend))
+        return self._starting
+
+    async def _start_backend(self, backend: Backend) -> Backend:
+        assert self._loop is not None
+        await asyncio.to_thread(backend.start, self._loop)
+        self._backend = backend
+        self._next_in, self._prompt_seen = 1, False
+        self.execution_count = 0
+        return backend
+
+    async def _ensure_backend(self) -> Backend:
+        backend = self._backend
+        if backend is not None and backend.alive:
+            return backend
+        if backend is not None:
+            self._backend = None
+            await asyncio.to_thread(backend.close)
+        future = self._begin_start()
+        try:
+            return await asyncio.shield(future)
+        except KernelStartError:
+            self._starting = None  # the next cell tries again
+            raise
+
+    def _close_backend(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    async def do_shutdown(self, restart: bool) -> dict[str, Any]:
+        """Close the Wolfram kernel (restart: ipykernel's process is replaced by Jupyter)."""
+        if self._starting is not None and not self._starting.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._starting), 60)
+        await asyncio.to_thread(self._close_backend)
+        return {"status": "ok", "restart": restart}
+
+    # -- concurrency -------------------------------------------------------------------------
+
+    async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
+        """Dispatch front-end service requests even while a cell holds the shell lock."""
+        if subshell_id is None and self._main_asyncio_lock.locked() and self.session:
+            try:
+                _, frames = self.session.feed_identities(msg, copy=False)
+                header = self.session.deserialize(frames, content=False, copy=False)["header"]
+            except Exception:
+                header = {}
+            if header.get("msg_type") in _CONCURRENT_REQUESTS:
+                parent = self.get_parent("shell")
+                ident = self._get_shell_context_var(self._shell_parent_ident)
+                try:
+                    await asyncio.create_task(
+                        self.dispatch_shell(msg, subshell_id=None, concurrent=True),
+                        context=copy_context(),
+                    )
+                finally:
+                    self.set_parent(ident, parent, channel="shell")
+                return
+        await super().shell_main(subshell_id, msg)
+
+    async def interrupt_request(self, stream: Any, ident: Any, parent: Any) -> None:
+        """Abort the running evaluation; the session keeps its definitions."""
+        content: dict[str, Any] = {"status": "ok"}
+        with self._state_lock:
+            running, stdin = self._running, self._stdin
+        if stdin is not None:
+            stdin.cancel()
+        if running is not None:
+            try:
+                await asyncio.to_thread(running.abort)
+            except Exception as exc:
+                content = {"status": "error", "ename": type(exc).__name__, "evalue": str(exc),
+                           "traceback": []}
+        if self.session is not None:
+            self.session.send(stream, "interrupt_reply", content, parent, ident=ident)
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def _publish(self, parent: Any, msg_type: str, content: dict[str, Any]) -> None:
+        if self.session is None:
+            return
+        self.session.send(
+            self.iopub_socket, msg_type, content, parent, ident=self._topic(msg_type)
+        )
+
+    def _error_reply(
+        self, parent: Any, ename: str, evalue: str, count: int, *, publish: bool = True
+    ) -> dict[str, Any]:
+        traceback = [f"{ename}: {evalue}"]
+        content = {"ename": ename, "evalue": evalue, "traceback": traceback}
+        if publish:
+            self._publish(parent, "error", content)
+        return {"status": "error", "execution_count": count, **content}
+
+    async def _await_prompt(self, backend: Backend, parent: Any, silent: bool) -> None:
+        # WSTP's rule: input is sent only after the kernel's InputNamePacket. Anything else the
+        # kernel sent in between (late output of an aborted cell) is still shown.
+        while not self._prompt_seen:
+            name, args = packet_parts(await backend.next_packet())
+            probe = CellTranslator(self._next_in)
+            for event in probe.feed(name, args):
+                if isinstance(event, CellDone):
+                    self._next_in, self._prompt_seen = event.next_count, True
+                elif isinstance(event, Stream) and not silent:
+                    self._publish(parent, "stream", {"name": event.name, "text": event.text})
+
+    async def do_execute(
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, str] | None = None,
+        allow_stdin: bool = False,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """Run one cell through the Wolfram kernel's main loop (see the module docstring)."""
+        parent = self.get_parent("shell")
+        ident = self._get_shell_context_var(self._shell_parent_ident)
+        count = self._next_in if not silent else self.execution_count
+        try:
+            backend = await self._ensure_backend()
+        except KernelStartError as exc:
+            return self._error_reply(parent, "KernelStartError", str(exc), count)
+        if silent:
+            return await self._execute_silent(backend, code, parent)
+        if not code.strip():
+            self.execution_count = self._next_in - 1
+            return {"status": "ok", "execution_count": count, "payload": [],
+                    "user_expressions": {}}
+        try:
+            await self._await_prompt(backend, parent, silent)
+            count = self._next_in
+            self.execution_count = count  # execute_input said count already; keep it true
+            reply = await self._run_cell(backend, code, parent, ident, allow_stdin)
+            reply["user_expressions"] = await self._user_expressions(backend, user_expressions)
+        except KernelDied as exc:
+            self._publish(parent, "stream", {"name": "stderr", "text": str(exc) + "\n"})
+            self._backend = None
+            self._begin_start()  # the replacement boots while the user reads the message
+            self.execution_count = 0
+            return self._error_reply(parent, "KernelDied", str(exc), count)
+        if store_history:
+            output = self._last_plain
+            self._history.append((1, count, code, output))
+        self.execution_count = self._next_in - 1
+        return reply
+
+    async def _run_cell(
+        self, backend: Backend, code: str, parent: Any, ident: Any, allow_stdin: bool
+    ) -> dict[str, Any]:
+        from wstp_jupyter.link import EnterTextPacket
+
+        count = self._next_in
+        translator = CellTranslator(count)
+        stdin_error: tuple[str, str] | None = None
+        self._last_plain: str | None = None
+        backend.put_main(EnterTextPacket(code))
+        self._prompt_seen = False
+        with self._state_lock:
+            self._running = backend
+        try:
+            while not translator.done:
+                name, args = packet_parts(await backend.next_packet())
+                for event in translator.feed(name, args):
+                    if isinstance(event, Stream):
+                        self._publish(parent, "stream", {"name": event.name, "text": event.text})
+                    elif isinstance(event, Result):
+                        self._last_plain = event.data.get(PLAIN)
+                        self._publish(parent, "execute_result", {
+                            "execution_count": event.execution_count,
+                            "data": event.data,
+                            "metadata": event.metadata,
+                        })
+                    elif isinstance(event, InputRequest):
+                        stdin_error = await self._answer_input(
+                            backend, event, parent, ident, allow_stdin
+                        ) or stdin_error
+                    elif isinstance(event, Menu):
+                        backend.put_main("a")  # the interrupt menu: choose "abort"
+                    elif isinstance(event, CellDone):
+                        self._next_in, self._prompt_seen = event.next_count, True
+        finally:
+            with self._state_lock:
+                self._running = None
+        error = stdin_error or translator.error
+        if error is not None:
+            return self._error_reply(parent, error[0], error[1], count)
+        return {"status": "ok", "execution_count": count, "payload": []}
+
+    async def _answer_input(
+        self, backend: Backend, event: InputRequest, parent: Any, ident: Any, allow_stdin: bool
+    ) -> tuple[str, str] | None:
+        """Ask the front end for a line and send it back; an error pair when stdin is missing."""
+        from wstp_jupyter.link import EnterTextPacket
+
+        what = "InputString[]" if event.as_string else "Input[]"
+        channel = StdinChannel(self, parent, ident) if allow_stdin else None
+        with self._state_lock:
+            self._stdin = channel
+        try:
+            if channel is None:
+                raise StdinUnavailable(
+                    f"{what} needs a front end that accepts input (this request has "
+                    "allow_stdin=false, as under nbconvert and papermill)"
+                )
+            value = await asyncio.to_thread(channel.ask, event.prompt)
+        except StdinUnavailable as exc:
+            backend.abort()
+            # Keep the main loop moving whether or not the abort overtakes the reply.
+            backend.put_main("" if event.as_string else EnterTextPacket("$Aborted"))
+            return ("StdinNotImplementedError", str(exc))
+        finally:
+            with self._state_lock:
+                self._stdin = None
+        backend.put_main(value if event.as_string else EnterTextPacket(value))
+        return None
+
+    async def _evaluate_main(self, backend: Backend, expr: Any) -> Any:
+        """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used."""
+        from wstp_jupyter.link import EvaluatePacket
+
+        backend.put_main(EvaluatePacket(expr))
+        while True:
+            name, args = packet_parts(await backend.next_packet())
+            if name == "ReturnPacket":
+                return args[0] if args else None
+            if name in ("InputPacket", "InputStringPacket"):
+                backend.put_main("")
+
+    async def _execute_silent(self, backend: Backend, code: str, parent: Any) -> dict[str, Any]:
+        try:
+            await self._await_prompt(backend, parent, True)
+            await self._evaluate_main(backend, _wl("ToExpression", code))
+        except KernelDied as exc:
+            self._backend = None
+            return self._error_reply(parent, "KernelDied", str(exc), self.execution_count,
+                                     publish=False)
+        return {"status": "ok", "execution_count": self.execution_count, "payload": [],
+                "user_expressions": {}}
+
+    async def _user_expressions(
+        self, backend: Backend, expressions: dict[str, str] | None
+    ) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        for key, text in (expressions or {}).items():
+            value = await self._evaluate_main(
+                backend, _wl("WSTPJupyter`MIMEBundle", _wl("ToExpression", text))
+            )
+            results[key] = {"status": "ok", "data": result_data(value), "metadata": {}}
+        return results
+
+    # -- front-end services (preemptive link) ------------------------------------------------
+
+    async def _preemptive(self, request: Any) -> Any:
+        backend = self._backend
+        if backend is None or not backend.alive:
+            raise KernelError("the Wolfram kernel is still starting")
+        return await asyncio.to_thread(backend.evaluate, request, timeout=_PREEMPTIVE_TIMEOUT)
+
+    async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
+        """Symbols (user and system, with contexts) starting with the text before the cursor."""
+        cursor_pos = len(code) if cursor_pos is None else cursor_pos
+        prefix, start = _syntax.symbol_before(code, cursor_pos)
+        matches: list[str] = []
+        status = "ok"
+        if prefix:
+            try:
+                names = await self._preemptive(_wl("WSTPJupyter`Complete", prefix))
+                matches = [str(n) for n in names or ()]
+            except (KernelError, TimeoutError) as exc:
+                log.info("completion of %r failed: %s", prefix, exc)
+        return {"matches": matches, "cursor_start": start, "cursor_end": cursor_pos,
+                "metadata": {}, "status": status}
+
+    async def do_inspect(
+        self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()
+    ) -> dict[str, Any]:
+        """Usage text, attributes and options of the symbol under the cursor."""
+        name = _syntax.symbol_at(code, len(code) if cursor_pos is None else cursor_pos)
+        text: Any = None
+        if name:
+            try:
+                text = await self._preemptive(_wl("WSTPJupyter`Inspect", name))
+            except (KernelError, TimeoutError) as exc:
+                log.info("inspection of %r failed: %s", name, exc)
+        found = isinstance(text, str) and bool(text)
+        data = {PLAIN: text} if found else {}
+        return {"status": "ok", "found": found, "data": data, "metadata": {}}
+
+    async def do_is_complete(self, code: str) -> dict[str, Any]:
+        """complete / incomplete (with an indent) / invalid, from the kernel's own parser."""
+        status, indent = _syntax.is_complete(code)
+        if self._backend is not None and self._backend.alive:
+            try:
+                answer = await self._preemptive(_wl("WSTPJupyter`IsComplete", code))
+                if answer in ("complete", "incomplete", "invalid"):
+                    status = str(answer)
+                    if status == "incomplete" and not indent:
+                        indent = _syntax.INDENT
+            except (KernelError, TimeoutError) as exc:
+                log.info("is_complete fell back to the local scanner: %s", exc)
+        reply: dict[str, Any] = {"status": status}
+        if status == "incomplete":
+            reply["indent"] = indent
+        return reply
+
+    async def do_history(  # noqa: PLR0917 -- ipykernel's signature
+        self,
+        hist_access_type: str,
+        output: bool,
+        raw: bool,
+        session: int | None = None,
+        start: int | None = None,
+        stop: int | None = None,
+        n: int | None = None,
+        pattern: str | None = None,
+        unique: bool = False,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """This session's inputs (and outputs' plain text), by tail, range or search."""
+        entries = self._history
+        if hist_access_type == "tail":
+            entries = entries[-n:] if n else entries
+        elif hist_access_type == "range":
+            lo = start or 0
+            entries = [e for e in entries if e[1] >= lo and (stop is None or e[1] < stop)]
+        elif hist_access_type == "search":
+            glob = pattern or "*"
+            entries = [e for e in entries if fnmatch.fnmatchcase(e[2], glob)]
+            if unique:
+                latest = {e[2]: e for e in entries}
+                entries = [e for e in entries if latest[e[2]] is e]
+            entries = entries[-n:] if n else entries
+        history = [
+            (s, line, (code, out) if output else code) for s, line, code, out in entries
+        ]
+        return {"status": "ok", "history": history}

@@ -1,0 +1,262 @@
+"""Packets in, Jupyter events out: the translation of one cell's main-link traffic.
+
+This is the only place where WSTP packets become Jupyter messages, and it does no I/O: the kernel
+feeds every packet read from the main link to :meth:`CellTranslator.feed`, which returns the
+events to publish (:class:`Stream`, :class:`Result`, :class:`InputRequest`, :class:`Menu`,
+:class:`CellDone`). The rules are WSTP's main-loop rules (wstp.md section 1.1):
+
+* ``TextPacket`` is ``Print`` output (stdout) -- unless it follows a ``MessagePacket``, in which
+  case it carries that message's text (stderr, written ``Sym::tag: text``).
+* ``OutputNamePacket["Out[n]= "]`` announces the next result's number; the result itself is a
+  ``ReturnExpressionPacket`` (normally ``WSTPJupyter`MIMEBundle[<|mime -> data|>]``) or a
+  ``ReturnTextPacket``. A cell may produce several results; each is its own ``execute_result``.
+* ``SyntaxPacket`` and a ``$Aborted`` result make the cell fail; messages alone never do.
+* ``InputNamePacket["In[n]:= "]`` ends the cell and says what the next execution count is.
+
+Packets are given as ``(head name, args)`` so this module needs nothing from the link layer and
+its tests need no kernel process; :func:`packet_parts` does that split for link packet objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# Jupyter MIME types, and the one the engine adds for round-trippable input text.
+PLAIN = "text/plain"
+PNG = "image/png"
+INPUTFORM = "application/vnd.wolfram.inputform"
+
+MIME_BUNDLE_HEAD = "WSTPJupyter`MIMEBundle"
+
+_IN_NAME = re.compile(r"In\[(\d+)\]")
+_OUT_NAME = re.compile(r"Out\[(\d+)\]")
+_ABORTED = "$Aborted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stream:
+    """Text for a Jupyter ``stream`` message (``name`` is ``"stdout"`` or ``"stderr"``)."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """An ``execute_result``: MIME ``data`` (JSON-ready) numbered ``execution_count``."""
+
+    execution_count: int
+    data: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputRequest:
+    """The kernel asks for a line (``Input[]``: parsed as an expression; ``InputString[]``)."""
+
+    prompt: str
+    as_string: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Menu:
+    """A ``MenuPacket`` (the interrupt menu, titled ``"Interrupt> "``)."""
+
+    number: int
+    title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellDone:
+    """The kernel is ready for the next input; ``next_count`` is its ``In[n]`` number."""
+
+    next_count: int
+
+
+Event = Stream | Result | InputRequest | Menu | CellDone
+
+
+def packet_parts(packet: Any) -> tuple[str, tuple[Any, ...]]:
+    """Return ``(head name, args)`` of a link packet object (anything with ``to_expr()``)."""
+    expr = packet.to_expr() if hasattr(packet, "to_expr") else packet
+    head = getattr(expr, "head", None)
+    name = getattr(head, "name", None)
+    if not isinstance(name, str):
+        raise TypeError(f"not a packet: {packet!r}")
+    return name.removeprefix("System`"), tuple(getattr(expr, "args", ()))
+
+
+def head_name(value: Any) -> str | None:
+    """The head's full name of an ``Expr`` (``None`` for atoms and compound heads)."""
+    name = getattr(getattr(value, "head", None), "name", None)
+    return name if isinstance(name, str) else None
+
+
+def prompt_number(text: str, pattern: re.Pattern[str] = _IN_NAME) -> int | None:
+    """The ``n`` of ``"In[n]:= "`` (or of ``"Out[n]= "`` with ``_OUT_NAME``)."""
+    match = pattern.search(text)
+    return int(match.group(1)) if match else None
+
+
+def bundle_to_jupyter(bundle: Any) -> dict[str, Any]:
+    """Turn the association of a ``MIMEBundle`` into Jupyter ``data`` (PNG bytes -> base64).
+
+    Unknown value types are converted with ``str`` rather than dropped, and ``text/plain`` is
+    always present, because every front end (console, papermill) relies on it.
+    """
+    data: dict[str, Any] = {}
+    items = bundle.items() if hasattr(bundle, "items") else ()
+    for key, value in items:
+        mime = str(key)
+        if isinstance(value, bytes | bytearray | memoryview):
+            data[mime] = base64.b64encode(bytes(value)).decode("ascii")
+        elif isinstance(value, str):
+            data[mime] = value
+        else:
+            data[mime] = str(value)
+    if PLAIN not in data:
+        data[PLAIN] = data.get(INPUTFORM, "")
+    return data
+
+
+def result_data(expr: Any) -> dict[str, Any]:
+    """Jupyter ``data`` for the payload of a ``ReturnExpressionPacket``."""
+    args = getattr(expr, "args", None)
+    if head_name(expr) == MIME_BUNDLE_HEAD and args:
+        return bundle_to_jupyter(args[0])
+    return {PLAIN: input_form(expr)}
+
+
+def input_form(expr: Any) -> str:
+    """A compact InputForm text for a decoded expression (fallback when no bundle arrives)."""
+    if isinstance(expr, bool):
+        return "True" if expr else "False"
+    if expr is None:
+        return "Null"
+    if isinstance(expr, str):
+        return '"' + expr.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(expr, list | tuple):
+        return "{" + ", ".join(input_form(x) for x in expr) + "}"
+    if isinstance(expr, dict):
+        inner = ", ".join(f"{input_form(k)} -> {input_form(v)}" for k, v in expr.items())
+        return "<|" + inner + "|>"
+    head = getattr(expr, "head", None)
+    if head is not None and hasattr(expr, "args"):
+        args = ", ".join(input_form(a) for a in expr.args)
+        return f"{input_form(head)}[{args}]"
+    name = getattr(expr, "name", None)
+    if isinstance(name, str):
+        return name
+    return str(expr)
+
+
+def message_text(symbol: str, tag: str, text: str) -> str:
+    """Message text as users know it: ``Power::infy: Infinite expression 1/0 encountered.``"""
+    body = text.strip()
+    short = symbol.rsplit("`", 1)[-1]
+    name = f"{short}::{tag}" if tag else short
+    if body.startswith(name) or not symbol:
+        return body + "\n"
+    return f"{name}: {body}\n"
+
+
+def _symbol_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    name = getattr(value, "name", None)
+    return name if isinstance(name, str) else input_form(value)
+
+
+class CellTranslator:
+    """Translate the packets of one ``EnterTextPacket`` evaluation into Jupyter events.
+
+    After :class:`CellDone`, :attr:`error` is ``None`` for a successful cell or
+    ``(ename, evalue)`` for a failed one (syntax error or abort), and :attr:`messages` lists the
+    ``Sym::tag`` names of the messages issued (they are reported on stderr, not as failures).
+    """
+
+    def __init__(self, current_count: int) -> None:
+        self.current_count = current_count
+        self.error: tuple[str, str] | None = None
+        self.messages: list[str] = []
+        self.results = 0
+        self.done = False
+        self._pending_message: tuple[str, str] | None = None
+        self._out_count: int | None = None
+        self._syntax_text: str | None = None
+
+    def feed(self, name: str, args: tuple[Any, ...]) -> list[Event]:
+        """Consume one packet and return the events it produces (possibly none)."""
+        handler = getattr(self, "_on_" + name, None)
+        if handler is None:
+            # Unknown or obsolete packets (DisplayPacket, ResumePacket...) carry nothing a
+            # notebook can show; dropping them keeps the cell alive.
+            return []
+        events: list[Event] = handler(args)
+        return events
+
+    def _on_TextPacket(self, args: tuple[Any, ...]) -> list[Event]:
+        text = str(args[0]) if args else ""
+        if self._pending_message is not None:
+            symbol, tag = self._pending_message
+            self._pending_message = None
+            line = message_text(symbol, tag, text)
+            if symbol.rsplit("`", 1)[-1] == "Syntax":
+                self._syntax_text = line.strip()
+            return [Stream(name="stderr", text=line)]
+        return [Stream(name="stdout", text=text)] if text else []
+
+    def _on_MessagePacket(self, args: tuple[Any, ...]) -> list[Event]:
+        symbol = _symbol_text(args[0]) if args else ""
+        tag = _symbol_text(args[1]) if len(args) > 1 else ""
+        self._pending_message = (symbol, tag)
+        self.messages.append(f"{symbol.rsplit('`', 1)[-1]}::{tag}")
+        return []
+
+    def _on_OutputNamePacket(self, args: tuple[Any, ...]) -> list[Event]:
+        self._out_count = prompt_number(str(args[0]) if args else "", _OUT_NAME)
+        return []
+
+    def _result(self, data: dict[str, Any]) -> list[Event]:
+        count = self._out_count if self._out_count is not None else self.current_count
+        self._out_count = None
+        if data.get(INPUTFORM, data.get(PLAIN)) == _ABORTED:
+            self.error = ("Aborted", "$Aborted: the evaluation was aborted")
+            return []
+        self.results += 1
+        return [Result(execution_count=count, data=data)]
+
+    def _on_ReturnExpressionPacket(self, args: tuple[Any, ...]) -> list[Event]:
+        return self._result(result_data(args[0] if args else None))
+
+    def _on_ReturnTextPacket(self, args: tuple[Any, ...]) -> list[Event]:
+        return self._result({PLAIN: str(args[0]) if args else ""})
+
+    # A ReturnPacket or ExpressionPacket on the main link during a cell is still a result.
+    _on_ReturnPacket = _on_ReturnExpressionPacket
+    _on_ExpressionPacket = _on_ReturnExpressionPacket
+
+    def _on_SyntaxPacket(self, args: tuple[Any, ...]) -> list[Event]:
+        position = args[0] if args else "?"
+        text = self._syntax_text or f"syntax error at position {position}"
+        self.error = ("SyntaxError", text)
+        return []
+
+    def _on_InputNamePacket(self, args: tuple[Any, ...]) -> list[Event]:
+        number = prompt_number(str(args[0]) if args else "")
+        self.done = True
+        return [CellDone(next_count=number if number is not None else self.current_count + 1)]
+
+    def _on_InputPacket(self, args: tuple[Any, ...]) -> list[Event]:
+        return [InputRequest(prompt=str(args[0]) if args else "", as_string=False)]
+
+    def _on_InputStringPacket(self, args: tuple[Any, ...]) -> list[Event]:
+        return [InputRequest(prompt=str(args[0]) if args else "", as_string=True)]
+
+    def _on_MenuPacket(self, args: tuple[Any, ...]) -> list[Event]:
+        number = args[0] if args and isinstance(args[0], int) else 0
+        title = str(args[1]) if len(args) > 1 else ""
+        return [Menu(number=number, title=title)]
