@@ -361,7 +361,8 @@ class WolframKernel(Kernel):
             value = await self._evaluate_main(
                 backend, _wl("WSTPJupyter`MIMEBundle", _wl("ToExpression", text))
             )
-            results[key] = {"status": "ok", "data": result_data(value), "metadata": {}}
+            data, metadata = result_data(value)
+            results[key] = {"status": "ok", "data": data, "metadata": metadata}
         return results
 
     # -- front-end services (preemptive link) ------------------------------------------------

@@ -101,17 +101,23 @@ def prompt_number(text: str, pattern: re.Pattern[str] = _IN_NAME) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def bundle_to_jupyter(bundle: Any) -> dict[str, Any]:
-    """Turn the association of a ``MIMEBundle`` into Jupyter ``data`` (PNG bytes -> base64).
+def bundle_to_jupyter(bundle: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split the association of a ``MIMEBundle`` into Jupyter ``(data, metadata)``.
 
-    Unknown value types are converted with ``str`` rather than dropped, and ``text/plain`` is
-    always present, because every front end (console, papermill) relies on it.
+    PNG bytes become base64 text. The engine's ``"metadata"`` key (not a MIME type; e.g. the
+    logical size of a HiDPI PNG) becomes the message metadata. Unknown value types are converted
+    with ``str`` rather than dropped, and ``text/plain`` is always present, because every front
+    end (console, papermill) relies on it.
     """
     data: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
     items = bundle.items() if hasattr(bundle, "items") else ()
     for key, value in items:
         mime = str(key)
-        if isinstance(value, bytes | bytearray | memoryview):
+        if mime == "metadata":
+            if hasattr(value, "items"):
+                metadata = {str(k): _json_ready(v) for k, v in value.items()}
+        elif isinstance(value, bytes | bytearray | memoryview):
             data[mime] = base64.b64encode(bytes(value)).decode("ascii")
         elif isinstance(value, str):
             data[mime] = value
@@ -119,15 +125,25 @@ def bundle_to_jupyter(bundle: Any) -> dict[str, Any]:
             data[mime] = str(value)
     if PLAIN not in data:
         data[PLAIN] = data.get(INPUTFORM, "")
-    return data
+    return data, metadata
 
 
-def result_data(expr: Any) -> dict[str, Any]:
-    """Jupyter ``data`` for the payload of a ``ReturnExpressionPacket``."""
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if hasattr(value, "items"):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return input_form(value)
+
+
+def result_data(expr: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Jupyter ``(data, metadata)`` for the payload of a ``ReturnExpressionPacket``."""
     args = getattr(expr, "args", None)
     if head_name(expr) == MIME_BUNDLE_HEAD and args:
         return bundle_to_jupyter(args[0])
-    return {PLAIN: input_form(expr)}
+    return {PLAIN: input_form(expr)}, {}
 
 
 def input_form(expr: Any) -> str:
@@ -220,17 +236,17 @@ class CellTranslator:
         self._out_count = prompt_number(str(args[0]) if args else "", _OUT_NAME)
         return []
 
-    def _result(self, data: dict[str, Any]) -> list[Event]:
+    def _result(self, data: dict[str, Any], metadata: dict[str, Any] | None = None) -> list[Event]:
         count = self._out_count if self._out_count is not None else self.current_count
         self._out_count = None
         if data.get(INPUTFORM, data.get(PLAIN)) == _ABORTED:
             self.error = ("Aborted", "$Aborted: the evaluation was aborted")
             return []
         self.results += 1
-        return [Result(execution_count=count, data=data)]
+        return [Result(execution_count=count, data=data, metadata=metadata or {})]
 
     def _on_ReturnExpressionPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        return self._result(result_data(args[0] if args else None))
+        return self._result(*result_data(args[0] if args else None))
 
     def _on_ReturnTextPacket(self, args: tuple[Any, ...]) -> list[Event]:
         return self._result({PLAIN: str(args[0]) if args else ""})

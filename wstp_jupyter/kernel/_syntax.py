@@ -60,7 +60,7 @@ _TRAILING_BINARY = (
     "|",
     "~",
 )
-_COMPLETE_POSTFIX = ("++", "--")
+_COMPLETE_POSTFIX = ("++", "--", "|>")
 
 INDENT = "  "
 
