@@ -1,0 +1,219 @@
+"""Frame layer: the fixed 8-byte header, the frame kinds, and a resumable frame reader.
+
+Every unit on the wire is a frame::
+
+    offset  size  field
+    0       1     kind      (FrameKind)
+    1       1     flags     (must be 0 in version 1)
+    2       2     reserved  (must be 0)
+    4       4     length    (payload length, unsigned little-endian)
+    8       n     payload
+
+The reader accepts input in pieces of any size. Small frames are parsed out of one growing
+``bytearray`` with a read offset (no per-frame deletion, so a burst of tiny frames costs linear
+time). A payload of ``BIG_FRAME`` bytes or more gets its own buffer of exactly its size, and
+``get_buffer()`` hands out the unfilled tail of that buffer so a socket can ``recv_into`` it
+directly: an 80 MB packed array is copied once, by the kernel, into its final place. That buffer
+is a ``numpy.empty`` block, so a header that merely *declares* a large payload reserves address
+space but touches no memory until the bytes actually arrive.
+
+Nothing here knows about handshakes or expressions; kinds and lengths are checked against a
+caller-supplied policy (``admit``) at header time, before any payload memory is reserved.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from enum import IntEnum
+
+import numpy as np
+
+from wstp_jupyter.link._errors import RemoteProtocolError
+
+HEADER = struct.Struct("<BBHI")
+HEADER_SIZE = HEADER.size  # 8
+MAX_PAYLOAD = 0xFFFFFFFF  # the length field is 32 bits
+
+# Payloads at least this large are received straight into a buffer of their own.
+BIG_FRAME = 1 << 20
+# Size of the scratch buffer handed to recv_into while no big payload is pending.
+SCRATCH_SIZE = 1 << 18
+
+
+class FrameKind(IntEnum):
+    """The kind byte of a frame header (docs/protocol.md, "Frame kinds")."""
+
+    HELLO = 0x01
+    AUTH = 0x02
+    WELCOME = 0x03
+    EXPRESSION = 0x10
+    MESSAGE = 0x11
+    CLOSE = 0x12
+
+
+# HELLO payload: magic, version, role, flags, nonce, connection id (docs/protocol.md).
+MAGIC = b"WSTPJLNK"
+VERSION = 1
+HELLO = struct.Struct("<8sHBB32s16s")  # 60 bytes
+PROOF_SIZE = 32  # HMAC-SHA256
+WELCOME = struct.Struct("<32s16s")  # listener proof, connection id
+MESSAGE = struct.Struct("<II")  # code, argument
+CLOSE_HEAD = struct.Struct("<i")  # reason code (a WSTP error code), then UTF-8 text
+MAX_CLOSE_TEXT = 1024
+
+# Exact payload sizes of the fixed-layout kinds; EXPRESSION and CLOSE vary.
+FIXED_SIZES: dict[int, int] = {
+    FrameKind.HELLO: HELLO.size,
+    FrameKind.AUTH: PROOF_SIZE,
+    FrameKind.WELCOME: WELCOME.size,
+    FrameKind.MESSAGE: MESSAGE.size,
+}
+
+Payload = bytes | bytearray | memoryview
+# admit(kind, length) raises RemoteProtocolError when the frame is not acceptable right now.
+Admit = Callable[[int, int], None]
+
+
+def header(kind: int, length: int) -> bytes:
+    """The 8 header bytes of a frame with ``length`` payload bytes."""
+    return HEADER.pack(kind, 0, 0, length)
+
+
+def frame(kind: int, payload: bytes) -> bytes:
+    """One complete frame as bytes."""
+    return HEADER.pack(kind, 0, 0, len(payload)) + payload
+
+
+def close_payload(code: int, text: str) -> bytes:
+    """Payload of a CLOSE frame; the text is truncated (on a character boundary) to 1024 bytes."""
+    raw = text.encode("utf-8")
+    if len(raw) > MAX_CLOSE_TEXT:
+        raw = raw[:MAX_CLOSE_TEXT].decode("utf-8", "ignore").encode("utf-8")
+    return CLOSE_HEAD.pack(code) + raw
+
+
+class FrameReader:
+    """Resumable frame parser; see the module docstring.
+
+    ``admit`` is called with each header's kind and length before the payload is buffered.
+    """
+
+    def __init__(self, admit: Admit) -> None:
+        self._admit = admit
+        self._buf = bytearray()
+        self._pos = 0
+        self._scratch = bytearray(SCRATCH_SIZE)
+        self._big: np.ndarray | None = None
+        self._big_kind = 0
+        self._big_filled = 0
+        self.eof = False
+
+    # -- input ------------------------------------------------------------------------------
+
+    def feed(self, data: Payload) -> None:
+        """Add received bytes; ``b""`` marks the end of the stream."""
+        if not data:
+            self.eof = True
+            return
+        if self._big is not None:
+            room = len(self._big) - self._big_filled
+            take = min(room, len(data))
+            self._big[self._big_filled : self._big_filled + take] = np.frombuffer(
+                data, dtype=np.uint8, count=take
+            )
+            self._big_filled += take
+            if take < len(data):
+                self._buf += memoryview(data)[take:]
+            return
+        self._buf += data
+
+    def get_buffer(self) -> memoryview:
+        """A writable buffer to receive into; follow with ``buffer_updated(n)``."""
+        if self._big_pending():
+            assert self._big is not None
+            return memoryview(self._big)[self._big_filled :]  # type: ignore[arg-type]
+        return memoryview(self._scratch)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were written into the buffer last returned by ``get_buffer``."""
+        if nbytes <= 0:
+            return
+        if self._big_pending():
+            self._big_filled += nbytes
+        else:
+            self.feed(memoryview(self._scratch)[:nbytes])
+
+    def _big_pending(self) -> bool:
+        # While a big payload is incomplete every earlier byte has been consumed, so the next
+        # bytes on the stream belong to it.
+        return self._big is not None and self._big_filled < len(self._big)
+
+    # -- output -----------------------------------------------------------------------------
+
+    def next_frame(self) -> tuple[int, Payload] | None:
+        """The next complete frame as ``(kind, payload)``, or ``None`` if more data is needed.
+
+        Raises:
+            RemoteProtocolError: the header is malformed or refused by ``admit``, or the
+                stream ended inside a frame.
+        """
+        if self._big is not None:
+            if self._big_filled < len(self._big):
+                if self.eof:
+                    raise RemoteProtocolError("connection ended in the middle of a frame")
+                return None
+            big_view: Payload = memoryview(self._big)  # type: ignore[arg-type]
+            kind = self._big_kind
+            self._big = None
+            self._big_filled = 0
+            return kind, big_view
+        avail = len(self._buf) - self._pos
+        if avail < HEADER_SIZE:
+            if self.eof and avail:
+                raise RemoteProtocolError("connection ended in the middle of a frame header")
+            self._compact()
+            return None
+        kind, flags, reserved, length = HEADER.unpack_from(self._buf, self._pos)
+        if flags or reserved:
+            raise RemoteProtocolError(
+                f"frame header has nonzero flags/reserved bits ({flags:#x}, {reserved:#x})"
+            )
+        self._admit(kind, length)
+        start = self._pos + HEADER_SIZE
+        if length >= BIG_FRAME:
+            self._start_big(kind, length, start)
+            return self.next_frame()
+        end = start + length
+        if end > len(self._buf):
+            if self.eof:
+                raise RemoteProtocolError("connection ended in the middle of a frame")
+            self._compact()
+            return None
+        payload = bytes(self._buf[start:end])
+        self._pos = end
+        return kind, payload
+
+    def _start_big(self, kind: int, length: int, start: int) -> None:
+        big = np.empty(length, dtype=np.uint8)
+        have = min(length, len(self._buf) - start)
+        if have:
+            big[:have] = np.frombuffer(self._buf, dtype=np.uint8, count=have, offset=start)
+        self._pos = start + have
+        self._compact()
+        self._big = big
+        self._big_kind = kind
+        self._big_filled = have
+
+    def _compact(self) -> None:
+        if self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        elif self._pos > 65536 and self._pos * 2 > len(self._buf):
+            del self._buf[: self._pos]
+            self._pos = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet returned as frames (for diagnostics)."""
+        return len(self._buf) - self._pos + self._big_filled

@@ -1,0 +1,283 @@
+"""WSTP packets as Python classes.
+
+A packet is an ordinary expression whose head names its kind (``EvaluatePacket[1 + 1]``); on the
+wire it is one EXPRESSION frame like any other. Each class here carries WSTP's integer ``code``,
+converts to an expression with ``to_expr()`` and back with the ``from_expr`` classmethod, which
+checks the shape (number and types of the arguments). ``Packet.from_expr`` on the base class
+dispatches on the head. ``ExpressionPacket`` has no WSTP code; it uses ``EXPRESSIONPKT`` (256).
+
+The obsolete packets (``DisplayPacket``, ``DisplayEndPacket``, ``SuspendPacket``,
+``ResumePacket``) keep whatever arguments they arrive with, in ``args``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from wstp_jupyter.link._constants import ErrorCode, PacketCode
+from wstp_jupyter.link._errors import RemoteProtocolError
+from wstp_jupyter.wxf import Expr, Symbol
+
+P = TypeVar("P", bound="Packet")
+
+# Field kinds used for shape checks: "expr" accepts anything.
+_CHECKS: dict[str, tuple[type, ...]] = {
+    "expr": (object,),
+    "str": (str,),
+    "int": (int,),
+}
+
+
+class Packet:
+    """Base class of every packet; see the module docstring."""
+
+    code: ClassVar[int] = PacketCode.ILLEGALPKT
+    head: ClassVar[str] = ""
+    # (field name, kind) in argument order; the trailing ones listed in _optional may be absent.
+    _shape: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _optional: ClassVar[int] = 0
+    _varargs: ClassVar[bool] = False
+
+    def to_expr(self) -> Expr:
+        """The packet as an expression, e.g. ``Expr(Symbol("EvaluatePacket"), expr)``."""
+        if self._varargs:
+            return Expr(Symbol(self.head), *getattr(self, "args", ()))
+        values = [getattr(self, name) for name, _ in self._shape]
+        # Optional trailing arguments left at their default (None) are not written.
+        while values and len(values) > len(self._shape) - self._optional and values[-1] is None:
+            values.pop()
+        return Expr(Symbol(self.head), *values)
+
+    @classmethod
+    def from_expr(cls: type[P], expr: object) -> P:
+        """Build a packet from an expression.
+
+        On ``Packet`` itself the head selects the class; on a subclass the head must match.
+
+        Raises:
+            RemoteProtocolError: (``WSEUNKNOWNPACKET``) the expression is not this packet, or
+                its arguments have the wrong number or types.
+        """
+        head = packet_head(expr)
+        if cls is Packet:
+            if head is None or head not in PACKETS_BY_HEAD:
+                raise RemoteProtocolError(
+                    f"not a packet: {_short(expr)}", ErrorCode.WSEUNKNOWNPACKET
+                )
+            return PACKETS_BY_HEAD[head].from_expr(expr)  # type: ignore[return-value]
+        if head != cls.head:
+            raise RemoteProtocolError(
+                f"expected {cls.head}[...], got {_short(expr)}", ErrorCode.WSEUNKNOWNPACKET
+            )
+        assert isinstance(expr, Expr)
+        args = tuple(expr.args)
+        if cls._varargs:
+            return cls(args=args)  # type: ignore[call-arg]
+        lo, hi = len(cls._shape) - cls._optional, len(cls._shape)
+        if not lo <= len(args) <= hi:
+            want = str(hi) if lo == hi else f"{lo} to {hi}"
+            raise RemoteProtocolError(
+                f"{cls.head} takes {want} arguments, got {len(args)}", ErrorCode.WSEUNKNOWNPACKET
+            )
+        values: dict[str, Any] = {}
+        for (name, kind), value in zip(cls._shape, args, strict=False):
+            if not isinstance(value, _CHECKS[kind]) or (kind == "int" and isinstance(value, bool)):
+                raise RemoteProtocolError(
+                    f"{cls.head}: argument {name!r} must be {kind}, got {_short(value)}",
+                    ErrorCode.WSEUNKNOWNPACKET,
+                )
+            values[name] = value
+        return cls(**values)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def packet_head(expr: object) -> str | None:
+    """The head name of ``expr`` if it is a compound expression with a symbol head."""
+    if isinstance(expr, Expr) and isinstance(expr.head, Symbol):
+        return expr.head.name
+    return None
+
+
+def packet_code(expr: object) -> int:
+    """WSTP's code for the packet ``expr`` is, or ``ILLEGALPKT`` (0) if it is no packet."""
+    head = packet_head(expr)
+    cls = PACKETS_BY_HEAD.get(head) if head is not None else None
+    return cls.code if cls is not None else PacketCode.ILLEGALPKT
+
+
+def _packet(code: int, head: str, *shape: tuple[str, str], optional: int = 0) -> Any:
+    def wrap(cls: type[Packet]) -> type[Packet]:
+        cls.code = code
+        cls.head = head
+        cls._shape = shape
+        cls._optional = optional
+        return dataclass(frozen=True, slots=True)(cls)
+
+    return wrap
+
+
+@_packet(PacketCode.INPUTPKT, "InputPacket", ("prompt", "str"), optional=1)
+class InputPacket(Packet):
+    """``InputPacket[prompt]``: the kernel asks for a line of input (``Input[]``)."""
+
+    prompt: str | None = None
+
+
+@_packet(PacketCode.TEXTPKT, "TextPacket", ("text", "str"))
+class TextPacket(Packet):
+    """``TextPacket[text]``: text output, e.g. from ``Print``."""
+
+    text: str
+
+
+@_packet(PacketCode.RETURNPKT, "ReturnPacket", ("expr", "expr"))
+class ReturnPacket(Packet):
+    """``ReturnPacket[expr]``: the result of an ``EvaluatePacket``."""
+
+    expr: object
+
+
+@_packet(PacketCode.RETURNTEXTPKT, "ReturnTextPacket", ("text", "str"))
+class ReturnTextPacket(Packet):
+    """``ReturnTextPacket[text]``: the formatted result of an ``EnterTextPacket``."""
+
+    text: str
+
+
+@_packet(PacketCode.MESSAGEPKT, "MessagePacket", ("symbol", "expr"), ("tag", "str"))
+class MessagePacket(Packet):
+    """``MessagePacket[symbol, tag]``: message ``symbol::tag``; its text follows as text."""
+
+    symbol: object
+    tag: str
+
+
+@_packet(PacketCode.MENUPKT, "MenuPacket", ("number", "int"), ("title", "str"), optional=1)
+class MenuPacket(Packet):
+    """``MenuPacket[number, title]``: a menu request (the interrupt menu is ``"Interrupt> "``)."""
+
+    number: int
+    title: str | None = None
+
+
+@_packet(PacketCode.CALLPKT, "CallPacket", ("function", "expr"), ("arguments", "expr"), optional=1)
+class CallPacket(Packet):
+    """``CallPacket[function, arguments]`` or ``CallPacket[request]`` (front-end requests)."""
+
+    function: object
+    arguments: object = None
+
+
+@_packet(PacketCode.INPUTNAMEPKT, "InputNamePacket", ("text", "str"))
+class InputNamePacket(Packet):
+    """``InputNamePacket[text]``: the name of the next input, ``"In[n]:= "``."""
+
+    text: str
+
+
+@_packet(PacketCode.OUTPUTNAMEPKT, "OutputNamePacket", ("text", "str"))
+class OutputNamePacket(Packet):
+    """``OutputNamePacket[text]``: the name of the next output, ``"Out[n]= "``."""
+
+    text: str
+
+
+@_packet(PacketCode.SYNTAXPKT, "SyntaxPacket", ("position", "int"))
+class SyntaxPacket(Packet):
+    """``SyntaxPacket[position]``: where a syntax error was found in the input."""
+
+    position: int
+
+
+@_packet(PacketCode.EVALUATEPKT, "EvaluatePacket", ("expr", "expr"))
+class EvaluatePacket(Packet):
+    """``EvaluatePacket[expr]``: evaluate outside the main loop; one ``ReturnPacket`` answers."""
+
+    expr: object
+
+
+@_packet(PacketCode.ENTERTEXTPKT, "EnterTextPacket", ("text", "str"))
+class EnterTextPacket(Packet):
+    """``EnterTextPacket[text]``: parse and evaluate through the main loop."""
+
+    text: str
+
+
+@_packet(PacketCode.ENTEREXPRPKT, "EnterExpressionPacket", ("expr", "expr"))
+class EnterExpressionPacket(Packet):
+    """``EnterExpressionPacket[expr]``: evaluate through the main loop."""
+
+    expr: object
+
+
+@_packet(PacketCode.RETURNEXPRPKT, "ReturnExpressionPacket", ("expr", "expr"))
+class ReturnExpressionPacket(Packet):
+    """``ReturnExpressionPacket[expr]``: a result of an ``EnterExpressionPacket``."""
+
+    expr: object
+
+
+@_packet(PacketCode.BEGINDLGPKT, "BeginDialogPacket", ("number", "int"))
+class BeginDialogPacket(Packet):
+    """``BeginDialogPacket[n]``: dialog subsession ``n`` starts."""
+
+    number: int
+
+
+@_packet(PacketCode.ENDDLGPKT, "EndDialogPacket", ("number", "int"))
+class EndDialogPacket(Packet):
+    """``EndDialogPacket[n]``: dialog subsession ``n`` ends."""
+
+    number: int
+
+
+@_packet(PacketCode.INPUTSTRPKT, "InputStringPacket", ("prompt", "str"), optional=1)
+class InputStringPacket(Packet):
+    """``InputStringPacket[prompt]``: the kernel asks for a string (``InputString[]``)."""
+
+    prompt: str | None = None
+
+
+@_packet(PacketCode.EXPRESSIONPKT, "ExpressionPacket", ("expr", "expr"))
+class ExpressionPacket(Packet):
+    """``ExpressionPacket[expr]``: an expression for the front end (no WSTP code)."""
+
+    expr: object
+
+
+def _obsolete(code: int, head: str, doc: str) -> type[Packet]:
+    cls: type[Packet] = type(
+        head,
+        (Packet,),
+        {"__doc__": doc, "__annotations__": {"args": "tuple[object, ...]"}, "args": ()},
+    )
+    cls.code = code
+    cls.head = head
+    cls._varargs = True
+    cls.__module__ = __name__
+    return dataclass(frozen=True, slots=True)(cls)
+
+
+DisplayPacket = _obsolete(PacketCode.DISPLAYPKT, "DisplayPacket", "Obsolete PostScript packet.")
+DisplayEndPacket = _obsolete(
+    PacketCode.DISPLAYENDPKT, "DisplayEndPacket", "Obsolete PostScript packet."
+)
+SuspendPacket = _obsolete(PacketCode.SUSPENDPKT, "SuspendPacket", "Obsolete packet.")
+ResumePacket = _obsolete(
+    PacketCode.RESUMEPKT, "ResumePacket", "Sent when ``$ParentLink`` changes (obsolete)."
+)
+
+ALL_PACKETS: tuple[type[Packet], ...] = (
+    InputPacket, TextPacket, ReturnPacket, ReturnTextPacket, MessagePacket, MenuPacket,
+    CallPacket, InputNamePacket, OutputNamePacket, SyntaxPacket, DisplayPacket,
+    DisplayEndPacket, EvaluatePacket, EnterTextPacket, EnterExpressionPacket,
+    ReturnExpressionPacket, SuspendPacket, ResumePacket, BeginDialogPacket, EndDialogPacket,
+    InputStringPacket, ExpressionPacket,
+)  # fmt: skip
+PACKETS_BY_HEAD: dict[str, type[Packet]] = {cls.head: cls for cls in ALL_PACKETS}
+PACKETS_BY_CODE: dict[int, type[Packet]] = {cls.code: cls for cls in ALL_PACKETS}
