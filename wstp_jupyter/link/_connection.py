@@ -168,7 +168,9 @@ class Connection:
 
     def _fail(self, exc: LinkError, code: int) -> None:
         if self.state not in (State.CLOSED, State.ERROR):
-            self._out += F.frame(F.FrameKind.CLOSE, F.close_payload(code, str(exc)))
+            self._out += F.frame(
+                F.FrameKind.CLOSE, F.close_payload(code, exc.args[0] if exc.args else str(exc))
+            )
         self.state = State.ERROR
         self._error = exc
 

@@ -1,0 +1,664 @@
+"""The asyncio adapter: ``AsyncLink`` and ``AsyncLinkServer`` over the same sans-IO core.
+
+Each link is an ``asyncio.BufferedProtocol``: the event loop receives straight into the core's
+buffer (``get_buffer`` / ``buffer_updated``; a big payload lands in its final place), and every
+event is filed at once - expressions into an inbox that ``await get()`` waits on, urgent messages
+to the handler (called in the loop as soon as the bytes arrive) or a queue. Writes go to the
+transport immediately; ``put`` awaits only when the transport asks to pause (flow control).
+The vocabulary is the blocking ``Link``'s, with ``await`` in front of whatever can wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from wstp_jupyter import wxf
+from wstp_jupyter.link._connection import DEFAULT_MAX_FRAME_SIZE, Connection, encode
+from wstp_jupyter.link._constants import ErrorCode
+from wstp_jupyter.link._errors import (
+    LinkClosed,
+    LinkError,
+    LinkTimeout,
+    LocalProtocolError,
+)
+from wstp_jupyter.link._events import NEED_DATA, Close, Connected, Expression, UrgentMessage
+from wstp_jupyter.link._link import DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT
+from wstp_jupyter.link._names import Protocol, format_tcpip_name
+from wstp_jupyter.link._packets import Packet
+from wstp_jupyter.link._state import Role
+from wstp_jupyter.link._transport import (
+    Listener,
+    check_exposure,
+    connect_socket,
+    open_listener,
+    tune,
+)
+
+log = logging.getLogger("wstp_jupyter.link")
+
+AsyncMessageHandler = Callable[[UrgentMessage], Any]
+
+
+class AsyncLink(asyncio.BufferedProtocol):
+    """One end of a link, for asyncio. Build it with ``connect``, ``listen``, ``channel`` or
+    ``AsyncLinkServer``; see ``Link`` for the meaning of each method."""
+
+    def __init__(
+        self,
+        role: Role,
+        protocol: Protocol,
+        name: str,
+        *,
+        key: bytes | str | None = None,
+        connection_id: uuid.UUID | None = None,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        limits: wxf.Limits | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.name = name
+        self.connection_id: uuid.UUID | None = None
+        self._conn = Connection(
+            role, key=key, connection_id=connection_id, max_frame_size=max_frame_size, limits=limits
+        )
+        self._transport: asyncio.Transport | None = None
+        self._listener: Listener | None = None
+        self._loop = asyncio.get_running_loop()
+        self._connected: asyncio.Future[None] = self._loop.create_future()
+        self._inbox: deque[object] = deque()
+        self._messages: deque[UrgentMessage] = deque()
+        self._handler: AsyncMessageHandler | None = None
+        self._wakeup = asyncio.Event()
+        self._can_write = asyncio.Event()
+        self._can_write.set()
+        self._peer_close: Close | None = None
+        self._fatal: LinkError | None = None
+        self._closed = False
+        self._lost: asyncio.Future[None] = self._loop.create_future()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- asyncio.BufferedProtocol -----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._flush()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._conn.get_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._conn.buffer_updated(nbytes)
+        self._drain()
+
+    def eof_received(self) -> bool:
+        self._conn.receive_data(b"")
+        self._drain()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._peer_close is None and self._fatal is None:
+            self._conn.receive_data(b"")
+            self._drain()
+        if not self._connected.done():
+            self._connected.set_exception(self._dead() or LinkClosed("connection lost"))
+        if not self._lost.done():
+            self._lost.set_result(None)
+        self._can_write.set()
+        self._wakeup.set()
+
+    def pause_writing(self) -> None:
+        self._can_write.clear()
+
+    def resume_writing(self) -> None:
+        self._can_write.set()
+
+    # -- core plumbing ----------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        out = self._conn.data_to_send()
+        if out and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(out)
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                event = self._conn.next_event()
+                if event is NEED_DATA:
+                    break
+                if isinstance(event, Expression):
+                    self._inbox.append(event.expr)
+                    self._wakeup.set()
+                elif isinstance(event, UrgentMessage):
+                    self._deliver(event)
+                elif isinstance(event, Connected):
+                    self.connection_id = event.connection_id
+                    if not self._connected.done():
+                        self._connected.set_result(None)
+                elif isinstance(event, Close):
+                    self._peer_close = event
+                    self._wakeup.set()
+                    if not self._connected.done():
+                        self._connected.set_exception(
+                            LinkClosed(
+                                f"the peer closed the link during the handshake ({event.reason})",
+                                ErrorCode.WSEDEAD,
+                            )
+                        )
+                    break
+            self._flush()
+        except LinkError as exc:
+            self._fatal = exc
+            self._flush()
+            if not self._connected.done():
+                self._connected.set_exception(exc)
+            if self._transport is not None:
+                self._transport.close()
+            self._wakeup.set()
+            log.warning("link %s: %s; disconnected", self.name, exc)
+
+    def _deliver(self, message: UrgentMessage) -> None:
+        handler = self._handler
+        if handler is None:
+            self._messages.append(message)
+            return
+        try:
+            result = handler(message)
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        except Exception:
+            log.exception("link %s: message handler failed on %s", self.name, message)
+
+    def _dead(self) -> LinkError | None:
+        if self._closed:
+            return LinkClosed("the link is closed")
+        if self._fatal is not None:
+            return self._fatal
+        if self._peer_close is not None:
+            return LinkClosed(
+                f"the peer closed the link ({self._peer_close.reason or 'no reason'})",
+                ErrorCode.WSECLOSED,
+            )
+        return None
+
+    # -- activation -------------------------------------------------------------------------
+
+    async def activate(self, timeout: float | None = None) -> None:
+        """Wait for the peer and the handshake (``LinkActivate``).
+
+        Raises:
+            LinkTimeout, AuthenticationError, LinkClosed: as ``Link.activate``.
+        """
+        if self._connected.done():
+            self._connected.result()
+            return
+        try:
+            if self._listener is not None and self._transport is None:
+                await asyncio.wait_for(self._accept_one(), timeout)
+            await asyncio.wait_for(asyncio.shield(self._connected), timeout)
+        except TimeoutError:
+            raise LinkTimeout("the link did not become active in time") from None
+
+    async def _accept_one(self) -> None:
+        listener = self._listener
+        assert listener is not None
+        while True:
+            sock = await _accept_socket(listener)
+            try:
+                await _attach(self, sock)
+                await asyncio.wait_for(asyncio.shield(self._connected), DEFAULT_HANDSHAKE_TIMEOUT)
+            except (LinkError, TimeoutError) as exc:
+                if isinstance(exc, LinkError) and exc.code == ErrorCode.WSECONNECT:
+                    raise
+                log.info("link %s: dropped a client during the handshake: %s", self.name, exc)
+                if self._transport is not None:
+                    self._transport.abort()
+                self._reset()
+                continue
+            listener.close()
+            self._listener = None
+            return
+
+    def _reset(self) -> None:
+        role = self._conn.role
+        self._conn = Connection(
+            role,
+            key=self._conn._key,
+            max_frame_size=self._conn.max_frame_size,
+            limits=self._conn._limits,
+        )
+        self._transport = None
+        self._connected = self._loop.create_future()
+        self._lost = self._loop.create_future()
+        self._fatal = None
+        self._peer_close = None
+
+    # -- expressions ------------------------------------------------------------------------
+
+    async def get(self, timeout: float | None = None) -> object:
+        """The next expression.
+
+        Raises:
+            LinkTimeout, LinkClosed, RemoteProtocolError: as ``Link.get``.
+        """
+        await self._wait_inbox(timeout)
+        return self._inbox.popleft()
+
+    async def _wait_inbox(self, timeout: float | None) -> None:
+        await self.activate(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._inbox:
+            dead = self._dead()
+            if dead is not None:
+                raise dead
+            self._wakeup.clear()
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
+            except TimeoutError:
+                raise LinkTimeout("no expression arrived in time") from None
+
+    async def get_packet(self, timeout: float | None = None) -> Packet:
+        """The next expression as a ``Packet``; a non-packet stays queued and raises
+        ``RemoteProtocolError``."""
+        await self._wait_inbox(timeout)
+        packet = Packet.from_expr(self._inbox[0])
+        self._inbox.popleft()
+        return packet
+
+    def ready(self) -> bool:
+        """True if ``get()`` would not wait (an expression is queued, or the link is dead)."""
+        return bool(self._inbox) or self._dead() is not None
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds until ``ready()``; returns ``ready()``."""
+        try:
+            await self._wait_inbox(timeout)
+        except LinkTimeout:
+            return False
+        except LinkError:
+            return True
+        return True
+
+    async def put(self, expr: object) -> None:
+        """Send one expression; waits only for transport flow control.
+
+        Raises:
+            LocalProtocolError: not encodable (nothing sent); LinkClosed: link closed.
+        """
+        chunks = encode(expr)
+        await self._send(chunks)
+
+    async def put_wxf(self, document: bytes) -> None:
+        """Send an already-encoded WXF document as one expression (relaying without decoding)."""
+        await self._send([document])
+
+    async def _send(self, chunks: list[Any]) -> None:
+        await self.activate()
+        dead = self._dead()
+        if dead is not None:
+            raise dead if isinstance(dead, LinkClosed) else LinkClosed(str(dead))
+        transport = self._transport
+        assert transport is not None
+        transport.writelines(self._conn.wxf_parts(chunks))
+        if not self._can_write.is_set():
+            await self._can_write.wait()
+
+    async def put_packet(self, packet: Packet) -> None:
+        """Send a ``Packet``."""
+        if not isinstance(packet, Packet):
+            raise LocalProtocolError(
+                f"put_packet needs a Packet, not {type(packet).__name__}", ErrorCode.WSEBADPARAM
+            )
+        await self.put(packet.to_expr())
+
+    # -- urgent messages --------------------------------------------------------------------
+
+    async def put_message(self, code: int, arg: int = 0) -> None:
+        """Send an urgent message (see ``Link.put_message``)."""
+        await self.activate()
+        dead = self._dead()
+        if dead is not None:
+            raise LinkClosed(str(dead))
+        assert self._transport is not None
+        self._transport.write(self._conn.send(UrgentMessage(code=int(code), arg=int(arg))))
+
+    def get_message(self) -> UrgentMessage | None:
+        """The oldest unhandled urgent message, or ``None``; never waits."""
+        return self._messages.popleft() if self._messages else None
+
+    def set_message_handler(self, handler: AsyncMessageHandler | None) -> None:
+        """Call ``handler(message)`` in the event loop as each message arrives; a coroutine
+        result is run as a task. Messages already queued are handed over at once."""
+        self._handler = handler
+        if handler is not None:
+            while self._messages:
+                self._deliver(self._messages.popleft())
+
+    # -- life -------------------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """True once the handshake completed and until the link closes."""
+        return (
+            self._connected.done() and not self._connected.exception() and self._dead() is None
+            if self._connected.done()
+            else False
+        )
+
+    @property
+    def closed(self) -> bool:
+        """True after ``close()`` or once the peer is gone and nothing is left to read."""
+        return self._closed or (not self._inbox and self._dead() is not None)
+
+    def close(self) -> None:
+        """Close the link; the peer sees ``LinkClosed``. Idempotent."""
+        if self._closed:
+            return
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            with contextlib.suppress(LinkError):
+                if self._peer_close is None and self._fatal is None:
+                    transport.write(self._conn.send(Close(code=0, reason="closed")))
+            transport.close()
+        self._closed = True
+        if self._listener is not None:
+            self._listener.close()
+        if not self._connected.done():
+            self._connected.set_exception(LinkClosed("the link is closed"))
+            self._connected.exception()  # mark retrieved
+        self._wakeup.set()
+
+    async def wait_closed(self) -> None:
+        """Wait until the transport is gone."""
+        if self._transport is not None:
+            await self._lost
+
+    async def aclose(self) -> None:
+        """``close()`` and ``wait_closed()``."""
+        self.close()
+        await self.wait_closed()
+
+    async def __aenter__(self) -> AsyncLink:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncLink {self.protocol.value} {self.name!r}>"
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _accept_socket(listener: Listener) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    if listener.intra is not None:
+        while True:
+            sock = listener.intra.accept_nowait()
+            if sock is not None:
+                return sock
+            ready: asyncio.Future[None] = loop.create_future()
+            fd = listener.intra.fileno()
+            loop.add_reader(fd, _resolve, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+    assert listener.sock is not None
+    sock, _ = await loop.sock_accept(listener.sock)
+    tune(sock)
+    return sock
+
+
+async def _attach(link: AsyncLink, sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    sock.setblocking(False)
+    if sock.family == socket.AF_UNIX:
+        await loop.create_unix_connection(lambda: link, sock=sock)
+    else:
+        await loop.create_connection(lambda: link, sock=sock)
+
+
+async def connect(
+    protocol: Protocol | str,
+    name: str | int,
+    *,
+    key: bytes | str | None = None,
+    connection_id: uuid.UUID | None = None,
+    timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    **options: Any,
+) -> AsyncLink:
+    """Connect to a listening link (or a link server) and complete the handshake.
+
+    Raises:
+        LinkError: (``WSECONNECT``) nobody listens there; LinkTimeout; AuthenticationError.
+    """
+    proto = Protocol.parse(protocol)
+    link = AsyncLink(
+        Role.CONNECTOR,
+        proto,
+        str(name),
+        key=key,
+        connection_id=connection_id or uuid.uuid4(),
+        **options,
+    )
+    loop = asyncio.get_running_loop()
+    try:
+        sock = await loop.run_in_executor(None, connect_socket, proto, name, timeout)
+    except OSError as exc:
+        raise LinkError(f"cannot connect to {name!r}: {exc}", ErrorCode.WSECONNECT) from exc
+    await _attach(link, sock)
+    try:
+        await link.activate(timeout)
+    except BaseException:
+        link.close()
+        raise
+    return link
+
+
+async def listen(
+    protocol: Protocol | str = Protocol.TCPIP,
+    name: str | int | None = None,
+    *,
+    key: bytes | str | None = None,
+    **options: Any,
+) -> AsyncLink:
+    """A listening link, bound at once; ``await link.activate()`` waits for the peer."""
+    proto = Protocol.parse(protocol)
+    listener = open_listener(proto, name, key)
+    link = AsyncLink(Role.LISTENER, proto, listener.name, key=key, **options)
+    link._listener = listener
+    return link
+
+
+async def channel(
+    protocol: Protocol | str = Protocol.IntraProcess,
+    *,
+    key: bytes | str | None = None,
+    timeout: float = 10.0,
+) -> tuple[AsyncLink, AsyncLink]:
+    """Two connected, active async links (the listening end first)."""
+    a = await listen(protocol, None, key=key)
+    activating = asyncio.ensure_future(a.activate(timeout))
+    try:
+        b = await connect(protocol, a.name, key=key, timeout=timeout)
+        await activating
+    except BaseException:
+        activating.cancel()
+        a.close()
+        raise
+    return a, b
+
+
+AsyncLinkCallback = Callable[[AsyncLink], Awaitable[Any] | Any]
+
+
+class AsyncLinkServer:
+    """A link server for asyncio (see ``LinkServer``). Create with ``await start_server(...)``.
+
+    Accepted, authenticated links arrive through ``await accept()``, ``async for``, or the
+    callback (a coroutine callback runs as its own task, so one slow client never blocks the
+    others). Each connection's handshake must finish within ``handshake_timeout`` seconds.
+    """
+
+    def __init__(
+        self,
+        interface: str,
+        *,
+        key: bytes | str | None,
+        callback: AsyncLinkCallback | None,
+        handshake_timeout: float,
+        options: dict[str, Any],
+    ) -> None:
+        self.interface = interface
+        self.port = 0
+        self.name = ""
+        self._key = key
+        self._callback = callback
+        self._handshake_timeout = handshake_timeout
+        self._options = options
+        self._queue: asyncio.Queue[AsyncLink | None] = asyncio.Queue()
+        self._server: asyncio.base_events.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self.rejected = 0
+
+    def _factory(self) -> AsyncLink:
+        link = AsyncLink(Role.LISTENER, Protocol.TCPIP, self.name, key=self._key, **self._options)
+        task = asyncio.ensure_future(self._admit(link))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return link
+
+    async def _admit(self, link: AsyncLink) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(link._connected), self._handshake_timeout)
+        except (LinkError, TimeoutError) as exc:
+            self.rejected += 1
+            log.info("link server %s: rejected a client: %s", self.name, exc)
+            if link._transport is not None:
+                link._transport.abort()
+            if link._connected.done():
+                link._connected.exception()
+            return
+        if link._transport is not None:
+            peer = link._transport.get_extra_info("peername")
+            if peer:
+                link.name = format_tcpip_name(peer[0], peer[1])
+        if self._closed:
+            link.close()
+            return
+        if self._callback is None:
+            self._queue.put_nowait(link)
+            return
+        try:
+            result = self._callback(link)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("link server %s: callback failed", self.name)
+
+    async def accept(self, timeout: float | None = None) -> AsyncLink:
+        """The next authenticated link.
+
+        Raises:
+            LinkTimeout: none in time; LinkClosed: the server is closed.
+        """
+        try:
+            link = await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            raise LinkTimeout("no client connected in time") from None
+        if link is None:
+            self._queue.put_nowait(None)
+            raise LinkClosed("the link server is closed")
+        return link
+
+    def __aiter__(self) -> AsyncIterator[AsyncLink]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[AsyncLink]:
+        while True:
+            try:
+                yield await self.accept()
+            except LinkClosed:
+                return
+
+    def close(self) -> None:
+        """Stop accepting; links already handed out stay open."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._server is not None:
+            self._server.close()
+        while not self._queue.empty():
+            link = self._queue.get_nowait()
+            if link is not None:
+                link.close()
+        self._queue.put_nowait(None)
+
+    async def wait_closed(self) -> None:
+        """Wait until the listening socket is closed."""
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def __aenter__(self) -> AsyncLinkServer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+        await self.wait_closed()
+
+
+async def start_server(
+    port: int = 0,
+    interface: str = "127.0.0.1",
+    *,
+    key: bytes | str | None = None,
+    callback: AsyncLinkCallback | None = None,
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+    **link_options: Any,
+) -> AsyncLinkServer:
+    """Start an ``AsyncLinkServer`` on ``interface:port`` (0 = any free port).
+
+    Raises:
+        AuthenticationError: a non-loopback interface without a key.
+        LinkError: the port cannot be bound.
+    """
+    check_exposure(interface, key)
+    server = AsyncLinkServer(
+        interface,
+        key=key,
+        callback=callback,
+        handshake_timeout=handshake_timeout,
+        options=link_options,
+    )
+    loop = asyncio.get_running_loop()
+    try:
+        server._server = await loop.create_server(
+            server._factory, interface, port, reuse_address=True
+        )
+    except OSError as exc:
+        raise LinkError(
+            f"cannot listen on {port}@{interface}: {exc}", ErrorCode.WSENAMETAKEN
+        ) from exc
+    server.port = server._server.sockets[0].getsockname()[1]
+    server.name = format_tcpip_name(interface, server.port)
+    return server
