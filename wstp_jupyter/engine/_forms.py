@@ -1,0 +1,529 @@
+"""ASCII InputForm, OutputForm and FullForm text for Mathics3 expressions.
+
+Mathics3 10 writes ``Rule``, ``RuleDelayed``, ``>=`` and ``!=`` as Unicode characters even in
+InputForm, and puts spaces around ``/`` and ``^`` in OutputForm, so text that must be valid
+Wolfram Language input (``ReturnTextPacket``, ``application/vnd.wolfram.inputform``) is written
+here, by one recursive printer over the expression tree.
+
+How it works: :func:`to_text` walks the tree once. Each operator has a precedence (the Wolfram
+Language's relative order); a child is parenthesised when its precedence is below what its parent
+position requires. ``Times`` is split into numerator and denominator, ``Plus`` turns a negative
+term into ``a - b``. The ``output`` flag selects OutputForm conventions (strings unquoted,
+graphics shown as ``-Graphics-``, ``Row``/``Column``/``StringForm`` laid out); heads the printer
+does not know are written in functional form ``f[a, b]``. User ``Format`` rules are not applied.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from mathics.core.atoms import (
+    ByteArray,
+    Complex,
+    Integer,
+    MachineReal,
+    PrecisionReal,
+    Rational,
+    String,
+)
+from mathics.core.expression import Expression
+from mathics.core.number import dps
+from mathics.core.symbols import Atom, Symbol
+
+Shorten = Callable[[str], str]
+
+# Precedences (higher binds tighter), in the Wolfram Language's order.
+_P_COMPOUND = 10
+_P_SET = 40
+_P_FUNCTION = 90
+_P_REPLACE = 110
+_P_RULE = 120
+_P_CONDITION = 130
+_P_ALTERNATIVES = 160
+_P_OR = 215
+_P_AND = 220
+_P_NOT = 230
+_P_COMPARE = 290
+_P_SPAN = 305
+_P_PLUS = 310
+_P_TIMES = 400
+_P_UMINUS = 480
+_P_DOT = 490
+_P_STRINGJOIN = 600
+_P_POWER = 590
+_P_FACTORIAL = 610
+_P_ATOM = 1000
+
+# head -> (operator text, precedence); n-ary and flat.
+_INFIX: dict[str, tuple[str, int]] = {
+    "System`Rule": (" -> ", _P_RULE),
+    "System`RuleDelayed": (" :> ", _P_RULE),
+    "System`Set": (" = ", _P_SET),
+    "System`SetDelayed": (" := ", _P_SET),
+    "System`UpSet": (" ^= ", _P_SET),
+    "System`UpSetDelayed": (" ^:= ", _P_SET),
+    "System`Equal": (" == ", _P_COMPARE),
+    "System`Unequal": (" != ", _P_COMPARE),
+    "System`Less": (" < ", _P_COMPARE),
+    "System`Greater": (" > ", _P_COMPARE),
+    "System`LessEqual": (" <= ", _P_COMPARE),
+    "System`GreaterEqual": (" >= ", _P_COMPARE),
+    "System`SameQ": (" === ", _P_COMPARE),
+    "System`UnsameQ": (" =!= ", _P_COMPARE),
+    "System`And": (" && ", _P_AND),
+    "System`Or": (" || ", _P_OR),
+    "System`StringJoin": (" <> ", _P_STRINGJOIN),
+    "System`Alternatives": (" | ", _P_ALTERNATIVES),
+    "System`ReplaceAll": (" /. ", _P_REPLACE),
+    "System`ReplaceRepeated": (" //. ", _P_REPLACE),
+    "System`Condition": (" /; ", _P_CONDITION),
+    "System`Dot": (".", _P_DOT),
+    "System`AddTo": (" += ", _P_SET),
+    "System`SubtractFrom": (" -= ", _P_SET),
+    "System`TimesBy": (" *= ", _P_SET),
+    "System`DivideBy": (" /= ", _P_SET),
+    "System`Span": (";;", _P_SPAN),
+    "System`NonCommutativeMultiply": (" ** ", _P_TIMES),
+    "System`PatternTest": ("?", _P_ATOM - 10),
+}
+
+_BLANKS = {"System`Blank": "_", "System`BlankSequence": "__", "System`BlankNullSequence": "___"}
+
+_OUTPUT_PLACEHOLDERS = {
+    "System`Graphics": "-Graphics-",
+    "System`Graphics3D": "-Graphics3D-",
+    "System`Sound": "-Sound-",
+}
+
+# Wrappers that only change how their first argument looks.
+_TRANSPARENT = frozenset(
+    {
+        "System`Short",
+        "System`Shallow",
+        "System`StandardForm",
+        "System`TraditionalForm",
+        "System`OutputForm",
+        "System`Style",
+        "System`Defer",
+        "System`HoldForm",
+    }
+)
+
+
+def _quote(text: str, ascii_only: bool) -> str:
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ascii_only and ord(ch) > 126:
+            out.append(_escape_char(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\:{code:04x}" if code <= 0xFFFF else f"\\|{code:06x}"
+
+
+def _ascii_name(name: str) -> str:
+    if name.isascii():
+        return name
+    return "".join(ch if ord(ch) < 127 else _escape_char(ch) for ch in name)
+
+
+def format_machine_real(value: float) -> str:
+    """Write a machine real as the Wolfram Language does: ``3.``, ``0.1``, ``1.5*^20``."""
+    if math.isnan(value):
+        return "Indeterminate"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    text = repr(value)
+    mantissa, _, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += "."
+    elif mantissa.endswith(".0"):
+        mantissa = mantissa[:-1]
+    if exponent:
+        return f"{mantissa}*^{int(exponent)}"
+    return mantissa
+
+
+def _format_precision_real(atom: PrecisionReal, with_precision: bool) -> str:
+    digits = max(1, dps(atom.get_precision()))
+    text = str(atom.value)
+    mantissa, _, exponent = text.lower().partition("e")
+    if "." not in mantissa:
+        mantissa += "."
+    mantissa = mantissa.rstrip("0") if "." in mantissa else mantissa
+    if mantissa.endswith("-.") or mantissa == ".":
+        mantissa = mantissa.replace(".", "0.")
+    out = mantissa + (f"`{digits}." if with_precision else "")
+    if exponent:
+        out += f"*^{int(exponent)}"
+    return out
+
+
+class _Printer:
+    def __init__(self, shorten: Shorten, *, output: bool, ascii_only: bool) -> None:
+        self.shorten = shorten
+        self.output = output
+        self.ascii_only = ascii_only
+        self.times_sep = " " if output else "*"
+
+    # -- entry -------------------------------------------------------------------------
+    def text(self, expr: Any, prec: int = 0) -> str:
+        body, own = self.render(expr)
+        return f"({body})" if own < prec else body
+
+    def render(self, expr: Any) -> tuple[str, int]:
+        """Return the text of ``expr`` and the precedence of its outermost operator."""
+        if isinstance(expr, Atom):
+            return self.atom(expr)
+        if isinstance(expr, Expression):
+            return self.compound(expr)
+        return str(expr), _P_ATOM
+
+    # -- atoms -------------------------------------------------------------------------
+    def atom(self, atom: Atom) -> tuple[str, int]:
+        if isinstance(atom, Integer):
+            v = atom.value
+            return str(v), (_P_UMINUS if v < 0 else _P_ATOM)
+        if isinstance(atom, MachineReal):
+            t = format_machine_real(atom.value)
+            return t, (_P_UMINUS if t.startswith("-") else _P_ATOM)
+        if isinstance(atom, PrecisionReal):
+            t = _format_precision_real(atom, not self.output)
+            return t, (_P_UMINUS if t.startswith("-") else _P_ATOM)
+        if isinstance(atom, Rational):
+            p, q = int(atom.value.p), int(atom.value.q)
+            return f"{p}/{q}", (_P_UMINUS if p < 0 else _P_TIMES)
+        if isinstance(atom, Complex):
+            return self.complex(atom)
+        if isinstance(atom, String):
+            if self.output:
+                return atom.value, _P_ATOM
+            return _quote(atom.value, self.ascii_only), _P_ATOM
+        if isinstance(atom, Symbol):
+            name = self.shorten(atom.get_name())
+            return (_ascii_name(name) if self.ascii_only else name), _P_ATOM
+        if isinstance(atom, ByteArray):
+            if self.output:
+                return f"ByteArray[<{len(atom.value)}>]", _P_ATOM
+            return f'ByteArray["{atom}"]', _P_ATOM
+        cls = type(atom).__name__
+        if cls == "Image":
+            return "-Image-", _P_ATOM
+        return str(atom), _P_ATOM
+
+    def complex(self, atom: Complex) -> tuple[str, int]:
+        re_part, im_part = atom.real, atom.imag
+        im_text, _ = self.atom(im_part)
+        negative = im_text.startswith("-")
+        magnitude = im_text[1:] if negative else im_text
+        im_term = "I" if magnitude == "1" else f"{magnitude}{self.times_sep}I"
+        re_zero = isinstance(re_part, Integer) and re_part.value == 0
+        if re_zero:
+            return ("-" + im_term if negative else im_term), (_P_UMINUS if negative else _P_TIMES)
+        re_text, _ = self.atom(re_part)
+        return f"{re_text} {'-' if negative else '+'} {im_term}", _P_PLUS
+
+    # -- compound ----------------------------------------------------------------------
+    def args(self, elements: tuple[Any, ...], sep: str = ", ") -> str:
+        return sep.join(self.text(e) for e in elements)
+
+    def functional(self, expr: Expression) -> tuple[str, int]:
+        head = self.text(expr.head, _P_ATOM)
+        return f"{head}[{self.args(expr.elements)}]", _P_ATOM
+
+    def compound(self, expr: Expression) -> tuple[str, int]:
+        name = expr.get_head_name()
+        els: tuple[Any, ...] = expr.elements
+        n = len(els)
+        if name == "System`List":
+            return "{" + self.args(els) + "}", _P_ATOM
+        if name == "System`Association":
+            return "<|" + self.args(els) + "|>", _P_ATOM
+        if name == "System`Plus" and n >= 2:
+            return self.plus(els)
+        if name == "System`Times" and n >= 2:
+            return self.times(els)
+        if name == "System`Power" and n == 2:
+            return self.power(els[0], els[1])
+        if name in _INFIX and n >= 2:
+            op, p = _INFIX[name]
+            if name == "System`Span" and n == 2:
+                return f"{self.text(els[0], p + 1)};;{self.text(els[1], p + 1)}", p
+            return op.join(self.text(e, p + 1) for e in els), p
+        if name == "System`Not" and n == 1:
+            return "!" + self.text(els[0], _P_NOT), _P_NOT
+        if name == "System`CompoundExpression" and n >= 1:
+            parts = [self.text(e, _P_COMPOUND + 1) for e in els]
+            if els[-1] is Symbol("System`Null") or self.is_null(els[-1]):
+                parts[-1] = ""
+                return "; ".join(parts).rstrip(), _P_COMPOUND
+            return "; ".join(parts), _P_COMPOUND
+        if name == "System`Function" and n == 1:
+            return self.text(els[0], _P_FUNCTION + 1) + " &", _P_FUNCTION
+        if name == "System`Slot" and n == 1 and isinstance(els[0], Integer):
+            return ("#" if els[0].value == 1 else f"#{els[0].value}"), _P_ATOM
+        if name == "System`SlotSequence" and n == 1 and isinstance(els[0], Integer):
+            return ("##" if els[0].value == 1 else f"##{els[0].value}"), _P_ATOM
+        if name in _BLANKS and n <= 1:
+            return _BLANKS[name] + (self.text(els[0], _P_ATOM) if n else ""), _P_ATOM
+        if name == "System`Pattern" and n == 2 and isinstance(els[0], Symbol):
+            inner = els[1]
+            if isinstance(inner, Expression) and inner.get_head_name() in _BLANKS:
+                return self.text(els[0], _P_ATOM) + self.text(inner, _P_ATOM), _P_ATOM
+            return f"{self.text(els[0], _P_ATOM)}:{self.text(inner, _P_ATOM)}", _P_ATOM - 20
+        if name == "System`Part" and n >= 2:
+            return f"{self.text(els[0], _P_ATOM)}[[{self.args(els[1:])}]]", _P_ATOM
+        if name == "System`Factorial" and n == 1:
+            return self.text(els[0], _P_FACTORIAL + 1) + "!", _P_FACTORIAL
+        if name == "System`DirectedInfinity":
+            return self.infinity(expr)
+        if name == "System`Increment" and n == 1:
+            return self.text(els[0], _P_ATOM) + "++", _P_FACTORIAL
+        if name == "System`Decrement" and n == 1:
+            return self.text(els[0], _P_ATOM) + "--", _P_FACTORIAL
+        if name == "System`Rational" and n == 2:
+            return f"{self.text(els[0], _P_TIMES + 1)}/{self.text(els[1], _P_TIMES + 1)}", _P_TIMES
+        head = expr.head
+        if (
+            isinstance(head, Expression)
+            and head.get_head_name() == "System`Derivative"
+            and len(head.elements) == 1
+            and isinstance(head.elements[0], Integer)
+            and 0 < head.elements[0].value < 5
+            and n == 1
+        ):
+            return self.text(els[0], _P_ATOM) + "'" * head.elements[0].value, _P_ATOM
+        if self.output:
+            special = self.output_special(name, expr)
+            if special is not None:
+                return special
+        elif name in ("System`InputForm", "System`FullForm") and n == 1:
+            return self.text(els[0]), _P_ATOM
+        return self.functional(expr)
+
+    @staticmethod
+    def is_null(expr: Any) -> bool:
+        return isinstance(expr, Symbol) and expr.get_name() == "System`Null"
+
+    def infinity(self, expr: Expression) -> tuple[str, int]:
+        els = expr.elements
+        if not els:
+            return "ComplexInfinity", _P_ATOM
+        d = els[0]
+        if isinstance(d, Integer) and d.value == 1:
+            return "Infinity", _P_ATOM
+        if isinstance(d, Integer) and d.value == -1:
+            return "-Infinity", _P_UMINUS
+        return self.functional(expr)
+
+    # -- arithmetic --------------------------------------------------------------------
+    def plus(self, els: tuple[Any, ...]) -> tuple[str, int]:
+        out = [self.text(els[0], _P_PLUS)]
+        for term in els[1:]:
+            text = self.text(term, _P_PLUS)
+            if text.startswith("-") and not text.startswith("->"):
+                out.append(" - " + text[1:])
+            else:
+                out.append(" + " + text)
+        return "".join(out), _P_PLUS
+
+    def times(self, els: tuple[Any, ...]) -> tuple[str, int]:
+        num: list[str] = []
+        den: list[str] = []
+        negative = False
+        for i, factor in enumerate(els):
+            if i == 0 and isinstance(factor, Integer | MachineReal | PrecisionReal | Rational):
+                if isinstance(factor, Rational):
+                    p, q = int(factor.value.p), int(factor.value.q)
+                    negative = p < 0
+                    if abs(p) != 1:
+                        num.append(str(abs(p)))
+                    den.append(str(q))
+                    continue
+                if isinstance(factor, Integer) and factor.value == -1:
+                    negative = True
+                    continue
+                text, _ = self.atom(factor)
+                if text.startswith("-"):
+                    negative, text = True, text[1:]
+                num.append(text)
+                continue
+            if (
+                isinstance(factor, Expression)
+                and factor.get_head_name() == "System`Power"
+                and len(factor.elements) == 2
+                and self.is_negative_number(factor.elements[1])
+            ):
+                base, exp = factor.elements
+                if isinstance(exp, Integer) and exp.value == -1:
+                    den.append(self.text(base, _P_TIMES + 1))
+                else:
+                    den.append(self.power_text(base, self.negate(exp)))
+                continue
+            num.append(self.text(factor, _P_TIMES + 1))
+        body = self.times_sep.join(num) if num else "1"
+        if den:
+            den_text = den[0] if len(den) == 1 else "(" + self.times_sep.join(den) + ")"
+            body = f"{body}/{den_text}"
+        if negative:
+            return "-" + body, _P_UMINUS
+        return body, _P_TIMES
+
+    @staticmethod
+    def is_negative_number(expr: Any) -> bool:
+        if isinstance(expr, Integer | MachineReal | PrecisionReal):
+            return bool(expr.value < 0)
+        if isinstance(expr, Rational):
+            return bool(expr.value < 0)
+        return False
+
+    @staticmethod
+    def negate(expr: Any) -> Any:
+        if isinstance(expr, Integer):
+            return Integer(-expr.value)
+        if isinstance(expr, MachineReal):
+            return MachineReal(-expr.value)
+        if isinstance(expr, Rational):
+            return Rational(-expr.value.p, expr.value.q)
+        return expr
+
+    def power(self, base: Any, exp: Any) -> tuple[str, int]:
+        if isinstance(exp, Rational) and exp.value.p == 1 and exp.value.q == 2:
+            return f"Sqrt[{self.text(base)}]", _P_ATOM
+        if isinstance(exp, Integer) and exp.value == -1:
+            return f"1/{self.text(base, _P_TIMES + 1)}", _P_TIMES
+        if self.is_negative_number(exp) and not (
+            isinstance(exp, Rational) and exp.value.p == -1 and exp.value.q == 2
+        ):
+            return "1/" + self.power_text(base, self.negate(exp)), _P_TIMES
+        return self.power_text(base, exp), _P_POWER
+
+    def power_text(self, base: Any, exp: Any) -> str:
+        if isinstance(exp, Integer) and exp.value == 1:
+            return self.text(base, _P_TIMES + 1)
+        if isinstance(exp, Rational) and exp.value.p == 1 and exp.value.q == 2:
+            return f"Sqrt[{self.text(base)}]"
+        return f"{self.text(base, _P_POWER + 1)}^{self.text(exp, _P_POWER + 1)}"
+
+    # -- OutputForm layout -------------------------------------------------------------
+    def output_special(self, name: str, expr: Expression) -> tuple[str, int] | None:
+        els = expr.elements
+        if name in _OUTPUT_PLACEHOLDERS:
+            return _OUTPUT_PLACEHOLDERS[name], _P_ATOM
+        if name in _TRANSPARENT and els:
+            return self.render(els[0])
+        if name == "System`InputForm" and len(els) == 1:
+            return to_text(els[0], self.shorten, output=False, ascii_only=self.ascii_only), _P_ATOM
+        if name == "System`FullForm" and len(els) == 1:
+            return full_form(els[0], self.shorten), _P_ATOM
+        if name == "System`Row" and els and self.is_list(els[0]):
+            sep = self.text(els[1]) if len(els) > 1 else ""
+            return sep.join(self.text(e) for e in els[0].elements), _P_ATOM
+        if name == "System`Column" and els and self.is_list(els[0]):
+            return "\n".join(self.text(e) for e in els[0].elements), _P_ATOM
+        if name in ("System`MatrixForm", "System`TableForm", "System`Grid") and els:
+            return self.grid(els[0]), _P_ATOM
+        if name == "System`StringForm" and els and isinstance(els[0], String):
+            return self.string_form(els[0].value, els[1:]), _P_ATOM
+        return None
+
+    @staticmethod
+    def is_list(expr: Any) -> bool:
+        return isinstance(expr, Expression) and expr.get_head_name() == "System`List"
+
+    def grid(self, table: Any) -> str:
+        if not self.is_list(table):
+            return self.text(table)
+        rows = [
+            [self.text(c) for c in r.elements] if self.is_list(r) else [self.text(r)]
+            for r in table.elements
+        ]
+        width = max((len(r) for r in rows), default=0)
+        cols = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(width)]
+        lines = ["   ".join(c.ljust(cols[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+        return "\n".join(lines)
+
+    def string_form(self, template: str, args: tuple[Any, ...]) -> str:
+        out: list[str] = []
+        i = 0
+        auto = 0
+        while i < len(template):
+            ch = template[i]
+            if ch == "`":
+                j = template.find("`", i + 1)
+                if j < 0:
+                    out.append(template[i:])
+                    break
+                key = template[i + 1 : j]
+                if key == "":
+                    auto += 1
+                    index = auto
+                elif key.isdigit():
+                    index = int(key)
+                else:
+                    out.append(template[i : j + 1])
+                    i = j + 1
+                    continue
+                if 1 <= index <= len(args):
+                    out.append(self.text(args[index - 1]))
+                i = j + 1
+                continue
+            out.append(ch)
+            i += 1
+        return "".join(out)
+
+
+def to_text(
+    expr: Any, shorten: Shorten | None = None, *, output: bool = False, ascii_only: bool = True
+) -> str:
+    """Write ``expr`` as Wolfram Language text.
+
+    Args:
+        expr: a Mathics3 element.
+        shorten: maps a full symbol name to the name to print (usually
+            ``definitions.shorten_name``); by default the context is dropped for ``System`` and
+            ``Global`` symbols only.
+        output: OutputForm conventions (strings unquoted, ``-Graphics-``, ``Row``/``Column``,
+            ``StringForm``) instead of InputForm.
+        ascii_only: escape non-ASCII characters as ``\\:xxxx`` (InputForm strings and symbols).
+
+    Returns:
+        The text; in InputForm it parses back to ``expr``.
+    """
+    return _Printer(shorten or default_shorten, output=output, ascii_only=ascii_only).text(expr)
+
+
+def default_shorten(name: str) -> str:
+    """Drop the ``System``` and ``Global``` contexts; keep any other."""
+    for ctx in ("System`", "Global`"):
+        if name.startswith(ctx) and "`" not in name[len(ctx) :]:
+            return name[len(ctx) :]
+    return name
+
+
+def full_form(expr: Any, shorten: Shorten | None = None) -> str:
+    """Write ``expr`` in FullForm (ASCII, ``List[...]`` spelled out)."""
+    sh = shorten or default_shorten
+    if isinstance(expr, Expression):
+        head = full_form(expr.head, sh)
+        return f"{head}[{', '.join(full_form(e, sh) for e in expr.elements)}]"
+    if isinstance(expr, Rational):
+        return f"Rational[{int(expr.value.p)}, {int(expr.value.q)}]"
+    if isinstance(expr, Complex):
+        return f"Complex[{full_form(expr.real, sh)}, {full_form(expr.imag, sh)}]"
+    return to_text(expr, sh)

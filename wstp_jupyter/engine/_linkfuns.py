@@ -1,0 +1,1 @@
+LINK_BUILTINS: list = []

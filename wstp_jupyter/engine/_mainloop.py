@@ -1,0 +1,377 @@
+"""The kernel's main loop: packets in, evaluations in a worker thread, packets out.
+
+Threads and who does what:
+
+* a **reader thread per link** blocks in ``link.get()`` and queues ``(source, packet)`` events for
+  the loop; the main link's urgent messages arrive on the link's own thread and are handled at
+  once (abort) or queued (interrupt, terminate);
+* the **loop thread** (``MainLoop.run``) routes events: main-link packets go, in order, to the
+  worker's job queue, except that a packet arriving while the worker waits for the front end
+  (``Input[]``, the interrupt menu, the parallel-links exchange) is that answer; preemptive-link
+  packets are answered right here, without waiting for the worker;
+* the **worker thread** evaluates, writing ``TextPacket``/``MessagePacket`` while it runs and the
+  result packets when done.
+
+Writes to a link are serialised by a per-link lock (the worker and the loop both write to the
+main link). The packet sequences are documented in ``docs/engine.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+from wstp_jupyter.engine._backend import Backend, LineResult
+from wstp_jupyter.engine._requests import NOT_A_REQUEST, ResultFormat, handle_request
+from wstp_jupyter.link import Link, LinkClosed, LinkError, UrgentMessage
+from wstp_jupyter.wxf import Expr, Symbol
+
+log = logging.getLogger("wstp_jupyter.engine")
+
+INTERRUPT_MENU_TITLE = "Interrupt> "
+INTERRUPT_MENU_HELP = (
+    "Interrupt menu: a - abort the evaluation, c - continue, e - exit the kernel, "
+    "s - show the input being evaluated"
+)
+
+
+def packet(head: str, *args: Any) -> Expr:
+    return Expr(Symbol(head), *args)
+
+
+def packet_head(expr: Any) -> str | None:
+    if isinstance(expr, Expr) and isinstance(expr.head, Symbol):
+        return str(expr.head.name)
+    return None
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class LinkWriter:
+    """Serialises writes to one link from several threads."""
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self.lock = threading.Lock()
+
+    def put(self, *exprs: Any) -> None:
+        with self.lock:
+            for expr in exprs:
+                self.link.put(expr)
+
+
+class LinkHost:
+    """The ``Host`` an evaluation talks to: output goes to one link as packets."""
+
+    def __init__(self, loop: MainLoop, writer: LinkWriter, *, main: bool) -> None:
+        self.loop = loop
+        self.writer = writer
+        self.main = main
+
+    def print_text(self, text: str) -> None:
+        self.writer.put(packet("TextPacket", text + "\n"))
+
+    def message(self, symbol: str, tag: str, text: str) -> None:
+        self.writer.put(packet("MessagePacket", Symbol(symbol), tag), packet("TextPacket", text))
+
+    def request_input(self, prompt: str, *, string: bool) -> str | None:
+        if not self.main:
+            return None
+        head = "InputStringPacket" if string else "InputPacket"
+        reply = self.loop.ask_front_end(packet(head, prompt))
+        return reply_text(reply)
+
+    def display(self, bundle: dict[str, Any], *, temporary: bool) -> bool:
+        return self.loop.send_display(bundle, temporary=temporary)
+
+
+def reply_text(reply: Any) -> str | None:
+    """The text of a front-end answer: ``EnterTextPacket[s]``, ``TextPacket[s]``,
+    ``ReturnTextPacket[s]``, ``ReturnPacket[s]`` or a bare string."""
+    if isinstance(reply, str):
+        return reply
+    if (
+        packet_head(reply)
+        in (
+            "EnterTextPacket",
+            "TextPacket",
+            "ReturnTextPacket",
+            "ReturnPacket",
+        )
+        and len(reply.args) == 1
+        and isinstance(reply.args[0], str)
+    ):
+        return str(reply.args[0])
+    return None
+
+
+class MainLoop:
+    """Drives one backend from one main link (plus optional preemptive and service links)."""
+
+    def __init__(self, backend: Backend, link: Link, *, parallel: Any = None) -> None:
+        self.backend = backend
+        self.main = LinkWriter(link)
+        self.main_host = LinkHost(self, self.main, main=True)
+        self.preemptive: LinkWriter | None = None
+        self.preemptive_host: LinkHost | None = None
+        self.service: LinkWriter | None = None
+        self.parallel = parallel  # callable that opens the parallel links (see _parallel)
+        self.result_format = ResultFormat()
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.jobs: queue.Queue[Any] = queue.Queue()
+        self.replies: queue.Queue[Any] = queue.Queue()
+        self.waiting_reply = threading.Event()
+        self.busy = threading.Event()
+        self.menu_open = False
+        self.current_input: str = ""
+        self.exit_code: int | None = None
+        self._display_ids = itertools.count(1)
+        self._temporary: list[str] = []
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def run(self) -> int:
+        """Serve until ``Quit[]``, a terminate message or the main link closing; return the
+        process exit code."""
+        link = self.main.link
+        link.set_message_handler(self._on_message)
+        self.start_reader("main", link)
+        threading.Thread(target=self._worker, name="engine-worker", daemon=True).start()
+        self.main.put(self.input_name())
+        while self.exit_code is None:
+            source, item = self.events.get()
+            if source == "exit":
+                self.exit_code = int(item)
+            elif source == "main":
+                self._route_main(item)
+            elif source == "preemptive":
+                self._serve_preemptive(item)
+            elif source == "interrupt":
+                self._interrupt()
+            elif source == "closed":
+                if item == "main":
+                    self.exit_code = 0
+                else:
+                    log.info("%s link closed", item)
+        return self.exit_code
+
+    def start_reader(self, name: str, link: Link) -> None:
+        def read() -> None:
+            while True:
+                try:
+                    expr = link.get()
+                except LinkClosed:
+                    break
+                except LinkError as exc:
+                    log.warning("%s link failed: %s", name, exc)
+                    break
+                self.events.put((name, expr))
+            self.events.put(("closed", name))
+
+        threading.Thread(target=read, name=f"engine-read-{name}", daemon=True).start()
+
+    def input_name(self) -> Expr:
+        return packet("InputNamePacket", f"In[{self.backend.next_line()}]:= ")
+
+    # -- urgent messages ---------------------------------------------------------------
+    def _on_message(self, message: Any, arg: int = 0) -> None:
+        code = int(getattr(message, "code", message))
+        if code == UrgentMessage.ABORT:
+            self.abort()
+        elif code == UrgentMessage.INTERRUPT:
+            self.events.put(("interrupt", None))
+        elif code == UrgentMessage.TERMINATE:
+            self.backend.abort()
+            self.events.put(("exit", 0))
+
+    def abort(self) -> None:
+        """Abort the running evaluation (and close the interrupt menu if it is open)."""
+        self.backend.abort()
+        self.waiting_reply.clear()
+        if self.menu_open:
+            self.menu_open = False
+            self.waiting_reply.clear()
+            self.replies.put(None)
+
+    def _interrupt(self) -> None:
+        if not self.busy.is_set() or self.menu_open:
+            return
+        self.backend.hold()
+        self.menu_open = True
+        self.main.put(packet("MenuPacket", 1, INTERRUPT_MENU_TITLE))
+
+    def _menu_answer(self, reply: Any) -> None:
+        choice = (reply_text(reply) or "").strip().lower()[:1]
+        if choice == "a":
+            self.menu_open = False
+            self.backend.abort()
+        elif choice in {"c", ""}:
+            self.menu_open = False
+            self.backend.resume()
+        elif choice in ("e", "q"):
+            self.menu_open = False
+            self.backend.abort()
+            self.exit_code = 0
+        elif choice in ("s", "t", "i"):
+            shown = (
+                f"Evaluating: {self.current_input}"
+                if choice != "i"
+                else "Inspecting is not available: the evaluator has no dialog subsessions."
+            )
+            self.main.put(
+                packet("TextPacket", shown), packet("MenuPacket", 1, INTERRUPT_MENU_TITLE)
+            )
+        else:
+            self.main.put(
+                packet("TextPacket", INTERRUPT_MENU_HELP),
+                packet("MenuPacket", 1, INTERRUPT_MENU_TITLE),
+            )
+
+    # -- routing -----------------------------------------------------------------------
+    def _route_main(self, expr: Any) -> None:
+        if self.menu_open:
+            self._menu_answer(expr)
+        elif self.waiting_reply.is_set():
+            self.waiting_reply.clear()
+            self.replies.put(expr)
+        else:
+            self.jobs.put(expr)
+
+    def ask_front_end(self, request: Any, timeout: float | None = None) -> Any:
+        """From the worker: send ``request`` on the main link and wait for the next packet the
+        front end sends there (the answer). ``None`` on timeout or when aborted."""
+        self.waiting_reply.set()
+        self.main.put(request)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            # Short waits so an asynchronous abort reaches this thread promptly.
+            try:
+                return self.replies.get(timeout=0.05)
+            except queue.Empty:
+                if deadline is not None and time.monotonic() > deadline:
+                    self.waiting_reply.clear()
+                    return None
+
+    # -- the worker --------------------------------------------------------------------
+    def _worker(self) -> None:
+        while True:
+            expr = self.jobs.get()
+            self.busy.set()
+            try:
+                self._job(expr)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0
+                self.events.put(("exit", code))
+                return
+            except LinkClosed:
+                self.events.put(("exit", 0))
+                return
+            except BaseException:  # a stray async abort or a bug must not kill the kernel
+                log.exception("evaluation of a packet failed")
+            finally:
+                self.busy.clear()
+                self._clear_temporary()
+
+    def _job(self, expr: Any) -> None:
+        head = packet_head(expr)
+        args = expr.args if isinstance(expr, Expr) else ()
+        if head == "EnterTextPacket" and len(args) == 1 and isinstance(args[0], str):
+            self._enter_text(args[0])
+        elif head == "EnterExpressionPacket" and len(args) == 1:
+            self.current_input = str(args[0])[:200]
+            self._send_line(self.backend.run_line(args[0], self.main_host), text=False)
+            self.main.put(self.input_name())
+        elif head == "EvaluatePacket" and len(args) == 1:
+            self.main.put(packet("ReturnPacket", self.evaluate_packet(args[0], self.main_host)))
+        else:
+            log.warning("ignoring unexpected packet on the main link: %.200r", expr)
+
+    def _enter_text(self, text: str) -> None:
+        self.current_input = text[:200]
+        issue = self.backend.check_syntax(text, self.main_host)
+        if issue is not None:
+            self.main.put(packet("SyntaxPacket", issue.position), self.input_name())
+            return
+        for result in self.backend.run_cell(text, self.main_host):
+            self._send_line(result, text=True)
+        self.main.put(self.input_name())
+
+    def _send_line(self, result: LineResult, *, text: bool) -> None:
+        if result.value is None:
+            return
+        name = packet("OutputNamePacket", f"Out[{result.line}]= ")
+        if self.result_format.kind == "MIMEBundle":
+            bundle = self.backend.mime_bundle(result.value, self.result_format.options)
+            body = packet("ReturnExpressionPacket", Expr(Symbol("WSTPJupyter`MIMEBundle"), bundle))
+        elif text:
+            body = packet("ReturnTextPacket", self.backend.output_text(result.value))
+        else:
+            body = packet("ReturnExpressionPacket", self.backend.to_wire(result.value))
+        self.main.put(name, body)
+
+    def evaluate_packet(self, expr: Any, host: LinkHost, *, side: bool = False) -> Any:
+        """Evaluate the body of an ``EvaluatePacket`` (requests included); the wire result."""
+        if packet_head(expr) == "WSTPJupyter`OpenParallelLinks" and not side:
+            if self.parallel is None:
+                return Symbol("$Failed")
+            result: Any = self.parallel(self)
+            return result
+        answer = handle_request(expr, self.backend, host, self.result_format, side=side)
+        if answer is not NOT_A_REQUEST:
+            return answer
+        return self.backend.to_wire(self.backend.evaluate(expr, host, side=side))
+
+    # -- preemptive and service links ----------------------------------------------------
+    def attach_parallel(self, service: Link, preemptive: Link) -> None:
+        """Start serving the preemptive link and writing display requests to the service link."""
+        self.service = LinkWriter(service)
+        self.preemptive = LinkWriter(preemptive)
+        self.preemptive_host = LinkHost(self, self.preemptive, main=False)
+        self.start_reader("preemptive", preemptive)
+        self.start_reader("service", service)
+
+    def _serve_preemptive(self, expr: Any) -> None:
+        writer, host = self.preemptive, self.preemptive_host
+        if writer is None or host is None:
+            return
+        head = packet_head(expr)
+        args = expr.args if isinstance(expr, Expr) else ()
+        if head == "EvaluatePacket" and len(args) == 1:
+            try:
+                value = self.evaluate_packet(args[0], host, side=True)
+            except SystemExit:
+                value = Symbol("$Failed")
+            writer.put(packet("ReturnPacket", value))
+        elif head == "EnterTextPacket" and len(args) == 1 and isinstance(args[0], str):
+            # Read-only use of the parser/evaluator: no $Line, no In/Out on this link.
+            value = self.backend.evaluate(Expr(Symbol("ToExpression"), args[0]), host, side=True)
+            writer.put(packet("ReturnTextPacket", self.backend.output_text(value)))
+        else:
+            log.warning("ignoring unexpected packet on the preemptive link: %.200r", expr)
+
+    def send_display(self, bundle: dict[str, Any], *, temporary: bool) -> bool:
+        """Send ``WSTPJupyter`DisplayData[bundle, id, temporary]`` on the service link."""
+        if self.service is None:
+            return False
+        display_id = f"display-{next(self._display_ids)}"
+        if temporary:
+            self._temporary.append(display_id)
+        self.service.put(Expr(Symbol("WSTPJupyter`DisplayData"), bundle, display_id, temporary))
+        return True
+
+    def _clear_temporary(self) -> None:
+        if self.service is None or not self._temporary:
+            return
+        ids, self._temporary = self._temporary, []
+        try:
+            for display_id in ids:
+                self.service.put(Expr(Symbol("WSTPJupyter`ClearDisplay"), display_id))
+        except LinkError:
+            log.info("service link gone; temporary displays not cleared")

@@ -1,0 +1,327 @@
+"""The Mathics3 backend: one session per process, evaluations that can be aborted and held.
+
+How it works:
+
+* ``MathicsBackend.start()`` loads the builtins and creates one ``MathicsSession`` (≈4 s, once per
+  process), then replaces the session's ``Evaluation`` by :class:`EngineEvaluation`, and adds a
+  second one (``side``) over the same ``Definitions`` for preemptive requests.
+* :class:`EngineEvaluation` sends ``Print`` output and messages to its ``host`` the moment they
+  happen (Mathics calls ``output.out`` during the evaluation), formats text with the project's
+  ASCII printer, and turns Mathics' cooperative ``stopped`` flag into three behaviours: abort
+  (``AbortInterrupt``), hold (wait for the interrupt menu's answer) and timeout.
+* Abort is delivered by raising ``AbortInterrupt`` asynchronously in the evaluating thread
+  (``PyThreadState_SetAsyncExc``), which reaches the next Python bytecode even inside sympy; the
+  ``stopped`` flag is the fallback for code that checks it. Both make the evaluation return
+  ``$Aborted`` with its definitions intact.
+* Cells are parsed twice: once whole, to refuse a cell with a syntax error before any of it runs
+  (as the Wolfram kernel does), then expression by expression, so that each top-level
+  expression is evaluated (and gets its own ``$Line``) before the next one is converted.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from mathics.core.evaluation import Evaluation, Output
+from mathics.core.interrupt import (
+    AbortInterrupt,
+    BreakInterrupt,
+    ContinueInterrupt,
+    ReturnInterrupt,
+    TimeoutInterrupt,
+    WLThrowInterrupt,
+)
+from mathics.core.symbols import Symbol, SymbolNull
+from mathics_scanner.errors import IncompleteSyntaxError
+from mathics_scanner.errors import SyntaxError as MathicsSyntaxError
+from mathics_scanner.location import ContainerKind
+
+from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
+from wstp_jupyter.engine._forms import to_text
+
+log = logging.getLogger("wstp_jupyter.engine")
+
+SymbolAborted = Symbol("System`$Aborted")
+_SYNTAX_WHERE = re.compile(r" \(line \d+ of [^()]*\)\.$")
+
+
+class _HostOutput(Output):
+    """Forwards Mathics' ``Print``/``Message`` objects to the evaluation's host as they come."""
+
+    def __init__(self, evaluation: EngineEvaluation) -> None:
+        self.evaluation = evaluation
+
+    def out(self, out: Any) -> None:
+        host = self.evaluation.host
+        if host is None:
+            return
+        if getattr(out, "is_message", False):
+            text = str(out.text)
+            if out.symbol == "Syntax":
+                # Mathics appends "(line n of <container>)"; the Wolfram kernel does not.
+                text = _SYNTAX_WHERE.sub(".", text)
+            host.message(str(out.symbol), str(out.tag), f"{out.symbol}::{out.tag}: {text}")
+        else:
+            host.print_text(str(out.text))
+
+
+class EngineEvaluation(Evaluation):
+    """An ``Evaluation`` that streams output to a host and can be aborted or held."""
+
+    stopped: bool
+
+    def __init__(self, definitions: Any) -> None:
+        super().__init__(definitions=definitions, catch_interrupt=False)
+        self.output = _HostOutput(self)
+        self.host: Host | None = None
+        self.abort_requested = False
+        self.hold_requested = False
+        self.resume_event = threading.Event()
+
+    def check_stopped(self) -> None:
+        # Mathics calls this at every recursion step; ``stopped`` is False on the fast path.
+        if not self.stopped:
+            return
+        if self.abort_requested:
+            raise AbortInterrupt
+        if self.hold_requested:
+            self.resume_event.wait()
+            self.resume_event.clear()
+            if self.abort_requested:
+                raise AbortInterrupt
+            self.hold_requested = False
+            self.stopped = False
+            return
+        raise TimeoutInterrupt
+
+    def format_output(self, expr: Any, format: Any = None) -> Any:
+        if format == "text" or (format is None and self.format == "text"):
+            return to_text(expr, self.definitions.shorten_name, output=True)
+        return super().format_output(expr, format)
+
+
+def _async_raise(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Raise ``exc`` in another thread at its next bytecode (``None`` cancels a pending one)."""
+    set_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    arg = ctypes.py_object(exc) if exc is not None else None
+    set_exc(ctypes.c_ulong(thread_id), arg)
+
+
+class MathicsBackend(Backend):
+    """The Mathics3 evaluator behind the kernel's main loop."""
+
+    def __init__(self) -> None:
+        self.session: Any = None
+        self.main: EngineEvaluation
+        self.side: EngineEvaluation
+        self._lock = threading.Lock()
+        self._running_thread: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Load Mathics3 and create the session (slow: seconds)."""
+        from mathics.core.load_builtin import import_and_load_builtins
+        from mathics.session import MathicsSession
+
+        import_and_load_builtins()
+        self.session = MathicsSession(add_builtin=True, catch_interrupt=False)
+        definitions = self.session.definitions
+        self.main = EngineEvaluation(definitions)
+        self.side = EngineEvaluation(definitions)
+        self.session.evaluation = self.main
+        from wstp_jupyter.engine._builtins import install_builtins
+
+        install_builtins(definitions)
+
+    @property
+    def definitions(self) -> Any:
+        return self.session.definitions
+
+    def next_line(self) -> int:
+        return int(self.definitions.get_line_no()) + 1
+
+    # -- abort and hold ----------------------------------------------------------------
+    def abort(self) -> bool:
+        with self._lock:
+            thread_id = self._running_thread
+            ev = self.main
+            if thread_id is None:
+                return False
+            ev.abort_requested = True
+            ev.stopped = True
+            ev.resume_event.set()
+            _async_raise(thread_id, AbortInterrupt)
+            return True
+
+    def hold(self) -> None:
+        with self._lock:
+            if self._running_thread is None:
+                return
+            self.main.hold_requested = True
+            self.main.stopped = True
+
+    def resume(self) -> None:
+        ev = self.main
+        with self._lock:
+            was_held = ev.hold_requested
+            ev.hold_requested = False
+            if was_held and not ev.abort_requested:
+                ev.stopped = False
+            ev.resume_event.set()
+
+    def _enter(self, ev: EngineEvaluation, host: Host) -> None:
+        ev.host = host
+        ev.out = []
+        ev.abort_requested = False
+        ev.hold_requested = False
+        ev.resume_event.clear()
+        if ev is self.main:
+            with self._lock:
+                self._running_thread = threading.get_ident()
+
+    def _leave(self, ev: EngineEvaluation) -> None:
+        if ev is self.main:
+            with self._lock:
+                thread_id, self._running_thread = self._running_thread, None
+                if thread_id is not None and ev.abort_requested:
+                    _async_raise(thread_id, None)
+        ev.out = []
+
+    # -- parsing -----------------------------------------------------------------------
+    def check_syntax(self, text: str, host: Host) -> SyntaxIssue | None:
+        from mathics.core.parser.feed import MathicsMultiLineFeeder
+        from mathics.core.parser.parser import Parser
+
+        parser = Parser()
+        feeder = MathicsMultiLineFeeder(text, "", ContainerKind.STREAM)
+        issue: SyntaxIssue | None = None
+        while not feeder.empty() and issue is None:
+            start_line = feeder.lineno
+            try:
+                parser.parse(feeder)
+            except MathicsSyntaxError as exc:
+                incomplete = isinstance(exc, IncompleteSyntaxError)
+                offset = sum(len(line) for line in feeder.lines[:start_line])
+                pos = len(text) if incomplete else offset + _error_pos(exc, parser)
+                issue = SyntaxIssue(position=min(pos, len(text)), incomplete=incomplete)
+        if issue is not None:
+            ev = self.main
+            ev.host = host
+            ev.stopped = False
+            for message in feeder.messages[:1]:
+                ev.message(*message)
+            ev.out = []
+        return issue
+
+    def run_cell(self, text: str, host: Host) -> Iterator[LineResult]:
+        from mathics.core.parser.feed import MathicsMultiLineFeeder
+
+        ev = self.main
+        feeder = MathicsMultiLineFeeder(text, "", ContainerKind.STREAM)
+        while not feeder.empty():
+            ev.host = host
+            query = ev.parse_feeder(feeder)
+            if query is None:
+                continue
+            yield self._line(query, host)
+
+    def run_line(self, expr: Any, host: Host) -> LineResult:
+        return self._line(self.from_wire(expr), host)
+
+    def _line(self, query: Any, host: Host) -> LineResult:
+        ev = self.main
+        self._enter(ev, host)
+        line = self.next_line()
+        try:
+            try:
+                result = ev.evaluate(query, format="unformatted")
+                value = result.result
+                line = result.line_no
+            finally:
+                self._leave(ev)
+        except AbortInterrupt:
+            value = SymbolAborted
+        if value is SymbolNull:
+            value = None
+        return LineResult(line=line, value=value)
+
+    def evaluate(self, expr: Any, host: Host, *, side: bool = False) -> Any:
+        return self.evaluate_element(self.from_wire(expr), host, side=side)
+
+    def evaluate_element(self, element: Any, host: Host, *, side: bool = False) -> Any:
+        """Evaluate a Mathics element outside the main loop; ``$Aborted`` on abort."""
+        ev = self.side if side else self.main
+        self._enter(ev, host)
+        ev.stopped = False
+        ev.recursion_depth = 0
+        ev.iteration_count = 0
+        try:
+            try:
+                return element.evaluate(ev)
+            finally:
+                self._leave(ev)
+        except (AbortInterrupt, TimeoutInterrupt):
+            return SymbolAborted
+        except ReturnInterrupt as ret:
+            return ret.expr
+        except (BreakInterrupt, ContinueInterrupt, WLThrowInterrupt):
+            return SymbolNull
+        except RecursionError:
+            ev.message("$RecursionLimit", "reclim", 0)
+            return SymbolAborted
+
+    # -- conversions and text ----------------------------------------------------------
+    def from_wire(self, expr: Any) -> Any:
+        from wstp_jupyter.engine._convert import from_wire
+
+        return from_wire(expr, self.definitions)
+
+    def to_wire(self, value: Any) -> Any:
+        from wstp_jupyter.engine._convert import to_wire
+
+        return to_wire(value)
+
+    def output_text(self, value: Any) -> str:
+        return to_text(value, self.definitions.shorten_name, output=True)
+
+    def input_text(self, value: Any) -> str:
+        return to_text(value, self.definitions.shorten_name, output=False)
+
+    def mime_bundle(
+        self, value: Any, options: dict[str, Any], *, side: bool = False
+    ) -> dict[str, Any]:
+        from wstp_jupyter.engine._render import render_bundle
+
+        ev = self.side if side else self.main
+        ev.stopped = False
+        return render_bundle(value, ev, options)
+
+    # -- helpers -----------------------------------------------------------------------
+    def complete(self, prefix: str) -> list[str]:
+        from wstp_jupyter.engine._helpers import complete
+
+        return complete(self.definitions, prefix)
+
+    def inspect(self, name: str) -> str | None:
+        from wstp_jupyter.engine._helpers import inspect
+
+        return inspect(self.definitions, name)
+
+    def is_complete(self, code: str) -> str:
+        from wstp_jupyter.engine._helpers import is_complete
+
+        return is_complete(code)
+
+
+def _error_pos(exc: BaseException, parser: Any) -> int:
+    """Where in the current expression's text the parser gave up."""
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    if len(args) >= 1 and isinstance(args[0], int):
+        return int(args[0])
+    tokeniser = getattr(parser, "tokeniser", None)
+    return int(getattr(tokeniser, "pos", 0))

@@ -1,0 +1,216 @@
+"""Launching a kernel process from the front-end side, and shutting it down without orphans.
+
+``launch()`` listens on a fresh link, starts ``python -m wstp_jupyter.engine -wstp -linkmode
+connect ...`` with the key in ``WSTP_JUPYTER_LINK_KEY``, and activates the link while watching the
+process: if it exits first, or the startup timeout passes, :class:`StartupError` carries its
+stderr (kept in a temporary file, so a chatty child never blocks on a full pipe). Nothing is read
+from the link: the caller reads the first ``InputNamePacket``.
+
+``KernelProcess.close()`` is staged as in jupyter_client: ask politely (``Quit[]`` and close the
+link, which alone makes the kernel exit), wait, SIGTERM, wait, SIGKILL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import IO
+
+from wstp_jupyter.engine._errors import StartupError
+from wstp_jupyter.link import KEY_ENV, Link, LinkError, LinkTimeout, UrgentMessage
+from wstp_jupyter.wxf import Expr, Symbol
+
+
+class KernelProcess:
+    """A running kernel process and the front end's end of its links.
+
+    Attributes:
+        link: the main link (active).
+        process: the ``subprocess.Popen``.
+        key: the link key the kernel was given.
+        service / preemptive: set by :meth:`open_parallel_links`, else ``None``.
+    """
+
+    def __init__(
+        self, link: Link, process: subprocess.Popen[bytes], key: str, stderr: IO[bytes]
+    ) -> None:
+        self.link = link
+        self.process = process
+        self.key = key
+        self.service: Link | None = None
+        self.preemptive: Link | None = None
+        self._stderr = stderr
+
+    @property
+    def pid(self) -> int:
+        """The kernel's process id."""
+        return int(self.process.pid)
+
+    def open_parallel_links(self, timeout: float = 30.0) -> tuple[Link, Link]:
+        """Open the service and preemptive links (the front end's side of the exchange).
+
+        Call it while the kernel is idle, after reading its ``InputNamePacket``.
+
+        Returns:
+            ``(service, preemptive)``, also kept as ``.service`` / ``.preemptive``.
+
+        Raises:
+            EngineError: the kernel did not follow the exchange.
+            LinkError: a link could not be opened.
+        """
+        from wstp_jupyter.engine._parallel import open_parallel_links
+
+        if self.service is None or self.preemptive is None:
+            self.service, self.preemptive = open_parallel_links(
+                self.link, key=self.key, timeout=timeout
+            )
+        return self.service, self.preemptive
+
+    def interrupt(self) -> None:
+        """Send the interrupt urgent message (the kernel answers with a ``MenuPacket``)."""
+        self.link.put_message(UrgentMessage.INTERRUPT)
+
+    def abort(self) -> None:
+        """Send the abort urgent message (the running evaluation returns ``$Aborted``)."""
+        self.link.put_message(UrgentMessage.ABORT)
+
+    def stderr_text(self) -> str:
+        """What the kernel wrote on stderr so far."""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
+    def close(self, timeout: float = 3.0) -> int:
+        """Stop the kernel: ``Quit[]`` and close the links, wait, SIGTERM, wait, SIGKILL.
+
+        Returns:
+            The process's exit code. Idempotent.
+        """
+        proc = self.process
+        if proc.poll() is None:
+            try:
+                self.link.put_message(UrgentMessage.ABORT)
+                self.link.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol("Quit"))))
+            except LinkError:
+                pass
+        for extra in (self.service, self.preemptive, self.link):
+            if extra is not None:
+                extra.close()
+        for sig in (None, signal.SIGTERM, signal.SIGKILL):
+            if proc.poll() is not None:
+                break
+            if sig is not None:
+                try:
+                    proc.send_signal(sig)
+                except ProcessLookupError:
+                    break
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                continue
+        code = proc.wait()
+        self._stderr.close()
+        return int(code)
+
+    def __enter__(self) -> KernelProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "running" if self.process.poll() is None else f"exited {self.process.returncode}"
+        return f"<KernelProcess pid={self.pid} {state} link={self.link.name!r}>"
+
+
+def kernel_command(python: str | None = None) -> list[str]:
+    """The command that starts a kernel process (without link arguments)."""
+    return [python or sys.executable, "-m", "wstp_jupyter.engine", "-wstp"]
+
+
+def launch(
+    *,
+    protocol: str = "TCPIP",
+    key: str | None = None,
+    env: dict[str, str] | None = None,
+    startup_timeout: float = 60.0,
+    python: str | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> KernelProcess:
+    """Start a kernel process connected to a fresh link (``WolframKernelProcess::launch``).
+
+    Args:
+        protocol: ``"TCPIP"`` (loopback) or ``"Local"`` (Unix socket).
+        key: the link key; a random one by default.
+        env: the child's environment (default: this process's), the key is added to it.
+        startup_timeout: seconds to wait for the kernel to connect (Mathics3 needs ~4 s).
+        python: the interpreter to run (default ``sys.executable``).
+        extra_args: more kernel arguments (e.g. ``("-backend", "mathics")``).
+
+    Returns:
+        The :class:`KernelProcess`; its first packet is ``InputNamePacket["In[1]:= "]``.
+
+    Raises:
+        StartupError: the process exited or did not connect in time; the message includes its
+            stderr.
+    """
+    key = key or secrets.token_hex(16)
+    link = Link.listen(protocol, None, key=key)
+    command = [
+        *kernel_command(python),
+        *extra_args,
+        "-linkmode",
+        "connect",
+        "-linkprotocol",
+        link.protocol.value,
+        "-linkname",
+        link.name,
+    ]
+    child_env = dict(os.environ if env is None else env)
+    child_env[KEY_ENV] = key
+    # Kept open for the kernel's lifetime (closed by KernelProcess.close), hence no ``with``.
+    stderr = tempfile.TemporaryFile(prefix="wstp-engine-stderr-")  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(
+            command,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    except OSError as exc:
+        link.close()
+        stderr.close()
+        raise StartupError(f"cannot start the kernel process: {exc}") from exc
+    kernel = KernelProcess(link, proc, key, stderr)
+    deadline = time.monotonic() + startup_timeout
+    while True:
+        try:
+            link.activate(timeout=0.1)
+            return kernel
+        except LinkTimeout:
+            if proc.poll() is not None:
+                text = kernel.stderr_text()
+                kernel.close()
+                raise StartupError(
+                    f"the kernel process exited with code {proc.returncode} before "
+                    f"connecting; stderr:\n{text}"
+                ) from None
+            if time.monotonic() >= deadline:
+                text = kernel.stderr_text()
+                kernel.close(timeout=1.0)
+                raise StartupError(
+                    f"the kernel process did not connect within {startup_timeout} s; "
+                    f"stderr:\n{text}"
+                ) from None
+        except BaseException:
+            kernel.close(timeout=1.0)
+            raise
+
+
+__all__ = ["KernelProcess", "kernel_command", "launch"]

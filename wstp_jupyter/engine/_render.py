@@ -1,0 +1,139 @@
+"""Render a result to MIME data in the kernel process, so a front end needs one round trip.
+
+The bundle (a ``dict``; an Association on the wire) holds:
+
+* ``text/plain`` -- OutputForm text with ASCII operators (``_forms``); ``-Graphics-`` for graphics;
+* ``application/vnd.wolfram.inputform`` -- InputForm text that parses back to the value;
+* ``text/latex`` -- TeX math wrapped in ``$...$``, only for compound expressions, rationals and
+  complex numbers (not for integers, reals, strings, symbols, graphics or images);
+* ``image/svg+xml`` and ``image/png`` for ``Graphics``: Mathics' ``GraphicsBox.to_svg`` (the fast
+  path, milliseconds), then cairosvg rasterizes the SVG at ``PNGResolution`` dpi (144 = HiDPI 2x);
+* ``image/png`` for an ``Image`` (pillow);
+* ``metadata`` -- not a MIME type: ``{"image/png": {"width": w, "height": h}}`` in CSS pixels, so
+  a HiDPI PNG is shown at its logical size.
+
+Options (a ``dict`` with string keys): ``"Formats"`` (list of MIME types to produce, default all
+that apply), ``"PNGResolution"`` (dpi, default 144), ``"ImageSize"`` (logical width in pixels for
+graphics, default Mathics' own size). A format that fails to render is left out, never fatal.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from typing import Any
+
+from mathics.core.atoms import Complex, Rational
+from mathics.core.expression import Expression
+from mathics.core.symbols import Symbol
+
+from wstp_jupyter.engine._forms import to_text
+
+log = logging.getLogger("wstp_jupyter.engine")
+
+PLAIN = "text/plain"
+INPUTFORM = "application/vnd.wolfram.inputform"
+LATEX = "text/latex"
+SVG = "image/svg+xml"
+PNG = "image/png"
+ALL_FORMATS = (PLAIN, INPUTFORM, LATEX, SVG, PNG)
+
+DEFAULT_OPTIONS: dict[str, Any] = {"Formats": list(ALL_FORMATS), "PNGResolution": 144}
+
+_GRAPHICS = ("System`Graphics",)
+_NO_LATEX_HEADS = frozenset(
+    {"System`Graphics", "System`Graphics3D", "System`Image", "System`Sound", "System`TeXForm"}
+)
+_SIZE = re.compile(r'<svg\s+width="([0-9.]+)(?:px)?"\s+height="([0-9.]+)(?:px)?"')
+
+
+def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """Render ``value`` (a Mathics element) to a MIME bundle.
+
+    Args:
+        value: the result to render.
+        evaluation: the ``Evaluation`` used for boxes and TeX (the side one, so rendering never
+            disturbs the main evaluation's state).
+        options: see the module docstring; unknown keys are ignored.
+
+    Returns:
+        ``{mime: data}`` with ``str`` data except ``image/png`` (``bytes``), plus ``metadata``.
+    """
+    opts = {**DEFAULT_OPTIONS, **options}
+    formats = set(opts.get("Formats") or ALL_FORMATS)
+    shorten = evaluation.definitions.shorten_name
+    bundle: dict[str, Any] = {}
+    if PLAIN in formats:
+        bundle[PLAIN] = to_text(value, shorten, output=True)
+    if INPUTFORM in formats:
+        bundle[INPUTFORM] = to_text(value, shorten, output=False)
+    head = value.get_head_name() if isinstance(value, Expression) else ""
+    if type(value).__name__ == "Image":
+        if PNG in formats:
+            _image_png(value, bundle)
+        return bundle
+    if head in _GRAPHICS:
+        if SVG in formats or PNG in formats:
+            _graphics(value, evaluation, opts, formats, bundle)
+        return bundle
+    if LATEX in formats and _wants_latex(value, head):
+        try:
+            tex = evaluation.format_output(value, "latex")
+            if isinstance(tex, str) and tex:
+                bundle[LATEX] = f"${tex}$"
+        except Exception:  # a TeX failure must not lose the result
+            log.debug("TeX rendering failed", exc_info=True)
+    return bundle
+
+
+def _wants_latex(value: Any, head: str) -> bool:
+    if isinstance(value, Rational | Complex):
+        return True
+    return isinstance(value, Expression) and head not in _NO_LATEX_HEADS
+
+
+def _graphics(
+    value: Any, evaluation: Any, opts: dict[str, Any], formats: set[str], bundle: dict[str, Any]
+) -> None:
+    try:
+        boxes = Expression(
+            Symbol("System`MakeBoxes"), value, Symbol("System`StandardForm")
+        ).evaluate(evaluation)
+        svg = str(boxes.to_svg(evaluation=evaluation)).strip()
+    except Exception:
+        log.debug("SVG rendering failed", exc_info=True)
+        return
+    match = _SIZE.search(svg)
+    width = float(match.group(1)) if match else 360.0
+    height = float(match.group(2)) if match else 360.0
+    wanted = opts.get("ImageSize")
+    if isinstance(wanted, int | float) and wanted > 0 and match:
+        height = height * float(wanted) / width
+        width = float(wanted)
+        svg = _SIZE.sub(f'<svg width="{width:.1f}px" height="{height:.1f}px"', svg, count=1)
+    if SVG in formats:
+        bundle[SVG] = svg
+    if PNG in formats:
+        dpi = float(opts.get("PNGResolution") or 144)
+        try:
+            import cairosvg
+
+            bundle[PNG] = cairosvg.svg2png(bytestring=svg.encode(), scale=dpi / 72.0)
+            bundle.setdefault("metadata", {})[PNG] = {
+                "width": round(width),
+                "height": round(height),
+            }
+        except Exception:  # cairosvg or libcairo missing: SVG alone is still useful
+            log.debug("PNG rasterization failed", exc_info=True)
+
+
+def _image_png(value: Any, bundle: dict[str, Any]) -> None:
+    try:
+        image = value.pil()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        bundle[PNG] = buffer.getvalue()
+        bundle.setdefault("metadata", {})[PNG] = {"width": image.width, "height": image.height}
+    except Exception:
+        log.debug("Image to PNG failed", exc_info=True)
