@@ -30,7 +30,9 @@ COMMANDS = frozenset({
     "SetReserveKernel", "ConnectPool",
 })
 
-EVALUATE, ENTER_TEXT, ENTER_EXPRESSION = "EvaluatePacket", "EnterTextPacket", "EnterExpressionPacket"
+EVALUATE = "EvaluatePacket"
+ENTER_TEXT = "EnterTextPacket"
+ENTER_EXPRESSION = "EnterExpressionPacket"
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,8 @@ def input_form(value: object) -> str:
     if isinstance(value, list | tuple):
         return "{" + ", ".join(input_form(v) for v in value) + "}"
     if isinstance(value, dict):
-        return "<|" + ", ".join(f"{input_form(k)} -> {input_form(v)}" for k, v in value.items()) + "|>"
+        rules = (f"{input_form(k)} -> {input_form(v)}" for k, v in value.items())
+        return "<|" + ", ".join(rules) + "|>"
     if isinstance(value, Symbol):
         return value.name
     if isinstance(value, Expr):

@@ -129,9 +129,8 @@ def _pool(name: str, node: Node, path: Path | None) -> PoolConfig:
                 floor = 1 if key == "MaximumKernelNumber" else 0
                 raise ConfigError(f"must be at least {floor}, got {child.value}", path=path,
                                   line=child.line, key=full)
-            values["minimum_kernel_number" if key.startswith("Min") else "maximum_kernel_number"] = (
-                child.value
-            )
+            attr = "minimum_kernel_number" if key.startswith("Min") else "maximum_kernel_number"
+            values[attr] = child.value
         elif key == "KernelOptions":
             if isinstance(child.value, list):
                 for item in child.value:

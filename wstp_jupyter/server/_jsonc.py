@@ -17,9 +17,10 @@ Strings are decoded by :func:`json.decoder.scanstring`, so escapes behave exactl
 
 from __future__ import annotations
 
-import json.decoder
+import json
 import re
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from pathlib import Path
 
 from wstp_jupyter.server._errors import ConfigError
@@ -104,7 +105,7 @@ class _Parser:
 
     def string(self, key: str) -> str:
         try:
-            text, end = json.decoder.scanstring(self.text, self.pos + 1)
+            text, end = scanstring(self.text, self.pos + 1)
         except json.JSONDecodeError as exc:
             raise self.fail(f"bad string: {exc.msg}", key or None, exc.pos) from None
         self.pos = end
@@ -137,7 +138,8 @@ class _Parser:
             if ch == ",":
                 self.pos += 1
             elif ch != "}":
-                raise self.fail(f"expected ',' or '}}' after the value, found {ch or 'EOF'!r}", full)
+                found = ch or "EOF"
+                raise self.fail(f"expected ',' or '}}' after the value, found {found!r}", full)
 
     def array(self, key: str) -> Node:
         node = Node([], self.line())
@@ -153,7 +155,8 @@ class _Parser:
             if ch == ",":
                 self.pos += 1
             elif ch != "]":
-                raise self.fail(f"expected ',' or ']' in a list, found {ch or 'EOF'!r}", key or None)
+                found = ch or "EOF"
+                raise self.fail(f"expected ',' or ']' in a list, found {found!r}", key or None)
 
 
 def parse(text: str, path: Path | None = None) -> Node:

@@ -1,0 +1,158 @@
+"""One client link to the server (server side): its own task, commands, forwarding.
+
+Each accepted link runs :meth:`ClientConnection.run` in a task of its own, so a slow or hostile
+client only ever delays itself: every write to it is non-blocking (see :mod:`._wire`) and every
+wait (a kernel starting, its own earlier requests finishing) happens in its own task.
+
+Packets are read in order. A ``WSTPServer``` command is answered by the server -- after the
+client's own earlier requests have finished, so replies keep the order of requests. Any other
+packet goes to the attached kernel's router; a client without a kernel is attached to one of the
+default pool on its first such packet (or at once with ``EnableAutomaticKernelConnection``).
+Urgent messages go to the router of the link role this connection plays (main, preemptive or
+service).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from wstp_jupyter.link import UrgentMessage
+from wstp_jupyter.server._commands import command_from_packet, failure, reply_packets
+from wstp_jupyter.server._errors import ServerCommandError
+from wstp_jupyter.server._logging import logger
+from wstp_jupyter.server._router import Router, failure_packets
+from wstp_jupyter.server._wire import Channel, ChannelClosed
+
+if TYPE_CHECKING:
+    from wstp_jupyter.server._kernel import ManagedKernel
+    from wstp_jupyter.server._server import WSTPServer
+
+MAIN, PREEMPTIVE, SERVICE = "Main", "Preemptive", "Service"
+
+
+class ClientConnection:
+    """The server's side of one client link."""
+
+    def __init__(self, server: WSTPServer, chan: Channel, name: str) -> None:
+        self.server = server
+        self.chan = chan
+        self.name = name
+        self.role = MAIN
+        self.session: str | None = None
+        self.kernel: ManagedKernel | None = None
+        self.kernel_lost: str | None = None
+        self.replacement_pool: str | None = None
+        # Preferences set before a kernel is bridged; applied when one is.
+        self.keep_alive: bool | None = None
+        self.allow_silent_replacement: bool | None = None
+        self.reserve: bool | None = None
+        self.pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {self.role}>"
+
+    # -- Attachment protocol (called by routers) ---------------------------------------------
+
+    def deliver(self, packet: object) -> None:
+        if self.closed:
+            return
+        try:
+            self.chan.send(packet)
+        except ChannelClosed as exc:
+            logger.debug("%s: dropping the link: %s", self.name, exc)
+            self.closed = True
+            self.chan.close()
+
+    def deliver_message(self, code: int, arg: int) -> None:
+        if not self.closed:
+            try:
+                self.chan.send_message(code, arg)
+            except ChannelClosed:
+                self.closed = True
+
+    def request_finished(self) -> None:
+        self.pending = max(0, self.pending - 1)
+        if self.pending == 0:
+            self._idle.set()
+
+    # -- the task ----------------------------------------------------------------------------
+
+    @property
+    def router(self) -> Router | None:
+        k = self.kernel
+        if k is None or not k.alive:
+            return None
+        return {MAIN: k.main, PREEMPTIVE: k.preemptive, SERVICE: k.service}[self.role]
+
+    async def run(self) -> None:
+        """Serve the link until it ends; then release the kernel by the keep-alive rules."""
+        try:
+            if self.server.config.enable_automatic_kernel_connection:
+                try:
+                    self.send_all(await self.server.attach_pool(self, None))
+                except ServerCommandError as exc:
+                    logger.error("%s: automatic kernel connection failed: %s", self.name, exc)
+            while not self.closed:
+                ev = await self.chan.recv()
+                if isinstance(ev, UrgentMessage):
+                    router = self.router
+                    if router is not None:
+                        router.urgent(self, ev.code, ev.arg)
+                else:
+                    await self.on_packet(ev.expr)
+        except ChannelClosed as exc:
+            logger.debug("%s: link closed: %s", self.name, exc)
+        finally:
+            self.closed = True
+            self.chan.close()
+            self.server.disconnect(self)
+
+    def send_all(self, packets: list[object]) -> None:
+        for packet in packets:
+            self.deliver(packet)
+
+    async def on_packet(self, packet: object) -> None:
+        """Answer a command, or forward the packet to the bridged kernel (see module doc)."""
+        cmd = command_from_packet(packet)
+        if cmd is not None:
+            await self._idle.wait()
+            if cmd.error is not None:
+                result: object = failure(cmd.error)
+                after: list[object] = []
+            else:
+                try:
+                    result, after = await self.server.execute(self, cmd)
+                except ServerCommandError as exc:
+                    result, after = failure(str(exc)), []
+            prompt = self.kernel.prompt if self.kernel is not None else None
+            self.send_all([*reply_packets(cmd.form, result, prompt), *after])
+            return
+        router = self.router
+        if router is None:
+            if self.kernel_lost is not None:
+                message, self.kernel_lost = self.kernel_lost, None
+                self.send_all(list(failure_packets(packet, message, None)))
+                return
+            if self.role != MAIN:
+                self.send_all(list(failure_packets(
+                    packet, f"no kernel is bridged to this {self.role.lower()} link", None)))
+                return
+            try:
+                self.send_all(await self.server.attach_pool(self, self.replacement_pool))
+            except ServerCommandError as exc:
+                self.send_all(list(failure_packets(packet, str(exc), None)))
+                return
+            router = self.router
+            assert router is not None
+        if router.submit(self, packet):
+            self.pending += 1
+            self._idle.clear()
+
+    def forget_requests(self) -> None:
+        """The kernel went away: nothing of this client is pending any more."""
+        self.pending = 0
+        self._idle.set()

@@ -1,0 +1,274 @@
+"""Routing of one kernel link among the clients attached to it.
+
+Requests (``EvaluatePacket``, ``EnterTextPacket``, ``EnterExpressionPacket``) from all attached
+clients go through one FIFO and are sent to the kernel one at a time; every packet the kernel
+sends while a request runs belongs to the client that sent it. A request ends with its terminal
+packet: ``ReturnPacket`` for ``EvaluatePacket``, the next ``InputNamePacket`` for the main-loop
+forms. While a request runs, its client's other packets (answers to ``InputPacket``,
+``InputStringPacket``, ``MenuPacket``, ``CallPacket``) go straight to the kernel, and so do its
+urgent messages (abort, interrupt). A client alone on the link has every urgent message
+forwarded, exactly as on a direct link.
+
+Packets that belong to nobody (output of a request whose client left, output between requests)
+go to the last requester if it is still attached, else to every attached client, else into a
+bounded buffer (:data:`MAX_BUFFERED_PACKETS`; the oldest are dropped first and the drop is
+reported) that is delivered to the next client that attaches.
+
+A *passthrough* router (the service link, on which the kernel asks and the front end answers)
+forwards client packets at once and sends kernel packets to the client ``prefer()`` names.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from typing import Protocol
+
+from wstp_jupyter.link import Expression
+from wstp_jupyter.server._commands import EVALUATE, failure, head_name, reply_packets
+from wstp_jupyter.server._logging import TRACE, logger
+from wstp_jupyter.server._wire import Channel, ChannelClosed
+from wstp_jupyter.wxf import Expr, Symbol
+
+#: Packets kept for a link that has no client; beyond this the oldest are dropped.
+MAX_BUFFERED_PACKETS = 10_000
+TERMINAL = {"EvaluatePacket": "ReturnPacket", "EnterTextPacket": "InputNamePacket",
+            "EnterExpressionPacket": "InputNamePacket"}
+QUESTIONS = frozenset({"InputPacket", "InputStringPacket", "MenuPacket", "CallPacket"})
+
+
+class Attachment(Protocol):
+    """What a router needs from an attached client connection."""
+
+    name: str
+
+    def deliver(self, packet: object) -> None: ...
+    def deliver_message(self, code: int, arg: int) -> None: ...
+    def request_finished(self) -> None: ...
+
+
+class Request:
+    """One client request waiting for, or holding, the link."""
+
+    __slots__ = ("client", "packet", "terminal")
+
+    def __init__(self, client: Attachment | None, packet: object) -> None:
+        self.client = client
+        self.packet = packet
+        self.terminal = TERMINAL.get(head_name(packet) or "")
+
+
+def failure_packets(packet: object, message: str, prompt: str | None) -> list[Expr]:
+    """The packets that answer ``packet`` with a server ``Failure`` in the form it asked for."""
+    form = head_name(packet) or EVALUATE
+    if form not in TERMINAL:
+        form = EVALUATE
+    return reply_packets(form, failure(message), prompt)
+
+
+class Router:
+    """Serializes requests on one kernel link and routes every reply to its requester."""
+
+    def __init__(self, chan: Channel, label: str, *, passthrough: bool = False,
+                 prefer: Callable[[], Attachment | None] | None = None) -> None:
+        self.chan = chan
+        self.label = label
+        self.passthrough = passthrough
+        self.prefer = prefer
+        self.clients: list[Attachment] = []
+        self.prompt = "In[1]:= "
+        self.requests_served = 0
+        self._queue: collections.deque[Request] = collections.deque()
+        self._current: Request | None = None
+        self._awaiting_answer = False
+        self._last_owner: Attachment | None = None
+        self._buffer: collections.deque[object] = collections.deque()
+        self._dropped = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    @property
+    def owner(self) -> Attachment | None:
+        """The client whose request runs now, else the last requester still attached."""
+        if self._current is not None:
+            return self._current.client
+        return self._last_owner if self._last_owner in self.clients else None
+
+    # -- from clients ------------------------------------------------------------------------
+
+    def submit(self, client: Attachment, packet: object) -> bool:
+        """Take one packet from ``client``; returns whether it is a request that will finish.
+
+        An answer to the kernel's question, or any non-request packet of the client whose
+        request runs, goes to the kernel at once; everything else waits its turn.
+        """
+        cur = self._current
+        if self.passthrough or (cur is not None and cur.client is client and (
+                self._awaiting_answer or head_name(packet) not in TERMINAL)):
+            self._awaiting_answer = False
+            self._to_kernel(packet)
+            return False
+        req = Request(client, packet)
+        self._queue.append(req)
+        self._pump()
+        return req.terminal is not None
+
+    def urgent(self, client: Attachment, code: int, arg: int) -> bool:
+        """Forward an urgent message if ``client`` owns the running request or is alone."""
+        owner = self._current.client if self._current is not None else None
+        if owner is client or self.clients == [client]:
+            try:
+                self.chan.send_message(code, arg)
+            except ChannelClosed:
+                return False
+            return True
+        logger.debug("%s: dropped urgent message %d from %s (not its request)", self.label, code,
+                      client.name)
+        return False
+
+    def _to_kernel(self, packet: object) -> None:
+        if logger.isEnabledFor(TRACE):
+            logger.log(TRACE, "-> %s: %s", self.label, packet)
+        try:
+            self.chan.send(packet)
+        except ChannelClosed:
+            pass  # the read loop sees the end of the link and reports the death
+
+    def _pump(self) -> None:
+        while self._current is None and self._queue:
+            req = self._queue.popleft()
+            if req.client is not None and req.client not in self.clients:
+                continue
+            self._to_kernel(req.packet)
+            self.requests_served += 1
+            self._last_owner = req.client
+            if req.terminal is not None:
+                self._current = req
+
+    # -- from the kernel ---------------------------------------------------------------------
+
+    async def run(self) -> str:
+        """Read and route the kernel's packets until the link ends; returns why it ended."""
+        try:
+            while True:
+                ev = await self.chan.recv()
+                if isinstance(ev, Expression):
+                    self.on_packet(ev.expr)
+                else:
+                    target = self._target()
+                    for client in [target] if target is not None else list(self.clients):
+                        client.deliver_message(ev.code, ev.arg)
+        except ChannelClosed as exc:
+            return str(exc)
+
+    def on_packet(self, packet: object) -> None:
+        """Route one packet from the kernel (see the module docstring)."""
+        name = head_name(packet)
+        if logger.isEnabledFor(TRACE):
+            logger.log(TRACE, "<- %s: %s", self.label, packet)
+        if name == "InputNamePacket" and isinstance(packet, Expr) and packet.args:
+            self.prompt = str(packet.args[0])
+        cur = self._current
+        if cur is not None and cur.client is None:
+            self._keep(packet)  # its client left: keep the output for whoever comes back
+        else:
+            target = self._target()
+            if target is not None:
+                target.deliver(packet)
+            elif self.clients:
+                for client in list(self.clients):
+                    client.deliver(packet)
+            else:
+                self._keep(packet)
+        if name in QUESTIONS:
+            self._awaiting_answer = True
+        if cur is not None and name == cur.terminal:
+            self._current = None
+            self._awaiting_answer = False
+            if cur.client is not None:
+                cur.client.request_finished()
+            self._pump()
+
+    def _target(self) -> Attachment | None:
+        if self.prefer is not None:
+            chosen = self.prefer()
+            if chosen is not None and chosen in self.clients:
+                return chosen
+        return self.owner
+
+    def _keep(self, packet: object) -> None:
+        if self.clients:
+            return  # others are attached: output of a departed client's request is not theirs
+        if len(self._buffer) >= MAX_BUFFERED_PACKETS:
+            self._buffer.popleft()
+            self._dropped += 1
+        self._buffer.append(packet)
+
+    # -- attaching ---------------------------------------------------------------------------
+
+    def attach(self, client: Attachment) -> list[object]:
+        """Add ``client``; returns what it must be sent first (buffered output, in order).
+
+        A running request whose client left is adopted by the first client that attaches.
+        """
+        first = not self.clients
+        self.clients.append(client)
+        out: list[object] = []
+        if first:
+            if self._dropped:
+                out.append(Expr(Symbol("TextPacket"),
+                                f"WSTPServer: {self._dropped} packets of output produced while "
+                                "no client was attached were dropped (buffer full)\n"))
+                self._dropped = 0
+            out.extend(self._buffer)
+            self._buffer.clear()
+            if self._current is not None and self._current.client is None:
+                self._current.client = client
+                self._last_owner = client
+        return out
+
+    def detach(self, client: Attachment) -> None:
+        """Remove ``client``: its queued requests are dropped, a running one is orphaned."""
+        if client not in self.clients:
+            return
+        self.clients.remove(client)
+        self._queue = collections.deque(r for r in self._queue if r.client is not client)
+        if self._current is not None and self._current.client is client:
+            self._current.client = None
+        if self._last_owner is client:
+            self._last_owner = None
+
+    def take_queued(self, client: Attachment) -> list[object]:
+        """Remove and return ``client``'s requests that have not started (for resubmission)."""
+        mine = [r.packet for r in self._queue if r.client is client]
+        self._queue = collections.deque(r for r in self._queue if r.client is not client)
+        return mine
+
+    def fail_running(self, message: str) -> Attachment | None:
+        """Answer the running request with a ``Failure``; returns its client, if any."""
+        req, self._current = self._current, None
+        if req is None or req.client is None:
+            return None
+        for packet in failure_packets(req.packet, message, self.prompt):
+            req.client.deliver(packet)
+        req.client.request_finished()
+        return req.client
+
+    def fail_queued(self, message: str) -> None:
+        """Answer every request that has not started with a ``Failure``."""
+        queued, self._queue = self._queue, collections.deque()
+        for req in queued:
+            if req.client is not None and req.terminal is not None:
+                for packet in failure_packets(req.packet, message, self.prompt):
+                    req.client.deliver(packet)
+                req.client.request_finished()
