@@ -249,6 +249,10 @@ class MainLoop:
         front end sends there (the answer). ``None`` on timeout or when aborted."""
         self.waiting_reply.set()
         self.main.put(request)
+        return self.wait_reply(timeout)
+
+    def wait_reply(self, timeout: float | None = None) -> Any:
+        """Wait for the answer announced by setting ``waiting_reply``; ``None`` on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             # Short waits so an asynchronous abort reaches this thread promptly.

@@ -45,14 +45,18 @@ class KernelParallelLinks:
                 [service.name, preemptive.name, self.protocol.value],
             ),
         )
-        reply = loop.ask_front_end(request, timeout=ACTIVATE_TIMEOUT)
+        # The front end connects before it answers, so activate first, then read the answer.
+        loop.waiting_reply.set()
+        loop.main.put(request)
         try:
             service.activate(timeout=ACTIVATE_TIMEOUT)
             preemptive.activate(timeout=ACTIVATE_TIMEOUT)
         except Exception:
+            loop.waiting_reply.clear()
             service.close()
             preemptive.close()
             return Symbol("$Failed")
+        reply = loop.wait_reply(timeout=ACTIVATE_TIMEOUT)
         if reply is None:
             service.close()
             preemptive.close()

@@ -80,7 +80,9 @@ class KernelProcess:
         self.link.put_message(UrgentMessage.ABORT)
 
     def stderr_text(self) -> str:
-        """What the kernel wrote on stderr so far."""
+        """What the kernel wrote on stderr so far (empty once closed)."""
+        if self._stderr.closed:
+            return ""
         self._stderr.flush()
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")
