@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
+from wstp_jupyter.kernel._mapping import packet_parts, prompt_number
 from wstp_jupyter.kernel._options import KernelOptions, load_profile, save_profile
 
 log = logging.getLogger("wstp_jupyter.kernel")
@@ -35,13 +37,22 @@ _CLOSED = object()
 class Backend:
     """One Wolfram kernel (local process or wstpserver kernel) seen from the Jupyter kernel."""
 
-    def __init__(self, options: KernelOptions, *, start_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        options: KernelOptions,
+        *,
+        on_service: Callable[[Any], None] | None = None,
+        start_timeout: float = 120.0,
+    ) -> None:
         self.options = options
         self.start_timeout = start_timeout
+        self.on_service = on_service
         self.kernel: Any = None  # KernelProcess or ServerSession
         self.main: Any = None
         self.preemptive: Any = None
+        self.service: Any = None
         self.kernel_id: str | None = None
+        self.first_prompt: int | None = None  # In[n] of the InputNamePacket read at start
         self._preemptive_lock = threading.Lock()
         self._main_write_lock = threading.Lock()
         self._queue: asyncio.Queue[Any] | None = None
@@ -61,11 +72,12 @@ class Backend:
         Raises:
             KernelStartError: the kernel could not be launched or attached, or did not answer.
         """
+        self._loop = loop
         try:
             self.kernel = self._obtain()
             self.main = self.kernel.link
-            self.kernel.open_parallel_links()
-            self.preemptive = getattr(self.kernel, "preemptive", None)
+            self._read_first_prompt()
+            self.service, self.preemptive = self.kernel.open_parallel_links()
         except KernelStartError:
             self.close()
             raise
@@ -74,12 +86,15 @@ class Backend:
             raise KernelStartError(
                 f"could not start the Wolfram kernel ({self.options.describe()}): {exc}"
             ) from exc
-        self._loop = loop
         self._queue = asyncio.Queue()
         self._reader = threading.Thread(
             target=self._read_main, name="wstp-jupyter-main-reader", daemon=True
         )
         self._reader.start()
+        if self.service is not None and self.on_service is not None:
+            threading.Thread(
+                target=self._read_service, name="wstp-jupyter-service-reader", daemon=True
+            ).start()
         try:
             self.set_result_format()
         except Exception as exc:
@@ -120,6 +135,38 @@ class Backend:
             profile.update(kernel_id=self.kernel_id, server=options.server, pool=options.pool)
             save_profile(options.profile, profile)
         return session
+
+    def _read_first_prompt(self) -> None:
+        # The parallel links may only be opened while the kernel is idle, i.e. after its
+        # InputNamePacket. A reattached server kernel may not send one (it was sent to the
+        # previous client), so a short wait without a packet is not an error.
+        from wstp_jupyter.link import LinkTimeout
+
+        wait = self.start_timeout if not self.options.uses_server else 2.0
+        try:
+            packet = self.main.get_packet(timeout=wait)
+        except LinkTimeout:
+            if not self.options.uses_server:
+                raise
+            return
+        name, args = packet_parts(packet)
+        if name != "InputNamePacket":
+            raise KernelStartError(f"the kernel sent {name} instead of its first input prompt")
+        self.first_prompt = prompt_number(str(args[0]) if args else "")
+
+    def _read_service(self) -> None:
+        from wstp_jupyter.link import LinkError
+
+        assert self._loop is not None and self.on_service is not None
+        while True:
+            try:
+                expr = self.service.get()
+            except LinkError:
+                return
+            try:
+                self._loop.call_soon_threadsafe(self.on_service, expr)
+            except RuntimeError:
+                return
 
     def set_result_format(self) -> None:
         """Ask the kernel for ``WSTPJupyter`MIMEBundle`` results on the main loop."""

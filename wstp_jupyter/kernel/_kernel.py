@@ -97,6 +97,8 @@ class WolframKernel(Kernel):
         self._running: Backend | None = None  # the backend evaluating a cell, for interrupts
         self._stdin: StdinChannel | None = None
         self._history: list[tuple[int, int, str, str | None]] = []
+        self._cell_parent: Any = None  # the running cell's request, parent of display_data
+        self._display_parents: dict[str, Any] = {}
         self._state_lock = threading.Lock()
         atexit.register(self._close_backend)
 
@@ -111,7 +113,7 @@ class WolframKernel(Kernel):
     def _begin_start(self) -> asyncio.Future[Backend]:
         assert self._loop is not None
         if self._starting is None or self._starting.done():
-            backend = Backend(self.kernel_options)
+            backend = Backend(self.kernel_options, on_service=self._on_service)
             self._starting = asyncio.ensure_future(self._start_backend(backend))
         return self._starting
 
@@ -119,8 +121,8 @@ class WolframKernel(Kernel):
         assert self._loop is not None
         await asyncio.to_thread(backend.start, self._loop)
         self._backend = backend
-        self._next_in, self._prompt_seen = 1, False
-        self.execution_count = 0
+        self._next_in, self._prompt_seen = backend.first_prompt or 1, True
+        self.execution_count = self._next_in - 1
         return backend
 
     async def _ensure_backend(self) -> Backend:
@@ -188,6 +190,34 @@ class WolframKernel(Kernel):
                            "traceback": []}
         if self.session is not None:
             self.session.send(stream, "interrupt_reply", content, parent, ident=ident)
+
+    # -- the service link: displays the kernel pushes (Display, PrintTemporary) -------------
+
+    def _on_service(self, expr: Any) -> None:
+        from wstp_jupyter.kernel._mapping import bundle_to_jupyter, head_name
+
+        name, args = head_name(expr), getattr(expr, "args", ())
+        if name == "WSTPJupyter`DisplayData" and args:
+            display_id = str(args[1]) if len(args) > 1 else None
+            parent = self._cell_parent
+            if parent is None:
+                return  # nothing is running: no cell to show it in
+            data, metadata = bundle_to_jupyter(args[0])
+            content: dict[str, Any] = {"data": data, "metadata": metadata, "transient": {}}
+            if display_id:
+                content["transient"] = {"display_id": display_id}
+                self._display_parents[display_id] = parent
+            self._publish(parent, "display_data", content)
+        elif name == "WSTPJupyter`ClearDisplay" and args:
+            display_id = str(args[0])
+            parent = self._display_parents.pop(display_id, None)
+            if parent is not None:
+                # Jupyter cannot delete an output; an empty update makes it disappear.
+                self._publish(parent, "update_display_data", {
+                    "data": {PLAIN: ""}, "metadata": {}, "transient": {"display_id": display_id}
+                })
+        else:
+            log.info("ignoring a service-link expression: %.200r", expr)
 
     # -- execution ---------------------------------------------------------------------------
 
@@ -273,6 +303,7 @@ class WolframKernel(Kernel):
         self._prompt_seen = False
         with self._state_lock:
             self._running = backend
+        self._cell_parent = parent
         try:
             while not translator.done:
                 name, args = packet_parts(await backend.next_packet())
@@ -314,16 +345,19 @@ class WolframKernel(Kernel):
             self._stdin = channel
         try:
             if channel is None:
-                raise StdinUnavailable(
+                # The kernel waits for an answer; the abort ends that wait and the cell
+                # (answering instead would let the program go on with made-up input).
+                backend.abort()
+                return (
+                    "StdinNotImplementedError",
                     f"{what} needs a front end that accepts input (this request has "
-                    "allow_stdin=false, as under nbconvert and papermill)"
+                    "allow_stdin=false, as under nbconvert and papermill)",
                 )
             value = await asyncio.to_thread(channel.ask, event.prompt)
         except StdinUnavailable as exc:
+            # Cancelled by interrupt_request (which aborts) or EOF from the front end.
             backend.abort()
-            # Keep the main loop moving whether or not the abort overtakes the reply.
-            backend.put_main("" if event.as_string else EnterTextPacket("$Aborted"))
-            return ("StdinNotImplementedError", str(exc))
+            return ("StdinNotImplementedError" if "EOF" in str(exc) else "Aborted", str(exc))
         finally:
             with self._state_lock:
                 self._stdin = None

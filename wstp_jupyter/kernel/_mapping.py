@@ -15,6 +15,7 @@ events to publish (:class:`Stream`, :class:`Result`, :class:`InputRequest`, :cla
 
 Packets are given as ``(head name, args)`` so this module needs nothing from the link layer and
 its tests need no kernel process; :func:`packet_parts` does that split for link packet objects.
+Payloads are the wxf model's values (``Expr``, ``Symbol``, natural Python atoms).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import base64
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from wstp_jupyter.wxf import Expr, Symbol, input_form
 
 # Jupyter MIME types, and the one the engine adds for round-trippable input text.
 PLAIN = "text/plain"
@@ -80,19 +83,23 @@ Event = Stream | Result | InputRequest | Menu | CellDone
 
 
 def packet_parts(packet: Any) -> tuple[str, tuple[Any, ...]]:
-    """Return ``(head name, args)`` of a link packet object (anything with ``to_expr()``)."""
+    """Return ``(head name, args)`` of a link packet object (or of a packet expression).
+
+    Raises:
+        TypeError: ``packet`` is not a compound expression with a symbol head.
+    """
     expr = packet.to_expr() if hasattr(packet, "to_expr") else packet
-    head = getattr(expr, "head", None)
-    name = getattr(head, "name", None)
-    if not isinstance(name, str):
+    name = head_name(expr)
+    if name is None:
         raise TypeError(f"not a packet: {packet!r}")
-    return name.removeprefix("System`"), tuple(getattr(expr, "args", ()))
+    return name.removeprefix("System`"), tuple(expr.args)
 
 
 def head_name(value: Any) -> str | None:
     """The head's full name of an ``Expr`` (``None`` for atoms and compound heads)."""
-    name = getattr(getattr(value, "head", None), "name", None)
-    return name if isinstance(name, str) else None
+    if isinstance(value, Expr) and isinstance(value.head, Symbol):
+        return value.head.name
+    return None
 
 
 def prompt_number(text: str, pattern: re.Pattern[str] = _IN_NAME) -> int | None:
@@ -146,29 +153,6 @@ def result_data(expr: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return {PLAIN: input_form(expr)}, {}
 
 
-def input_form(expr: Any) -> str:
-    """A compact InputForm text for a decoded expression (fallback when no bundle arrives)."""
-    if isinstance(expr, bool):
-        return "True" if expr else "False"
-    if expr is None:
-        return "Null"
-    if isinstance(expr, str):
-        return '"' + expr.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(expr, list | tuple):
-        return "{" + ", ".join(input_form(x) for x in expr) + "}"
-    if isinstance(expr, dict):
-        inner = ", ".join(f"{input_form(k)} -> {input_form(v)}" for k, v in expr.items())
-        return "<|" + inner + "|>"
-    head = getattr(expr, "head", None)
-    if head is not None and hasattr(expr, "args"):
-        args = ", ".join(input_form(a) for a in expr.args)
-        return f"{input_form(head)}[{args}]"
-    name = getattr(expr, "name", None)
-    if isinstance(name, str):
-        return name
-    return str(expr)
-
-
 def message_text(symbol: str, tag: str, text: str) -> str:
     """Message text as users know it: ``Power::infy: Infinite expression 1/0 encountered.``"""
     body = text.strip()
@@ -182,8 +166,9 @@ def message_text(symbol: str, tag: str, text: str) -> str:
 def _symbol_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    name = getattr(value, "name", None)
-    return name if isinstance(name, str) else input_form(value)
+    if isinstance(value, Symbol):
+        return value.name
+    return input_form(value)
 
 
 class CellTranslator:
@@ -206,24 +191,36 @@ class CellTranslator:
 
     def feed(self, name: str, args: tuple[Any, ...]) -> list[Event]:
         """Consume one packet and return the events it produces (possibly none)."""
+        events: list[Event] = []
+        if self._syntax_text is not None and name not in ("SyntaxPacket", "TextPacket"):
+            # A Syntax message not followed by SyntaxPacket came from the evaluation itself
+            # (ToExpression...): it is an ordinary message after all.
+            events.append(Stream(name="stderr", text=self._syntax_text + "\n"))
+            self._syntax_text = None
         handler = getattr(self, "_on_" + name, None)
-        if handler is None:
+        if handler is not None:
             # Unknown or obsolete packets (DisplayPacket, ResumePacket...) carry nothing a
             # notebook can show; dropping them keeps the cell alive.
-            return []
-        events: list[Event] = handler(args)
+            events += handler(args)
         return events
 
     def _on_TextPacket(self, args: tuple[Any, ...]) -> list[Event]:
         text = str(args[0]) if args else ""
+        events: list[Event] = []
+        if self._syntax_text is not None:
+            events.append(Stream(name="stderr", text=self._syntax_text + "\n"))
+            self._syntax_text = None
         if self._pending_message is not None:
             symbol, tag = self._pending_message
             self._pending_message = None
             line = message_text(symbol, tag, text)
             if symbol.rsplit("`", 1)[-1] == "Syntax":
+                # Held back: if a SyntaxPacket follows, the text becomes the cell's error
+                # instead of being shown twice.
                 self._syntax_text = line.strip()
-            return [Stream(name="stderr", text=line)]
-        return [Stream(name="stdout", text=text)] if text else []
+                return events
+            return [*events, Stream(name="stderr", text=line)]
+        return [*events, Stream(name="stdout", text=text)] if text else events
 
     def _on_MessagePacket(self, args: tuple[Any, ...]) -> list[Event]:
         symbol = _symbol_text(args[0]) if args else ""
@@ -258,6 +255,7 @@ class CellTranslator:
     def _on_SyntaxPacket(self, args: tuple[Any, ...]) -> list[Event]:
         position = args[0] if args else "?"
         text = self._syntax_text or f"syntax error at position {position}"
+        self._syntax_text = None
         self.error = ("SyntaxError", text)
         return []
 

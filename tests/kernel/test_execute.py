@@ -1,0 +1,127 @@
+"""Execution through jupyter_client on one warm kernel: results, counts, streams, errors, stdin."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from jupyter_client.blocking.client import BlockingKernelClient
+
+from tests.kernel.conftest import execute
+
+
+def test_result_and_execution_count_follow_in_out(kc: BlockingKernelClient) -> None:
+    first = execute(kc, "1 + 1")
+    assert first.status == "ok"
+    assert first.plain() == ["2"]
+    n = first.reply["content"]["execution_count"]
+    assert first.results[0]["execution_count"] == n
+    second = execute(kc, "$Line")
+    assert second.reply["content"]["execution_count"] == n + 1
+    # $Line is the kernel's own In number: the two counters are the same thing.
+    assert second.plain() == [str(n + 1)]
+    third = execute(kc, f"Out[{n}] + 40")
+    assert third.plain() == ["42"]
+
+
+def test_print_streams_while_the_cell_runs(kc: BlockingKernelClient) -> None:
+    run = execute(kc, 'Print["first"]; Pause[1]; Print["second"]; 7')
+    assert run.status == "ok"
+    streams = run.of_type("stream")
+    assert [m["content"]["text"] for m in streams] == ["first\n", "second\n"]
+    first_at = run.arrival[run.messages.index(streams[0])]
+    second_at = run.arrival[run.messages.index(streams[1])]
+    # "first" was published before the Pause ended, not batched with the result.
+    assert second_at - first_at > 0.5
+    assert run.plain() == ["7"]
+
+
+def test_messages_go_to_stderr_and_do_not_fail(kc: BlockingKernelClient) -> None:
+    run = execute(kc, "1/0")
+    assert run.status == "ok"
+    assert "Power::infy: Infinite expression 1/0 encountered." in run.stream("stderr")
+    assert run.plain() == ["ComplexInfinity"]
+
+
+def test_several_outputs_and_semicolon(kc: BlockingKernelClient) -> None:
+    run = execute(kc, "a = 6 * 7\na + 1")
+    assert run.plain() == ["42", "43"]
+    counts = [r["execution_count"] for r in run.results]
+    assert counts[1] == counts[0] + 1
+    quiet = execute(kc, "b = a^2;")
+    assert quiet.status == "ok" and quiet.results == []
+    assert execute(kc, "b").plain() == ["1764"]
+
+
+def test_syntax_error_is_an_error_reply(kc: BlockingKernelClient) -> None:
+    run = execute(kc, "1 + + * 2")
+    assert run.status == "error"
+    content = run.reply["content"]
+    assert content["ename"] == "SyntaxError"
+    assert "Syntax" in content["evalue"]
+    errors = run.of_type("error")
+    assert len(errors) == 1 and errors[0]["content"]["ename"] == "SyntaxError"
+    assert execute(kc, "2 + 2").plain() == ["4"]
+
+
+def test_abort_is_an_error_reply(kc: BlockingKernelClient) -> None:
+    run = execute(kc, 'Print["before"]; Abort[]; Print["after"]')
+    assert run.status == "error"
+    assert run.reply["content"]["ename"] == "Aborted"
+    assert run.stream("stdout") == "before\n"
+
+
+def test_rich_results(kc: BlockingKernelClient) -> None:
+    tex = execute(kc, "Sqrt[x]/2")
+    data = tex.results[0]["data"]
+    assert "text/latex" in data and "sqrt" in data["text/latex"]
+    plot = execute(kc, "Plot[Sin[t], {t, 0, 3}]", timeout=60)
+    data = plot.results[0]["data"]
+    assert data["image/svg+xml"].lstrip().startswith(("<svg", "<?xml"))
+    assert data["text/plain"] == "-Graphics-"
+    png = base64.b64decode(data["image/png"])
+    assert png.startswith(b"\x89PNG")
+    assert plot.results[0]["metadata"]["image/png"]["width"] > 0
+
+
+def test_display_data(kc: BlockingKernelClient) -> None:
+    run = execute(kc, "WSTPJupyter`Display[x^2]; 5")
+    displays = run.of_type("display_data")
+    assert len(displays) == 1
+    assert "x" in displays[0]["content"]["data"]["text/plain"]
+    assert run.plain() == ["5"]
+
+
+def test_input_string_and_input_over_stdin(kc: BlockingKernelClient) -> None:
+    run = execute(kc, 'StringJoin["hi ", InputString["name? "]]', allow_stdin=True,
+                  stdin_answers=["Ada"])
+    assert run.status == "ok", run.reply
+    assert run.plain() == ["hi Ada"]
+    run = execute(kc, 'Input["n? "] + 1', allow_stdin=True, stdin_answers=["6*7"])
+    assert run.plain() == ["43"]
+
+
+def test_input_without_stdin_fails_clearly(kc: BlockingKernelClient) -> None:
+    started = time.monotonic()
+    run = execute(kc, 'InputString["name? "]', allow_stdin=False, timeout=30)
+    assert run.status == "error"
+    assert run.reply["content"]["ename"] == "StdinNotImplementedError"
+    assert "allow_stdin" in run.reply["content"]["evalue"]
+    assert time.monotonic() - started < 20
+    assert execute(kc, "3 + 3").plain() == ["6"]
+
+
+def test_silent_and_user_expressions(kc: BlockingKernelClient) -> None:
+    before = execute(kc, "$Line").reply["content"]["execution_count"]
+    silent = execute(kc, "silentValue = 99", silent=True)
+    assert silent.status == "ok" and silent.messages == []
+    run = execute(kc, "silentValue + 1", user_expressions={"sq": "silentValue^2"})
+    assert run.plain() == ["100"]
+    assert run.reply["content"]["execution_count"] == before + 1
+    sq = run.reply["content"]["user_expressions"]["sq"]
+    assert sq["status"] == "ok" and sq["data"]["text/plain"] == "9801"
+
+
+def test_empty_cell(kc: BlockingKernelClient) -> None:
+    run = execute(kc, "   \n")
+    assert run.status == "ok" and run.messages == []

@@ -1,0 +1,55 @@
+"""Kernel process lifecycle: death is reported and replaced, restart and shutdown leave nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from tests.kernel.conftest import (
+    engine_pids,
+    execute,
+    pid_alive,
+    shell_request,
+    start_kernel,
+    stop_kernel,
+    wait_for,
+)
+
+
+def test_death_restart_and_shutdown_leave_no_processes() -> None:
+    km, kc = start_kernel()
+    try:
+        assert execute(kc, "x = 1; 1 + 1", timeout=120).plain() == ["2"]
+        kernel_pid = km.provisioner.process.pid
+        (engine,) = engine_pids(kernel_pid)
+
+        # Death during an evaluation: the cell fails with a clear message.
+        msg_id = kc.execute("Pause[20]")
+        time.sleep(0.5)  # the evaluation is running
+        os.kill(engine, signal.SIGKILL)
+        reply = shell_request(kc, msg_id, timeout=30)["content"]
+        assert reply["status"] == "error" and reply["ename"] == "KernelDied"
+        assert "killed by signal 9" in reply["evalue"]
+        assert "fresh kernel" in reply["evalue"]
+        assert not pid_alive(engine)
+
+        # The next cell runs in a fresh kernel process: old definitions are gone, In[1] again.
+        fresh = execute(kc, "{x, $Line}", timeout=120)
+        assert fresh.status == "ok"
+        assert fresh.plain() == ["{x, 1}"]
+        assert fresh.reply["content"]["execution_count"] == 1
+        (engine2,) = engine_pids(kernel_pid)
+        assert engine2 != engine
+
+        # Restart: a new Jupyter kernel process and a new kernel process; the old ones are gone.
+        km.restart_kernel(now=False)
+        kc.wait_for_ready(timeout=120)
+        assert not pid_alive(engine2) and not pid_alive(kernel_pid)
+        restarted = execute(kc, "$Line", timeout=120)
+        assert restarted.plain() == ["1"]
+        kernel_pid = km.provisioner.process.pid
+        (engine3,) = engine_pids(kernel_pid)
+    finally:
+        stop_kernel(km, kc)
+    assert wait_for(lambda: not pid_alive(engine3) and not pid_alive(kernel_pid), 10)

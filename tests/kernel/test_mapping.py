@@ -1,0 +1,152 @@
+"""Packet -> Jupyter event translation (sans-IO: packets are built with the wxf model)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from wstp_jupyter.kernel._mapping import (
+    CellDone,
+    CellTranslator,
+    InputRequest,
+    Menu,
+    Result,
+    Stream,
+    message_text,
+    packet_parts,
+    result_data,
+)
+from wstp_jupyter.wxf import Expr, Symbol
+
+
+def P(head: str, *args: Any) -> Expr:
+    return Expr(Symbol(head), *args)
+
+
+def bundle(**data: Any) -> Expr:
+    return P("WSTPJupyter`MIMEBundle", {k.replace("_", "/"): v for k, v in data.items()})
+
+
+def run(*packets: Expr, count: int = 1) -> tuple[CellTranslator, list[Any]]:
+    translator = CellTranslator(count)
+    events: list[Any] = []
+    for packet in packets:
+        events += translator.feed(*packet_parts(packet))
+    return translator, events
+
+
+def test_result_with_numbers_and_next_prompt() -> None:
+    t, events = run(
+        P("OutputNamePacket", "Out[3]= "),
+        P("ReturnExpressionPacket", bundle(text_plain="2")),
+        P("InputNamePacket", "In[4]:= "),
+        count=3,
+    )
+    assert events == [Result(execution_count=3, data={"text/plain": "2"}), CellDone(next_count=4)]
+    assert t.done and t.error is None and t.results == 1
+
+
+def test_print_streams_and_messages_go_to_stderr() -> None:
+    t, events = run(
+        P("TextPacket", "a\n"),
+        P("MessagePacket", Symbol("Power"), "infy"),
+        P("TextPacket", "Infinite expression 1/0 encountered."),
+        P("OutputNamePacket", "Out[1]= "),
+        P("ReturnExpressionPacket", bundle(text_plain="ComplexInfinity")),
+        P("InputNamePacket", "In[2]:= "),
+    )
+    assert events[0] == Stream(name="stdout", text="a\n")
+    assert events[1] == Stream(
+        name="stderr", text="Power::infy: Infinite expression 1/0 encountered.\n"
+    )
+    assert t.error is None  # messages never fail a cell
+    assert t.messages == ["Power::infy"]
+
+
+def test_message_text_already_prefixed_is_kept() -> None:
+    text = "Power::infy: Infinite expression 1/0 encountered."
+    assert message_text("System`Power", "infy", text) == text + "\n"
+    assert message_text("Global`f", "argx", "bad") == "f::argx: bad\n"
+
+
+def test_several_results_and_png_metadata() -> None:
+    png = b"\x89PNG\r\n\x1a\n...."
+    payload = {"text/plain": "-Graphics-", "image/png": png,
+               "metadata": {"image/png": {"width": 360, "height": 220}}}
+    _, events = run(
+        P("OutputNamePacket", "Out[1]= "),
+        P("ReturnExpressionPacket", bundle(text_plain="1")),
+        P("OutputNamePacket", "Out[2]= "),
+        P("ReturnExpressionPacket", P("WSTPJupyter`MIMEBundle", payload)),
+        P("InputNamePacket", "In[3]:= "),
+    )
+    results = [e for e in events if isinstance(e, Result)]
+    assert [r.execution_count for r in results] == [1, 2]
+    assert base64.b64decode(results[1].data["image/png"]) == png
+    assert results[1].metadata == {"image/png": {"width": 360, "height": 220}}
+    assert "metadata" not in results[1].data
+
+
+def test_suppressed_output_gives_no_result() -> None:
+    t, events = run(P("InputNamePacket", "In[2]:= "))
+    assert events == [CellDone(next_count=2)] and t.results == 0
+
+
+def test_syntax_error_fails_the_cell_with_the_message() -> None:
+    t, events = run(
+        P("MessagePacket", Symbol("Syntax"), "sntxf"),
+        P("TextPacket", 'Syntax::sntxf: "1+" cannot be followed by "".'),
+        P("SyntaxPacket", 3),
+        P("InputNamePacket", "In[1]:= "),
+    )
+    assert t.error is not None
+    assert t.error[0] == "SyntaxError" and "Syntax::sntxf" in t.error[1]
+    assert events == [CellDone(next_count=1)]  # the text is in the error, not shown twice
+
+
+def test_syntax_message_from_the_evaluation_is_streamed() -> None:
+    t, events = run(
+        P("MessagePacket", Symbol("Syntax"), "sntxi"),
+        P("TextPacket", "Syntax::sntxi: Incomplete expression."),
+        P("OutputNamePacket", "Out[1]= "),
+        P("ReturnExpressionPacket", bundle(text_plain="$Failed")),
+        P("InputNamePacket", "In[2]:= "),
+    )
+    assert t.error is None
+    assert events[0] == Stream(name="stderr", text="Syntax::sntxi: Incomplete expression.\n")
+    assert isinstance(events[1], Result)
+
+
+def test_aborted_result_is_an_error_not_an_output() -> None:
+    t, events = run(
+        P("OutputNamePacket", "Out[5]= "),
+        P("ReturnExpressionPacket", bundle(text_plain="$Aborted")),
+        P("InputNamePacket", "In[6]:= "),
+        count=5,
+    )
+    assert t.error is not None and t.error[0] == "Aborted"
+    assert events == [CellDone(next_count=6)]
+
+
+def test_input_requests_and_menu() -> None:
+    _, events = run(P("InputStringPacket", "name? "), P("InputPacket", "x? "),
+                    P("MenuPacket", 1, "Interrupt> "), P("InputPacket"))
+    assert events == [
+        InputRequest(prompt="name? ", as_string=True),
+        InputRequest(prompt="x? ", as_string=False),
+        Menu(number=1, title="Interrupt> "),
+        InputRequest(prompt="", as_string=False),
+    ]
+
+
+def test_text_results_and_raw_expressions() -> None:
+    _, events = run(P("ReturnTextPacket", "3628800"), count=7)
+    assert events == [Result(execution_count=7, data={"text/plain": "3628800"})]
+    data, meta = result_data(P("f", 1, "s", [Symbol("Global`x"), 2.5]))
+    assert data == {"text/plain": 'f[1, "s", {Global`x, 2.5}]'} and meta == {}
+
+
+def test_unknown_and_obsolete_packets_are_ignored() -> None:
+    t, events = run(P("DisplayPacket"), P("ResumePacket", 1), P("InputNamePacket", "In[9]:= "))
+    assert events == [CellDone(next_count=9)]
+    assert t.done

@@ -1,0 +1,95 @@
+"""Completion, inspection, completeness and history -- also while a cell runs -- and interrupt."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+
+from tests.kernel.conftest import execute, shell_request
+
+
+def test_complete_system_user_and_context_names(kc: BlockingKernelClient) -> None:
+    execute(kc, "myFavouriteValue = 1; myFavouriteFunction[x_] := x")
+    reply = shell_request(kc, kc.complete("1 + myFav", 9))["content"]
+    assert set(reply["matches"]) == {"myFavouriteValue", "myFavouriteFunction"}
+    assert (reply["cursor_start"], reply["cursor_end"]) == (4, 9)
+    reply = shell_request(kc, kc.complete("Plot[Integrat", 13))["content"]
+    assert "Integrate" in reply["matches"] and reply["cursor_start"] == 5
+    reply = shell_request(kc, kc.complete("System`Integrat", 15))["content"]
+    assert any(m.endswith("Integrate") for m in reply["matches"])
+    assert reply["cursor_start"] == 0
+    reply = shell_request(kc, kc.complete("1 + ", 4))["content"]
+    assert reply["matches"] == []
+
+
+def test_inspect_usage(kc: BlockingKernelClient) -> None:
+    reply = shell_request(kc, kc.inspect("Plot[Sin[x], {x, 0, 1}]", 2))["content"]
+    assert reply["found"] is True
+    assert "Plot" in reply["data"]["text/plain"]
+    reply = shell_request(kc, kc.inspect("noSuchSymbolAnywhere", 3))["content"]
+    assert reply["found"] is False
+
+
+def test_is_complete(kc: BlockingKernelClient) -> None:
+    def status(code: str) -> dict[str, str]:
+        return dict(shell_request(kc, kc.is_complete(code))["content"])
+
+    assert status("1 + 1")["status"] == "complete"
+    incomplete = status("Plot[Sin[x],")
+    assert incomplete["status"] == "incomplete" and incomplete["indent"].strip() == ""
+    assert status("f[x}")["status"] == "invalid"
+
+
+def test_services_answer_while_a_cell_runs(kc: BlockingKernelClient) -> None:
+    msg_id = kc.execute("Pause[4]; 1")
+    time.sleep(0.5)  # the cell is now evaluating
+    started = time.monotonic()
+    complete = shell_request(kc, kc.complete("Integrat", 8), timeout=10)
+    inspect = shell_request(kc, kc.inspect("Integrate", 3), timeout=10)
+    answered = time.monotonic() - started
+    assert "Integrate" in complete["content"]["matches"]
+    assert inspect["content"]["found"] is True
+    assert answered < 3.0, f"services waited for the cell ({answered:.2f} s)"
+    reply = shell_request(kc, msg_id, timeout=30)
+    assert reply["content"]["status"] == "ok"
+    # The cell's own iopub traffic is still coherent: one result for it.
+    while True:
+        msg = kc.get_iopub_msg(timeout=10)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                and msg["content"]["execution_state"] == "idle":
+            break
+
+
+def test_history(kc: BlockingKernelClient) -> None:
+    execute(kc, "historyMarker = 12345")
+    reply = shell_request(kc, kc.history(hist_access_type="tail", n=2, output=True))["content"]
+    assert reply["status"] == "ok"
+    session, line, (code, output) = reply["history"][-1]
+    assert code == "historyMarker = 12345" and output == "12345"
+    found = shell_request(kc, kc.history(hist_access_type="search", pattern="historyMarker*",
+                                         output=False))["content"]["history"]
+    assert [h[2] for h in found] == ["historyMarker = 12345"]
+    ranged = shell_request(kc, kc.history(hist_access_type="range", session=session, start=line,
+                                          stop=line + 1, output=False))["content"]["history"]
+    assert ranged == [[session, line, "historyMarker = 12345"]]
+
+
+def test_interrupt_aborts_quickly_and_keeps_state(
+    km: KernelManager, kc: BlockingKernelClient
+) -> None:
+    execute(kc, "keep = 42")
+    delays = []
+    for _ in range(3):
+        msg_id = kc.execute("While[True, Pause[0.05]]")
+        time.sleep(0.5)
+        sent = time.monotonic()
+        km.interrupt_kernel()
+        reply = shell_request(kc, msg_id, timeout=30)
+        delays.append(time.monotonic() - sent)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "Aborted"
+    assert statistics.median(delays) < 1.0, delays
+    assert execute(kc, "keep + 1").plain() == ["43"]
