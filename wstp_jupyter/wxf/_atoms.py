@@ -262,7 +262,7 @@ class NumericArray:
 
     _array: np.ndarray[Any, Any]
 
-    def __init__(self, array: Any, type: str | None = None) -> None:  # noqa: A002
+    def __init__(self, array: Any, type: str | None = None) -> None:
         if type is not None:
             code = TYPE_NAMES.get(type)
             if code is None:

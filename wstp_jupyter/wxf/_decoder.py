@@ -13,6 +13,7 @@ Packed arrays are ``numpy.frombuffer`` views of the input when it is immutable `
 
 from __future__ import annotations
 
+import gc
 import re
 import struct
 import zlib
@@ -69,6 +70,7 @@ _unpack_h: Final = struct.Struct("<h").unpack_from
 _unpack_i: Final = struct.Struct("<i").unpack_from
 _unpack_q: Final = struct.Struct("<q").unpack_from
 _unpack_d: Final = struct.Struct("<d").unpack_from
+_GC_PAUSE_MIN: Final = 1 << 16  # documents at least this big decode with the collector paused
 _BIG_INT: Final = re.compile(rb"-?[0-9]+")
 
 # Frame kinds.
@@ -107,9 +109,8 @@ def read_varint(data: Any, pos: int) -> tuple[int, int]:
             raise Truncated
         b = data[pos]
         pos += 1
-        if shift == 56:
-            if b & 0x80:
-                raise WXFDecodeError(f"varint at offset {start} is longer than 9 bytes")
+        if shift == 56 and b & 0x80:
+            raise WXFDecodeError(f"varint at offset {start} is longer than 9 bytes")
         value |= (b & 0x7F) << shift
         if not b & 0x80:
             if b == 0 and shift:
@@ -239,62 +240,143 @@ def build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, in
         WXFDecodeError: malformed input; ``WXFLimitError`` for a limit.
     """
     try:
-        return _build(data, pos, limits, zero_copy)
+        if len(data) - pos < _GC_PAUSE_MIN or not gc.isenabled():
+            return _build(data, pos, limits, zero_copy)
+        # Decoding allocates many containers and no reference cycles; letting the cyclic
+        # collector traverse the growing result again and again costs more than the decoding.
+        gc.disable()
+        try:
+            return _build(data, pos, limits, zero_copy)
+        finally:
+            gc.enable()
     except (IndexError, struct.error):
         raise Truncated from None
+    except UnicodeDecodeError as exc:
+        raise WXFDecodeError(f"a string is not valid UTF-8: {exc.reason}") from None
+
+
+# Runs of fixed-width numbers: token byte -> structured dtype (token, little-endian value).
+_RUN_DTYPES: Final = {
+    tok: np.dtype([("t", "u1"), ("v", fmt)])
+    for tok, fmt in ((0x43, "i1"), (0x6A, "<i2"), (0x69, "<i4"), (0x4C, "<i8"), (0x72, "<f8"))
+}
+_RUN_MIN: Final = 16
+_RUN_PROBES: Final = {tok: bytes((tok,)) * _RUN_MIN for tok in _RUN_DTYPES}
+
+
+def _run_length(data: Any, pos: int, tok: int, stride: int, n: int) -> int:
+    """Count tokens equal to ``tok`` every ``stride`` bytes from ``pos`` (at most ``n``)."""
+    limit = min(n, (len(data) - pos) // stride)
+    count = 0
+    chunk = 64
+    while count < limit:
+        take = min(chunk, limit - count)
+        toks = np.frombuffer(data, np.uint8, take * stride, pos + count * stride)[::stride]
+        bad = np.flatnonzero(toks != tok)
+        if bad.size:
+            return count + int(bad[0])
+        count += take
+        chunk *= 4
+    return count
+
+
+def _read_atoms(
+    data: Any, pos: int, n: int, out: list[Any], symbols: dict[bytes, Any], max_length: int
+) -> int:
+    """Append up to ``n`` consecutive simple atoms to ``out``; return the offset reached.
+
+    Stops early at the first token that is not an integer, real, string or symbol. This is the
+    hot path: most arguments and list elements are such atoms, and reading them here costs no
+    frame bookkeeping.
+    """
+    append = out.append
+    end = len(data)
+    probe_at = pos
+    while n:
+        tok = data[pos]
+        if n >= _RUN_MIN and pos >= probe_at and tok in _RUN_DTYPES:
+            # Speculate on a run of same-width numbers; one slice compare says whether the next
+            # _RUN_MIN tokens repeat this one, then numpy reads the whole run at once.
+            dtype = _RUN_DTYPES[tok]
+            stride = dtype.itemsize
+            if data[pos : pos + stride * _RUN_MIN : stride] == _RUN_PROBES[tok]:
+                count = _run_length(data, pos, tok, stride, n)
+                out.extend(np.frombuffer(data, dtype, count, pos)["v"].tolist())
+                pos += count * stride
+                n -= count
+                continue
+            probe_at = pos + stride * _RUN_MIN  # a mixed stretch: do not probe every token
+        if tok == 0x43:  # C
+            v = data[pos + 1]
+            append(v - 256 if v > 127 else v)
+            pos += 2
+        elif tok == 0x69:  # i
+            append(_unpack_i(data, pos + 1)[0])
+            pos += 5
+        elif tok == 0x53:  # S
+            size = data[pos + 1]
+            if size < 0x80:
+                pos += 2
+            else:
+                size, pos = read_varint(data, pos + 1)
+            if size > max_length:
+                raise WXFLimitError(f"string of {size} bytes exceeds max_length {max_length}")
+            stop = pos + size
+            if stop > end:
+                raise Truncated
+            append(data[pos:stop].decode("utf-8"))
+            pos = stop
+        elif tok == 0x72:  # r
+            append(_unpack_d(data, pos + 1)[0])
+            pos += 9
+        elif tok == 0x6A:  # j
+            append(_unpack_h(data, pos + 1)[0])
+            pos += 3
+        elif tok == 0x4C:  # L
+            append(_unpack_q(data, pos + 1)[0])
+            pos += 9
+        elif tok == 0x73:  # s
+            size = data[pos + 1]
+            if size < 0x80:
+                start = pos + 2
+            else:
+                size, start = read_varint(data, pos + 1)
+            if size > max_length:
+                raise WXFLimitError(f"symbol of {size} bytes exceeds max_length {max_length}")
+            stop = start + size
+            if stop > end:
+                raise Truncated
+            raw = bytes(data[start:stop])
+            sym = symbols.get(raw, symbols)
+            if sym is symbols:
+                sym = symbols[raw] = _symbol(raw, start)
+            append(sym)
+            pos = stop
+        else:
+            return pos
+        n -= 1
+    return pos
 
 
 def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
     max_depth = limits.max_depth
     max_length = limits.max_length
     symbols = dict(_SEED)
-    stack: list[tuple[int, list[Any], int, Any]] = []
-    kind, items, remaining, extra = _ROOT, [], 1, None
+    heads: dict[bytes, Symbol] = {b"List": LIST}  # symbol heads by name bytes
+    list_sym, rational, complex_ = LIST, RATIONAL, COMPLEX
     end = len(data)
+    depth = 0  # == len(stack)
+    # Saved frames below the open one; the open frame lives in the four locals.
+    stack: list[tuple[int, list[Any], int, Any]] = []
+    kind: int = _ROOT
+    items: list[Any] = []
+    remaining = 1
+    extra: Any = None  # the head of a _FUNC frame; the rule marks of an _ASSOC frame
     while True:
+        at = pos
         tok = data[pos]
         pos += 1
-        if tok == 0x43:  # C
-            val: Any = data[pos]
-            pos += 1
-            if val > 127:
-                val -= 256
-        elif tok == 0x69:  # i
-            val = _unpack_i(data, pos)[0]
-            pos += 4
-        elif tok == 0x53:  # S
-            n = data[pos]
-            if n < 0x80:
-                pos += 1
-            else:
-                n, pos = read_varint(data, pos)
-            if n > max_length:
-                raise WXFLimitError(f"string of {n} bytes exceeds max_length {max_length}")
-            stop = pos + n
-            if stop > end:
-                raise Truncated
-            try:
-                val = str(data[pos:stop], "utf-8")
-            except UnicodeDecodeError:
-                raise WXFDecodeError(f"string at offset {pos} is not valid UTF-8") from None
-            pos = stop
-        elif tok == 0x72:  # r
-            val = _unpack_d(data, pos)[0]
-            pos += 8
-        elif tok == 0x6A:  # j
-            val = _unpack_h(data, pos)[0]
-            pos += 2
-        elif tok == 0x4C:  # L
-            val = _unpack_q(data, pos)[0]
-            pos += 8
-        elif tok == 0x73:  # s
-            raw, start, pos = _text(data, pos, limits, "symbol name")
-            raw = bytes(raw)
-            val = symbols.get(raw, symbols)
-            if val is symbols:
-                val = symbols[raw] = _symbol(raw, start)
-        elif tok == 0x66 or tok == 0x41:  # f, A
-            at = pos - 1
+        if tok == 0x66:  # f
             n = data[pos]
             if n < 0x80:
                 pos += 1
@@ -302,53 +384,88 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                 n, pos = read_varint(data, pos)
             if n > max_length:
                 raise WXFLimitError(
-                    f"{'function' if tok == 0x66 else 'association'} of {n} elements at offset "
-                    f"{at} exceeds max_length {max_length}"
+                    f"function of {n} arguments at offset {at} exceeds max_length {max_length}"
                 )
-            if len(stack) >= max_depth:
+            if depth >= max_depth:
                 raise WXFLimitError(f"nesting deeper than max_depth {max_depth} at offset {at}")
-            stack.append((kind, items, remaining, extra))
-            if tok == 0x41:
-                kind, items, remaining, extra = _ASSOC, [], 2 * n, []
+            if data[pos] == 0x73 and data[pos + 1] < 0x80:  # the usual case: a symbol head
+                stop = pos + 2 + data[pos + 1]
+                if stop > end:
+                    raise Truncated
+                raw = data[pos + 2 : stop]
+                head = heads.get(raw)
+                if head is None:
+                    value = _symbol(raw, pos + 2)
+                    head = heads[raw] = _AS_HEAD.get(value, value)  # type: ignore[call-overload]
+                pos = stop
+                args: list[Any] = []
                 if n:
-                    mark = data[pos]
-                    if mark != 0x2D and mark != 0x3A:
-                        raise WXFDecodeError(f"expected a rule at offset {pos}, got 0x{mark:02x}")
-                    extra.append(mark)
-                    pos += 1
-                    continue
-                val = {}
-            elif data[pos] == 0x73:  # the usual case: a symbol head, read here
-                raw, start, pos = _text(data, pos + 1, limits, "symbol name")
-                raw = bytes(raw)
-                head = symbols.get(raw, symbols)
-                if head is symbols:
-                    head = symbols[raw] = _symbol(raw, start)
-                if head.__class__ is not Symbol:
-                    head = _AS_HEAD[head]
-                if n:
-                    if head is LIST:
-                        kind, items, remaining, extra = _LIST, [], n, None
-                    else:
-                        kind, items, remaining, extra = _FUNC, [], n, head
-                    continue
-                val = [] if head is LIST else Expr(head)
+                    pos = _read_atoms(data, pos, n, args, symbols, max_length)
+                    if len(args) < n:
+                        stack.append((kind, items, remaining, extra))
+                        depth += 1
+                        if head is list_sym:
+                            kind, items, remaining, extra = _LIST, args, n - len(args), None
+                        else:
+                            kind, items, remaining, extra = _FUNC, args, n - len(args), head
+                        continue
+                if head is list_sym:
+                    val: Any = args
+                elif head is rational or head is complex_:
+                    val = _finish_func(head, args)
+                else:
+                    val = Expr(head, *args)
             else:
+                stack.append((kind, items, remaining, extra))
+                depth += 1
                 kind, items, remaining, extra = _FUNC_HEAD, [], n + 1, None
                 continue
-            kind, items, remaining, extra = stack.pop()
-        elif tok == 0xC1 or tok == 0xC2:
+        elif tok == 0x41:  # A
+            n = data[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = read_varint(data, pos)
+            if n > max_length:
+                raise WXFLimitError(
+                    f"association of {n} rules at offset {at} exceeds max_length {max_length}"
+                )
+            if depth >= max_depth:
+                raise WXFLimitError(f"nesting deeper than max_depth {max_depth} at offset {at}")
+            if not n:
+                val = {}
+            else:
+                mark = data[pos]
+                if mark not in {0x2D, 0x3A}:
+                    raise WXFDecodeError(f"expected a rule at offset {pos}, got 0x{mark:02x}")
+                stack.append((kind, items, remaining, extra))
+                depth += 1
+                kind, items, remaining, extra = _ASSOC, [], 2 * n, [mark]
+                pos += 1
+                continue
+        elif tok in {0xC1, 0xC2}:
             val, pos = _array(data, pos, tok, limits, zero_copy)
-        elif tok == 0x49 or tok == 0x52:  # I, R
+        elif tok in {0x49, 0x52}:  # I, R
             raw, start, pos = _text(data, pos, limits, "number text")
             val = _number(bytes(raw), tok, start)
         elif tok == 0x42:  # B
             raw, start, pos = _text(data, pos, limits, "byte array")
             val = bytes(raw)
-        elif tok == 0x2D or tok == 0x3A:
-            raise WXFDecodeError(f"rule token at offset {pos - 1} outside an association")
+        elif tok in {0x2D, 0x3A}:
+            raise WXFDecodeError(f"rule token at offset {at} outside an association")
         else:
-            raise WXFDecodeError(f"unknown token 0x{tok:02x} at offset {pos - 1}")
+            # A run of simple atoms goes straight into the open frame (one at a time in an
+            # association, whose keys and values alternate with rule marks).
+            before = len(items)
+            pos = _read_atoms(
+                data, at, 1 if kind >= _ASSOC or kind == _ROOT else remaining, items, symbols,
+                max_length,
+            )  # fmt: skip
+            got = len(items) - before
+            if not got:
+                raise WXFDecodeError(f"unknown token 0x{tok:02x} at offset {at}")
+            remaining -= got - 1
+            val = items.pop()
 
         # Deliver `val` to the open frame; close every frame it completes.
         while True:
@@ -357,7 +474,7 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
             if remaining:
                 if kind == _ASSOC and not remaining & 1:
                     mark = data[pos]
-                    if mark != 0x2D and mark != 0x3A:
+                    if mark not in {0x2D, 0x3A}:
                         raise WXFDecodeError(f"expected a rule at offset {pos}, got 0x{mark:02x}")
                     extra.append(mark)
                     pos += 1
@@ -373,6 +490,7 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
             else:
                 return items[0], pos
             kind, items, remaining, extra = stack.pop()
+            depth -= 1
 
 
 def _number(raw: bytes, tok: int, at: int) -> object:

@@ -17,6 +17,7 @@ Real64 (inf/-inf/nan -> ``DirectedInfinity[1]``/``DirectedInfinity[-1]``/``Indet
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -97,7 +98,7 @@ def _big_int(x: int) -> bytes:
 
 
 def _float_special(x: float) -> bytes:
-    if x != x:
+    if math.isnan(x):
         return _NAN
     return _POS_INF if x > 0 else _NEG_INF
 
@@ -162,7 +163,7 @@ def _write(items: Any, append: Append) -> None:
             append(_F_HDR[n] if n < 128 else b"f" + varint(n))
             head = x._head
             if head.__class__ is Symbol:
-                append(head._wxf)  # type: ignore[attr-defined]
+                append(head._wxf)
             else:
                 _write((head,), append)
             _write(args, append)
@@ -172,9 +173,7 @@ def _write(items: Any, append: Append) -> None:
                 kinds = set(map(type, x))
                 if len(kinds) == 1:
                     kind = kinds.pop()
-                    run = (
-                        _int_run(x) if kind is int else _float_run(x) if kind is float else None
-                    )
+                    run = _int_run(x) if kind is int else _float_run(x) if kind is float else None
                     if run is not None:
                         append(_LIST_HDR[n] if n < 128 else b"f" + varint(n) + _LIST_SYM)
                         append(run)

@@ -89,7 +89,7 @@ def _scan(data: bytearray, base: int, st: _Scan, limits: Limits) -> int | None:
                 continue
             if frame[0] == _ASSOC and not frame[1] & 1:
                 mark = data[pos]
-                if mark != 0x2D and mark != 0x3A:
+                if mark not in {0x2D, 0x3A}:
                     raise WXFDecodeError(f"expected a rule at offset {pos - base}")
                 pos += 1
             at = pos - base
@@ -105,7 +105,7 @@ def _scan(data: bytearray, base: int, st: _Scan, limits: Limits) -> int | None:
                         f"{_SIZED[tok]} of {n} bytes at offset {at} exceeds max_length {max_length}"
                     )
                 pos += n
-            elif tok == 0x66 or tok == 0x41:
+            elif tok in {0x66, 0x41}:
                 n, pos = read_varint(data, pos)
                 if n > max_length:
                     raise WXFLimitError(
@@ -119,9 +119,9 @@ def _scan(data: bytearray, base: int, st: _Scan, limits: Limits) -> int | None:
                 stack.append([0, n + 1] if tok == 0x66 else [_ASSOC, 2 * n])
                 st.pos = pos - base
                 continue
-            elif tok == 0xC1 or tok == 0xC2:
+            elif tok in {0xC1, 0xC2}:
                 pos = _skip_array(data, pos, tok, at, limits)
-            elif tok == 0x2D or tok == 0x3A:
+            elif tok in {0x2D, 0x3A}:
                 raise WXFDecodeError(f"rule token at offset {at} outside an association")
             else:
                 raise WXFDecodeError(f"unknown token 0x{tok:02x} at offset {at}")
@@ -237,9 +237,7 @@ class Decoder:
                 value, stop = build(self._snap, rel + 2, limits, zero_copy=True)
             except Truncated:
                 if len(buf) - off > limits.max_size:
-                    raise WXFLimitError(
-                        f"document exceeds max_size {limits.max_size}"
-                    ) from None
+                    raise WXFLimitError(f"document exceeds max_size {limits.max_size}") from None
                 self._scan = _Scan(2)
             else:
                 if stop - rel > limits.max_size:

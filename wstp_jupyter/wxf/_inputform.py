@@ -131,7 +131,7 @@ def _expand(x: Any, out: list[str], todo: list[Any]) -> None:
     elif isinstance(x, Fraction):
         out.append(f"Rational[{x.numerator}, {x.denominator}]")
     elif isinstance(x, complex | np.complexfloating):
-        out.append(f"Complex[{real_form(x.real)}, {real_form(x.imag)}]")
+        out.append(f"Complex[{real_form(float(x.real))}, {real_form(float(x.imag))}]")
     elif isinstance(x, BigReal):
         out.append(x.text)
     elif isinstance(x, Decimal):

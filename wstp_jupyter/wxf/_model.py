@@ -99,12 +99,12 @@ class Symbol:
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is Symbol:
-            return self._name == other._name  # type: ignore[attr-defined]
+            return self._name == other._name
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if other.__class__ is Symbol:
-            return self._name != other._name  # type: ignore[attr-defined]
+            return self._name != other._name
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -153,7 +153,7 @@ class Expr:
     def head_name(self) -> str | None:
         """The head's full symbol name (``"Plus"``, ``"Global`f"``), or ``None`` for other heads."""
         head = self._head
-        return head._name if head.__class__ is Symbol else None  # type: ignore[attr-defined]
+        return head._name if head.__class__ is Symbol else None
 
     def has_head(self, name: str | Symbol) -> bool:
         """Return whether the head is the symbol ``name`` (``System` `` optional)."""
@@ -184,7 +184,7 @@ class Expr:
         if other.__class__ is not Expr:
             return NotImplemented
         try:
-            return bool(self._head == other._head and self._args == other._args)  # type: ignore[attr-defined]
+            return bool(self._head == other._head and self._args == other._args)
         except ValueError:
             # numpy arrays among the parts compare elementwise; compare them as whole values.
             return deep_equal(self, other)
@@ -226,10 +226,10 @@ def deep_equal(a: object, b: object) -> bool:
             ):
                 return False
         elif x.__class__ is Expr and y.__class__ is Expr:
-            if len(x._args) != len(y._args):  # type: ignore[attr-defined]
+            if len(x._args) != len(y._args):
                 return False
-            stack.append((x._head, y._head))  # type: ignore[attr-defined]
-            stack.extend(zip(x._args, y._args, strict=True))  # type: ignore[attr-defined]
+            stack.append((x._head, y._head))
+            stack.extend(zip(x._args, y._args, strict=True))
         elif isinstance(x, list | tuple) and isinstance(y, list | tuple):
             if type(x) is not type(y) or len(x) != len(y):
                 return False
@@ -245,7 +245,7 @@ def deep_equal(a: object, b: object) -> bool:
             if len(px) != len(py):
                 return False
             stack.extend(zip(px, py, strict=True))
-        elif not x == y:
+        elif x != y:
             return False
     return True
 
