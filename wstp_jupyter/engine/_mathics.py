@@ -134,6 +134,7 @@ class MathicsBackend(Backend):
         self.main = EngineEvaluation(definitions)
         self.side = EngineEvaluation(definitions)
         self.session.evaluation = self.main
+        definitions.set_line_no(0)  # so that $Line is 0, not a bare symbol, before In[1]
         from wstp_jupyter.engine._builtins import install_builtins
 
         install_builtins(definitions)

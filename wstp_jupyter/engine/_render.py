@@ -131,9 +131,23 @@ def _graphics(
 def _image_png(value: Any, bundle: dict[str, Any]) -> None:
     try:
         image = value.pil()
+        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+            image = _to_8bit(value.pixels)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         bundle[PNG] = buffer.getvalue()
         bundle.setdefault("metadata", {})[PNG] = {"width": image.width, "height": image.height}
     except Exception:
         log.debug("Image to PNG failed", exc_info=True)
+
+
+def _to_8bit(pixels: Any) -> Any:
+    """A pillow image from Mathics' float pixels (0..1), which PNG cannot store directly."""
+    import numpy as np
+    from PIL import Image
+
+    array = np.asarray(pixels, dtype=float)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    data = (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return Image.fromarray(data)

@@ -1,0 +1,163 @@
+"""Abort, interrupt menu, preemptive requests while busy, and the kernel's lifecycle."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+
+from wstp_jupyter.engine import StartupError, launch
+from wstp_jupyter.link import Link, UrgentMessage
+from wstp_jupyter.wxf import Symbol, wl
+
+from .helpers import Session, head, read_until_end
+
+
+def test_abort_long_loop_returns_aborted_fast_and_keeps_definitions(kernel: Session) -> None:
+    n = kernel.line()
+    kernel.link.put(wl.EnterTextPacket("i = 0; While[True, i++]"))
+    time.sleep(0.7)
+    start = time.monotonic()
+    kernel.kernel.abort()
+    packets = read_until_end(kernel.link)
+    elapsed = time.monotonic() - start
+    assert packets == [
+        wl.OutputNamePacket(f"Out[{n + 1}]= "),
+        wl.ReturnTextPacket("$Aborted"),
+        wl.InputNamePacket(f"In[{n + 2}]:= "),
+    ]
+    assert elapsed < 1.0
+    value = kernel.evaluate(wl.Global.i)[-1].args[0]
+    assert isinstance(value, int) and value > 0
+
+
+def test_abort_evaluate_packet_in_pause(kernel: Session) -> None:
+    kernel.link.put(wl.EvaluatePacket(wl.Pause(5)))
+    time.sleep(0.3)
+    start = time.monotonic()
+    kernel.kernel.abort()
+    assert kernel.link.get(timeout=5) == wl.ReturnPacket(Symbol("$Aborted"))
+    assert time.monotonic() - start < 1.0
+
+
+def test_abort_when_idle_does_nothing(kernel: Session) -> None:
+    kernel.kernel.abort()
+    assert kernel.enter("6*7")[1] == wl.ReturnTextPacket("42")
+
+
+def test_interrupt_menu_show_continue_then_abort(kernel: Session) -> None:
+    kernel.link.put(wl.EnterTextPacket("j = 0; While[True, j++]"))
+    time.sleep(0.5)
+    kernel.kernel.interrupt()
+    assert read_until_end(kernel.link) == [wl.MenuPacket(1, "Interrupt> ")]
+    kernel.link.put(wl.EnterTextPacket("s"))
+    assert read_until_end(kernel.link) == [
+        wl.TextPacket("Evaluating: j = 0; While[True, j++]"),
+        wl.MenuPacket(1, "Interrupt> "),
+    ]
+    # Held while the menu is open: j does not move (read on the preemptive link).
+    assert kernel.kernel.preemptive is not None
+    pre = kernel.kernel.preemptive
+    pre.put(wl.EvaluatePacket(wl.Global.j))
+    j1 = pre.get(timeout=5).args[0]
+    time.sleep(0.3)
+    pre.put(wl.EvaluatePacket(wl.Global.j))
+    assert pre.get(timeout=5).args[0] == j1
+    kernel.link.put(wl.EnterTextPacket("c"))
+    time.sleep(0.3)
+    pre.put(wl.EvaluatePacket(wl.Global.j))
+    assert pre.get(timeout=5).args[0] > j1  # continued
+    kernel.kernel.interrupt()
+    assert read_until_end(kernel.link) == [wl.MenuPacket(1, "Interrupt> ")]
+    kernel.link.put(wl.EnterTextPacket("a"))
+    packets = read_until_end(kernel.link)
+    assert packets[1] == wl.ReturnTextPacket("$Aborted")
+
+
+def test_preemptive_completion_while_main_link_pauses(kernel: Session) -> None:
+    assert kernel.kernel.preemptive is not None
+    pre = kernel.kernel.preemptive
+    kernel.link.put(wl.EnterTextPacket("Pause[5]"))
+    time.sleep(0.3)
+    times = []
+    for _ in range(5):
+        start = time.monotonic()
+        pre.put(wl.EvaluatePacket(wl.WSTPJupyter.Complete("Plo")))
+        reply = pre.get(timeout=5)
+        times.append(time.monotonic() - start)
+        assert "Plot" in reply.args[0]
+    assert statistics.median(times) < 0.2, times
+    assert not kernel.link.ready(0)  # the main evaluation is still running
+    pre.put(wl.EvaluatePacket(wl.WSTPJupyter.IsComplete("f[x")))
+    assert pre.get(timeout=5) == wl.ReturnPacket("incomplete")
+    pre.put(wl.EvaluatePacket(wl.WSTPJupyter.Inspect("Plus")))
+    assert "Attributes[Plus] = {Flat" in pre.get(timeout=5).args[0]
+    pre.put(wl.EvaluatePacket(wl.Names("Pau*")))
+    assert "Pause" in pre.get(timeout=5).args[0]
+    kernel.kernel.abort()
+    assert read_until_end(kernel.link)[1] == wl.ReturnTextPacket("$Aborted")
+
+
+def test_print_temporary_goes_to_the_service_link(kernel: Session) -> None:
+    service = kernel.kernel.service
+    assert service is not None
+    packets = kernel.enter("PrintTemporary[Graphics[{Disk[]}]]; 3")
+    assert packets[1] == wl.ReturnTextPacket("3")
+    shown = service.get(timeout=5)
+    assert head(shown) == "WSTPJupyter`DisplayData"
+    bundle, display_id, temporary = shown.args
+    assert bundle["image/svg+xml"].startswith("<svg") and temporary is True
+    assert service.get(timeout=5) == wl.WSTPJupyter.ClearDisplay(display_id)
+
+
+@pytest.mark.kernels(3)
+def test_quit_terminate_and_closed_link_end_the_process(fresh_kernels: list[Session]) -> None:
+    quitter, terminated, orphan = fresh_kernels
+    quitter.link.put(wl.EnterTextPacket("Quit[]"))
+    assert quitter.kernel.process.wait(timeout=10) == 0
+    terminated.link.put_message(UrgentMessage.TERMINATE)
+    assert terminated.kernel.process.wait(timeout=10) == 0
+    orphan.link.put(wl.EnterTextPacket("While[True, 1]"))
+    time.sleep(0.2)
+    orphan.link.close()
+    assert orphan.kernel.process.wait(timeout=10) == 0
+
+
+def test_startup_failure_reports_stderr() -> None:
+    with pytest.raises(StartupError, match="unknown backend 'nosuch'"):
+        launch(extra_args=("-backend", "nosuch"), startup_timeout=30)
+
+
+def test_listen_mode_prints_name_and_exits_when_link_closes() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wstp_jupyter.engine",
+            "-WSTP",
+            "-LinkMode",
+            "Listen",
+            "-LinkProtocol",
+            "TCPIP",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        name = proc.stdout.readline().decode().strip()
+        assert name.endswith("@127.0.0.1")
+        link = Link.connect("TCPIP", name)
+        link.activate(timeout=30)
+        assert link.get(timeout=30) == wl.InputNamePacket("In[1]:= ")
+        link.put(wl.EnterTextPacket("2^10"))
+        assert read_until_end(link)[1] == wl.ReturnTextPacket("1024")
+        link.close()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
