@@ -50,6 +50,7 @@ _NIL_UUID = bytes(16)
 _CONNECTOR_LABEL = b"wstp-jupyter/1 connector proof"
 _LISTENER_LABEL = b"wstp-jupyter/1 listener proof"
 _FLAG_KEYED = 0x01
+_EXPRESSION = int(F.FrameKind.EXPRESSION)
 
 
 def normalize_key(key: bytes | str | None) -> bytes:
@@ -180,6 +181,14 @@ class Connection:
         return close
 
     def _admit(self, kind: int, length: int) -> None:
+        if kind == _EXPRESSION and self.state is State.ESTABLISHED and length >= 3:
+            if length > self.max_frame_size:
+                raise RemoteProtocolError(
+                    f"expression frame of {length} bytes exceeds the limit of "
+                    f"{self.max_frame_size} bytes",
+                    ErrorCode.WSEPBIG,
+                )
+            return  # the hot path: skip the table lookups below
         try:
             fkind = F.FrameKind(kind)
         except ValueError:
@@ -207,6 +216,8 @@ class Connection:
                 raise RemoteProtocolError(f"expression frame of {length} bytes is too short")
 
     def _handle(self, kind: int, payload: F.Payload) -> Event | None:
+        if kind == _EXPRESSION:  # _admit already checked it is legal now
+            return Expression(expr=self._decode(payload))
         new_state = INBOUND[(self.role, self.state, F.FrameKind(kind))]
         if kind == F.FrameKind.EXPRESSION:
             return Expression(expr=self._decode(payload))
@@ -364,7 +375,20 @@ class Connection:
                 f"cannot send an expression as the {self.role.value} in state {self.state.value}",
                 ErrorCode.WSECLOSED if self.state in (State.CLOSED, State.ERROR) else None,
             )
-        chunks: Sequence[F.Payload] = [document] if isinstance(document, bytes) else document
+        if not isinstance(document, bytes) and not any(type(c) is memoryview for c in document):
+            # Small documents come as a few bytes chunks: one join makes the frame a single
+            # buffer, so it leaves in one send() without a size scan.
+            document = b"".join(document)
+        if isinstance(document, bytes):
+            if len(document) > F.MAX_PAYLOAD:
+                raise LocalProtocolError(
+                    f"expression of {len(document)} bytes exceeds the 4 GiB frame limit",
+                    ErrorCode.WSEPBIG,
+                )
+            if not (document[:2] == b"8:" or document[:3] == b"8C:"):
+                raise LocalProtocolError("payload is not a WXF document", ErrorCode.WSEPDATABAD)
+            return [F.header(F.FrameKind.EXPRESSION, len(document)) + document]
+        chunks: Sequence[F.Payload] = document
         size = sum(memoryview(c).nbytes for c in chunks)
         if size > F.MAX_PAYLOAD:
             raise LocalProtocolError(

@@ -428,7 +428,9 @@ class Link:
                     self._sock.shutdown(socket.SHUT_RDWR)
             log.warning("link %s: %s; disconnected", self.name, exc)
             got_expr = True
-        if got_expr or self._peer_close is not None:
+        # Only a reader thread leaves others waiting on the condition; without one, waiting
+        # readers queue on the read lock and find the inbox filled.
+        if (got_expr or self._peer_close is not None) and self._reader is not None:
             with self._cond:
                 self._cond.notify_all()
 
