@@ -80,14 +80,18 @@ class BigReal:
             dec = Decimal(value)
         if not dec.is_finite():
             raise WXFError(f"a BigReal must be finite, not {dec}")
-        sign, digits, exponent = dec.as_tuple()
-        assert isinstance(exponent, int)
-        mantissa = "".join(map(str, digits)) or "0"
         if precision is None and accuracy is None:
-            precision = float(max(len(mantissa), 1))
-        text = ("-" if sign else "") + mantissa + "."
+            precision = float(max(len(dec.as_tuple().digits), 1))
         mark = f"`{_mark(precision)}" if precision is not None else f"``{_mark(accuracy or 0.0)}"
-        self._parse(f"{text}{mark}*^{exponent}" if exponent else text + mark)
+        if -64 <= dec.adjusted() <= 64:
+            body = f"{dec:f}"
+            self._parse(body + ("" if "." in body else ".") + mark)
+        else:
+            sign, digits, exponent = dec.as_tuple()
+            assert isinstance(exponent, int)
+            mantissa = "".join(map(str, digits))
+            scale = exponent + len(mantissa) - 1
+            self._parse(f"{'-' if sign else ''}{mantissa[0]}.{mantissa[1:]}{mark}*^{scale}")
 
     def _parse(self, text: str) -> None:
         m = _NUMBER.fullmatch(text)

@@ -280,7 +280,7 @@ def _run_length(data: Any, pos: int, tok: int, stride: int, n: int) -> int:
     return count
 
 
-def _read_atoms(
+def _read_atoms(  # noqa: PLR0917
     data: Any, pos: int, n: int, out: list[Any], symbols: dict[bytes, Any], max_length: int
 ) -> int:
     """Append up to ``n`` consecutive simple atoms to ``out``; return the offset reached.
