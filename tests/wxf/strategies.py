@@ -29,11 +29,10 @@ ints = st.one_of(
     st.integers(-(10**40), 10**40),
 )
 floats = st.floats(allow_nan=False, allow_infinity=False)
-big_reals = st.builds(
-    lambda d, p: BigReal(d, p),
-    st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9),
-    st.integers(1, 60),
+decimals = st.decimals(
+    allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9
 )
+big_reals = st.builds(BigReal, decimals, st.integers(1, 60))
 fractions = st.builds(Fraction, st.integers(-(10**20), 10**20), st.integers(1, 10**20))
 complexes = st.builds(complex, floats, floats)
 packable = st.sampled_from(["i1", "<i2", "<i4", "<i8", "<f4", "<f8", "<c8", "<c16"])
@@ -81,8 +80,6 @@ def _extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     )
 
 
-expressions = st.recursive(
-    st.one_of(atoms, packed_arrays, numeric_arrays), _extend, max_leaves=15
-)
+expressions = st.recursive(st.one_of(atoms, packed_arrays, numeric_arrays), _extend, max_leaves=15)
 
 __all__ = ["Decimal", "expressions"]

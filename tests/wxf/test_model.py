@@ -206,20 +206,3 @@ def test_errors_have_one_root() -> None:
         assert issubclass(cls, WSTPJupyterError)
     assert issubclass(wxf.WXFDecodeError, ValueError)
     assert issubclass(wxf.WXFLimitError, wxf.WXFDecodeError)
-
-
-def test_package_has_no_io_imports() -> None:
-    import ast
-    from pathlib import Path
-
-    forbidden = {"socket", "asyncio", "subprocess", "threading", "selectors"}
-    for path in Path(wxf.__file__).parent.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = {a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                names = {(node.module or "").split(".")[0]}
-            else:
-                continue
-            assert not names & forbidden, (path.name, names)

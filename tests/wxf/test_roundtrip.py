@@ -25,13 +25,12 @@ from wolframclient.language import wl as wc_wl
 from wolframclient.language.expression import WLFunction, WLSymbol
 from wolframclient.serializers import export
 
-from tests.wxf.strategies import expressions
 from wstp_jupyter import wxf
 from wstp_jupyter.wxf import Association, BigReal, Expr, NumericArray, Symbol, dumps, loads, wl
 
-_SETTINGS = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+from .strategies import expressions
+
+_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _sym(name: str) -> tuple[str, str]:
