@@ -187,7 +187,7 @@ def test_byte_by_byte_feeding() -> None:
     for value in SAMPLES:
         doc = dumps(value) + dumps(value, compress=True)
         d = Decoder()
-        got = []
+        got: list[Any] = []
         for i in range(len(doc)):
             d.feed(doc[i : i + 1])
             got.extend(d)
@@ -245,7 +245,7 @@ def test_incremental_decoder_does_not_reparse(monkeypatch: pytest.MonkeyPatch) -
     value = [wl.f(i, "s") for i in range(20_000)]
     doc = dumps(value)
     d = Decoder()
-    results = []
+    results: list[Any] = []
     for i in range(0, len(doc), 512):
         d.feed(doc[i : i + 512])
         results.extend(d)
