@@ -279,9 +279,21 @@ class MainLoop:
                 return
             except BaseException:  # a stray async abort or a bug must not kill the kernel
                 log.exception("evaluation of a packet failed")
+                self._recover(expr)
             finally:
                 self.busy.clear()
                 self._clear_temporary()
+
+    def _recover(self, expr: Any) -> None:
+        """After an internal failure, still end the exchange so the front end never hangs."""
+        head = packet_head(expr)
+        try:
+            if head == "EvaluatePacket":
+                self.main.put(packet("ReturnPacket", Symbol("$Failed")))
+            elif head in ("EnterTextPacket", "EnterExpressionPacket"):
+                self.main.put(self.input_name())
+        except BaseException:
+            log.exception("could not report the failure to the front end")
 
     def _job(self, expr: Any) -> None:
         head = packet_head(expr)
