@@ -31,7 +31,8 @@ from wstp_jupyter.wxf import Symbol, wl
 FRAMES = 10_000
 
 exprs = st.recursive(
-    st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text() | st.booleans() | st.none()
+    st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+    | st.booleans() | st.none()
     | st.builds(Symbol, st.sampled_from(["x", "Global`y", "Plus", "a`b`c"])),
     lambda children: st.lists(children, max_size=4)
     | st.builds(lambda h, a: Symbol(h)(*a), st.sampled_from(["f", "g"]),
