@@ -291,3 +291,16 @@ def test_bad_handshake_fields() -> None:
     _, l_ = pair()
     _, l2 = pair()
     _expect_remote_error(l_, l2.data_to_send(), "same role")
+
+
+def test_documented_evaluate_packet_frame() -> None:
+    """The EvaluatePacket[1 + 1] example in docs/protocol.md, byte for byte."""
+    c, _ = established()
+    golden = (
+        bytes.fromhex("10000000 20000000 383a 6601 730e")
+        + b"EvaluatePacket"
+        + bytes.fromhex("6602 7304")
+        + b"Plus"
+        + bytes.fromhex("4301 4301")
+    )
+    assert c.send(Expression(expr=wl.EvaluatePacket(wl.Plus(1, 1)))) == golden
