@@ -364,6 +364,9 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
     symbols = dict(_SEED)
     heads: dict[bytes, Symbol] = {b"List": LIST}  # symbol heads by name bytes
     list_sym, rational, complex_ = LIST, RATIONAL, COMPLEX
+    # Expr construction without the public __init__ (its *args packing is measurable here).
+    new_object, expr_type = object.__new__, Expr
+    unpack_i, unpack_d = _unpack_i, _unpack_d
     end = len(data)
     depth = 0  # == len(stack)
     # Saved frames below the open one; the open frame lives in the four locals.
@@ -396,25 +399,53 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                 head = heads.get(raw)
                 if head is None:
                     value = _symbol(raw, pos + 2)
-                    head = heads[raw] = _AS_HEAD.get(value, value)  # type: ignore[call-overload]
+                    head = heads[raw] = _AS_HEAD.get(value, value)  # type: ignore[arg-type]
                 pos = stop
                 args: list[Any] = []
-                if n:
+                if n >= _RUN_MIN or head is list_sym:
                     pos = _read_atoms(data, pos, n, args, symbols, max_length)
-                    if len(args) < n:
-                        stack.append((kind, items, remaining, extra))
-                        depth += 1
-                        if head is list_sym:
-                            kind, items, remaining, extra = _LIST, args, n - len(args), None
+                elif n:
+                    # Few arguments: the same atom loop as _read_atoms, inlined (no call).
+                    append = args.append
+                    left = n
+                    while left:
+                        t = data[pos]
+                        if t == 0x43:  # C
+                            v = data[pos + 1]
+                            append(v - 256 if v > 127 else v)
+                            pos += 2
+                        elif t == 0x69:  # i
+                            append(unpack_i(data, pos + 1)[0])
+                            pos += 5
+                        elif t == 0x53 and data[pos + 1] < 0x80:  # S, short
+                            stop = pos + 2 + data[pos + 1]
+                            if stop > end:
+                                raise Truncated
+                            append(data[pos + 2 : stop].decode("utf-8"))
+                            pos = stop
+                        elif t == 0x72:  # r
+                            append(unpack_d(data, pos + 1)[0])
+                            pos += 9
                         else:
-                            kind, items, remaining, extra = _FUNC, args, n - len(args), head
-                        continue
+                            pos = _read_atoms(data, pos, left, args, symbols, max_length)
+                            break
+                        left -= 1
+                if n and len(args) < n:
+                    stack.append((kind, items, remaining, extra))
+                    depth += 1
+                    if head is list_sym:
+                        kind, items, remaining, extra = _LIST, args, n - len(args), None
+                    else:
+                        kind, items, remaining, extra = _FUNC, args, n - len(args), head
+                    continue
                 if head is list_sym:
                     val: Any = args
                 elif head is rational or head is complex_:
                     val = _finish_func(head, args)
                 else:
-                    val = Expr(head, *args)
+                    val = new_object(expr_type)
+                    val._head = head
+                    val._args = tuple(args)
             else:
                 stack.append((kind, items, remaining, extra))
                 depth += 1
