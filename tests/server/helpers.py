@@ -1,0 +1,148 @@
+"""Helpers for the server tests: real wstpserver processes and real client links on loopback.
+
+``ServerProcess`` runs ``python -m wstp_jupyter.server --port 0`` with a configuration file and
+reads the port from its ``Server ready on PORT@127.0.0.1`` line; ``Client`` is a blocking link to
+it with small helpers for commands and evaluations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from wstp_jupyter.link import Link, Protocol, UrgentMessage
+from wstp_jupyter.wxf import Expr, Symbol
+
+READY = re.compile(r"Server ready on (\d+)@")
+REPO = Path(__file__).resolve().parents[2]
+
+
+class ServerProcess:
+    """A real wstpserver child process."""
+
+    def __init__(self, config: dict[str, Any] | None, tmp: Path, *args: str,
+                 env: dict[str, str] | None = None, startup_timeout: float = 120.0) -> None:
+        cmd = [sys.executable, "-m", "wstp_jupyter.server", "--port", "0", "-l", "debug", *args]
+        if config is not None:
+            path = tmp / "wstpserver.conf"
+            path.write_text("# test configuration\n" + json.dumps(config, indent=2) + "\n")
+            cmd += ["--configuration-file", str(path)]
+        self.lines: list[str] = []
+        full_env = {**os.environ, **(env or {})}
+        full_env.pop("WSTPSERVER_PORT", None)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, cwd=tmp, env=full_env)
+        self.port = 0
+        deadline = time.monotonic() + startup_timeout
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            m = READY.search(line)
+            if m:
+                self.port = int(m.group(1))
+                break
+            if time.monotonic() > deadline:
+                break
+        if not self.port:
+            self.stop()
+            raise RuntimeError("server did not start:\n" + "".join(self.lines))
+        self._drain = threading.Thread(target=self._read, daemon=True)
+        self._drain.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def address(self) -> str:
+        return f"{self.port}@127.0.0.1"
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def rule(key: str, value: object) -> Expr:
+    return Expr(Symbol("Rule"), key, value)
+
+
+def wl_code(code: str) -> Expr:
+    return Expr(Symbol("ToExpression"), code)
+
+
+class Client:
+    """A blocking client link to a server, with helpers."""
+
+    def __init__(self, address: str, *, key: str | None = None, timeout: float = 30.0) -> None:
+        self.link = Link.connect(Protocol.TCPIP, address, key=key)
+        self.link.activate(timeout=timeout)
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.link.close()
+
+    def get(self, timeout: float | None = None) -> Any:
+        return self.link.get(timeout=timeout or self.timeout)
+
+    def command(self, name: str, *args: object, **options: object) -> Any:
+        """``EvaluatePacket[WSTPServer`name[...]]`` -> the ReturnPacket's content."""
+        rules = [rule(k, v) for k, v in options.items()]
+        self.link.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol(f"WSTPServer`{name}"), *args,
+                                                          *rules)))
+        return self.until("ReturnPacket")[-1].args[0]
+
+    def until(self, head: str, timeout: float | None = None) -> list[Any]:
+        """Packets up to and including the first one with ``head``."""
+        got: list[Any] = []
+        while True:
+            packet = self.get(timeout)
+            got.append(packet)
+            if isinstance(packet, Expr) and packet.head == Symbol(head):
+                return got
+
+    def evaluate(self, code: str, timeout: float | None = None) -> Any:
+        """``EvaluatePacket[ToExpression[code]]`` -> the result (side packets dropped)."""
+        self.link.put(Expr(Symbol("EvaluatePacket"), wl_code(code)))
+        return self.until("ReturnPacket", timeout)[-1].args[0]
+
+    def enter(self, text: str, timeout: float | None = None) -> list[Any]:
+        """``EnterTextPacket[text]`` -> every packet up to the next InputNamePacket."""
+        self.link.put(Expr(Symbol("EnterTextPacket"), text))
+        return self.until("InputNamePacket", timeout)
+
+    def abort(self) -> None:
+        self.link.put_message(UrgentMessage.ABORT)
+
+
+def is_failure(value: object) -> bool:
+    return isinstance(value, Expr) and value.head == Symbol("Failure")
+
+
+def failure_message(value: object) -> str:
+    assert is_failure(value), value
+    return str(value.args[1]["Message"])  # type: ignore[attr-defined]
