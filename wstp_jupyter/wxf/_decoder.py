@@ -14,64 +14,38 @@ Packed arrays are ``numpy.frombuffer`` views of the input when it is immutable `
 from __future__ import annotations
 
 import gc
-import re
 import struct
-import zlib
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
-from math import gcd
 from typing import Any, Final
 
-import numpy as np
-
-from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
-from wstp_jupyter.wxf._constants import ARRAY_TYPES
-from wstp_jupyter.wxf._errors import WXFDecodeError, WXFError, WXFLimitError
-from wstp_jupyter.wxf._model import (
-    ASSOCIATION,
-    COMPLEX,
-    FALSE,
-    LIST,
-    NULL,
-    RATIONAL,
-    RULE,
-    RULE_DELAYED,
-    TRUE,
-    Expr,
-    Symbol,
+from wstp_jupyter.wxf._decode_parts import (
+    AS_HEAD,
+    DEFAULT_LIMITS,
+    SEED,
+    Limits,
+    Truncated,
+    finish_assoc,
+    finish_func,
+    header_length,
+    inflate,
+    read_array,
+    read_number,
+    read_text,
+    read_varint,
+    symbol_value,
 )
+from wstp_jupyter.wxf._errors import WXFDecodeError, WXFLimitError
+from wstp_jupyter.wxf._model import COMPLEX, LIST, RATIONAL, Expr, Symbol
+from wstp_jupyter.wxf._runs import RUN_MIN, same_width_run
 
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What a receiver accepts; exceeding one raises :class:`WXFLimitError`.
-
-    Attributes:
-        max_depth: nesting of functions and associations (``f[g[x]]`` has depth 2).
-        max_length: elements of one string, symbol name, byte array, number text, argument
-            list, association or array (all dimensions multiplied).
-        max_size: bytes of one document, header included; for ``8C:`` the inflated size.
-    """
-
-    max_depth: int = 1024
-    max_length: int = (1 << 31) - 1
-    max_size: int = 1 << 31
-
-
-DEFAULT_LIMITS: Final = Limits()
-
-
-class Truncated(Exception):
-    """The buffer ends inside the expression (internal; never escapes the package)."""
-
+__all__ = ["DEFAULT_LIMITS", "Limits", "Truncated", "build", "header_length", "inflate", "loads"]
 
 _unpack_h: Final = struct.Struct("<h").unpack_from
 _unpack_i: Final = struct.Struct("<i").unpack_from
 _unpack_q: Final = struct.Struct("<q").unpack_from
 _unpack_d: Final = struct.Struct("<d").unpack_from
+
+_BATCH: Final = 64  # tokens read one by one between two vectorised-run attempts
 _GC_PAUSE_MIN: Final = 1 << 16  # documents at least this big decode with the collector paused
-_BIG_INT: Final = re.compile(rb"-?[0-9]+")
 
 # Frame kinds.
 _ROOT: Final = 0
@@ -79,148 +53,6 @@ _LIST: Final = 1
 _FUNC: Final = 2  # head already known (a symbol)
 _FUNC_HEAD: Final = 3  # compound head: the first item is the head
 _ASSOC: Final = 4
-
-# Symbols decoded to Python values, by their exact WXF name bytes.
-_PRESET: Final[dict[bytes, object]] = {b"True": True, b"False": False, b"Null": None}
-_AS_HEAD: Final[dict[object, Symbol]] = {True: TRUE, False: FALSE, None: NULL}
-# The decoder compares heads by identity, so these names always yield the module's instances.
-_CANONICAL: Final[dict[str, Symbol]] = {
-    s.name: s for s in (LIST, RULE, RULE_DELAYED, RATIONAL, COMPLEX, ASSOCIATION)
-}
-_SEED: Final[dict[bytes, object]] = {
-    **_PRESET,
-    **{name.encode(): sym for name, sym in _CANONICAL.items()},
-}
-
-
-def read_varint(data: Any, pos: int) -> tuple[int, int]:
-    """Decode a varint at ``pos``; return (value, position after it).
-
-    Raises:
-        Truncated: the buffer ends inside the varint.
-        WXFDecodeError: more than 9 bytes, more than 63 bits, or a non-minimal encoding.
-    """
-    value = 0
-    shift = 0
-    start = pos
-    end = len(data)
-    while True:
-        if pos >= end:
-            raise Truncated
-        b = data[pos]
-        pos += 1
-        if shift == 56 and b & 0x80:
-            raise WXFDecodeError(f"varint at offset {start} is longer than 9 bytes")
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            if b == 0 and shift:
-                raise WXFDecodeError(f"varint at offset {start} is not minimally encoded")
-            return value, pos
-        shift += 7
-
-
-def _symbol(raw: bytes, at: int) -> object:
-    preset = _PRESET.get(raw, _PRESET)
-    if preset is not _PRESET:
-        return preset
-    try:
-        sym = Symbol(raw.decode("utf-8"))
-    except (UnicodeDecodeError, WXFError):
-        raise WXFDecodeError(f"invalid symbol name {raw[:60]!r} at offset {at}") from None
-    name = sym._name
-    if name in ("True", "False", "Null"):  # e.g. System`True
-        return _PRESET[name.encode()]
-    return _CANONICAL.get(name, sym)
-
-
-def _finish_func(head: object, args: list[Any]) -> object:
-    if head is RATIONAL:
-        if len(args) == 2:
-            p, q = args
-            if p.__class__ is int and q.__class__ is int and q > 0 and gcd(p, q) == 1:
-                return Fraction(p, q)
-    elif head is COMPLEX and len(args) == 2:
-        re_, im = args
-        if re_.__class__ is float and im.__class__ is float:
-            return complex(re_, im)
-    return Expr(head, *args)
-
-
-def _finish_assoc(items: list[Any], marks: list[int]) -> object:
-    n = len(marks)
-    if 0x3A not in marks:
-        try:
-            d = {items[i]: items[i + 1] for i in range(0, 2 * n, 2)}
-        except TypeError:  # an unhashable key
-            d = None
-        # A dict merges keys Python finds equal (1, 1.0, True) that WL keeps apart.
-        if d is not None and len(d) == n:
-            return d
-    return Association(
-        [
-            Expr(RULE if marks[j] == 0x2D else RULE_DELAYED, items[2 * j], items[2 * j + 1])
-            for j in range(n)
-        ]
-    )
-
-
-def _array(data: Any, pos: int, tok: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
-    at = pos - 1
-    end = len(data)
-    if pos >= end:
-        raise Truncated
-    code = data[pos]
-    spec = ARRAY_TYPES.get(code)
-    if spec is None:
-        raise WXFDecodeError(f"unknown array element type 0x{code:02x} at offset {pos}")
-    name, dtype, packable = spec
-    if tok == 0xC1 and not packable:
-        raise WXFDecodeError(f"a PackedArray cannot hold {name} (offset {pos})")
-    rank, pos = read_varint(data, pos + 1)
-    if rank == 0:
-        raise WXFDecodeError(f"array rank cannot be zero (offset {at})")
-    if rank > 64:
-        raise WXFLimitError(f"array rank {rank} exceeds 64 (offset {at})")
-    dims = []
-    count = 1
-    for _ in range(rank):
-        d, pos = read_varint(data, pos)
-        dims.append(d)
-        count *= d
-        if count > limits.max_length:
-            raise WXFLimitError(
-                f"array of at least {count} elements exceeds max_length {limits.max_length} "
-                f"(offset {at})"
-            )
-    nbytes = count * dtype.itemsize
-    if nbytes > limits.max_size:
-        raise WXFLimitError(f"array of {nbytes} bytes exceeds max_size (offset {at})")
-    stop = pos + nbytes
-    if stop > end:
-        raise Truncated
-    arr = np.frombuffer(data, dtype=dtype, count=count, offset=pos).reshape(dims)
-    if not zero_copy:
-        arr = arr.copy()
-    if tok == 0xC2:
-        na = NumericArray.__new__(NumericArray)
-        na._array = arr
-        return na, stop
-    return arr, stop
-
-
-def _text(data: Any, pos: int, limits: Limits, what: str) -> tuple[Any, int, int]:
-    """Read varint(length) + payload; return (payload slice, start, end)."""
-    n = data[pos]
-    if n < 0x80:
-        pos += 1
-    else:
-        n, pos = read_varint(data, pos)
-    if n > limits.max_length:
-        raise WXFLimitError(f"{what} of {n} bytes exceeds max_length {limits.max_length}")
-    stop = pos + n
-    if stop > len(data):
-        raise Truncated
-    return data[pos:stop], pos, stop
 
 
 def build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
@@ -255,31 +87,6 @@ def build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, in
         raise WXFDecodeError(f"a string is not valid UTF-8: {exc.reason}") from None
 
 
-# Runs of fixed-width numbers: token byte -> structured dtype (token, little-endian value).
-_RUN_DTYPES: Final = {
-    tok: np.dtype([("t", "u1"), ("v", fmt)])
-    for tok, fmt in ((0x43, "i1"), (0x6A, "<i2"), (0x69, "<i4"), (0x4C, "<i8"), (0x72, "<f8"))
-}
-_RUN_MIN: Final = 16
-_RUN_PROBES: Final = {tok: bytes((tok,)) * _RUN_MIN for tok in _RUN_DTYPES}
-
-
-def _run_length(data: Any, pos: int, tok: int, stride: int, n: int) -> int:
-    """Count tokens equal to ``tok`` every ``stride`` bytes from ``pos`` (at most ``n``)."""
-    limit = min(n, (len(data) - pos) // stride)
-    count = 0
-    chunk = 64
-    while count < limit:
-        take = min(chunk, limit - count)
-        toks = np.frombuffer(data, np.uint8, take * stride, pos + count * stride)[::stride]
-        bad = np.flatnonzero(toks != tok)
-        if bad.size:
-            return count + int(bad[0])
-        count += take
-        chunk *= 4
-    return count
-
-
 def _read_atoms(  # noqa: PLR0917
     data: Any, pos: int, n: int, out: list[Any], symbols: dict[bytes, Any], max_length: int
 ) -> int:
@@ -287,81 +94,84 @@ def _read_atoms(  # noqa: PLR0917
 
     Stops early at the first token that is not an integer, real, string or symbol. This is the
     hot path: most arguments and list elements are such atoms, and reading them here costs no
-    frame bookkeeping.
+    frame bookkeeping. The count ``n`` decides only how far to read; callers count what was
+    appended.
     """
     append = out.append
     end = len(data)
-    probe_at = pos
+    unpack_i, unpack_d, unpack_h, unpack_q = _unpack_i, _unpack_d, _unpack_h, _unpack_q
     while n:
-        tok = data[pos]
-        if n >= _RUN_MIN and pos >= probe_at and tok in _RUN_DTYPES:
-            # Speculate on a run of same-width numbers; one slice compare says whether the next
-            # _RUN_MIN tokens repeat this one, then numpy reads the whole run at once.
-            dtype = _RUN_DTYPES[tok]
-            stride = dtype.itemsize
-            if data[pos : pos + stride * _RUN_MIN : stride] == _RUN_PROBES[tok]:
-                count = _run_length(data, pos, tok, stride, n)
-                out.extend(np.frombuffer(data, dtype, count, pos)["v"].tolist())
-                pos += count * stride
-                n -= count
+        if n >= RUN_MIN:
+            # Long stretch: try a vectorised run of identical number tokens, then go token by
+            # token for a batch before trying again.
+            run = same_width_run(data, pos, n)
+            if run is not None:
+                out.extend(run[0])
+                n -= len(run[0])
+                pos = run[1]
                 continue
-            probe_at = pos + stride * _RUN_MIN  # a mixed stretch: do not probe every token
-        if tok == 0x43:  # C
-            v = data[pos + 1]
-            append(v - 256 if v > 127 else v)
-            pos += 2
-        elif tok == 0x69:  # i
-            append(_unpack_i(data, pos + 1)[0])
-            pos += 5
-        elif tok == 0x53:  # S
-            size = data[pos + 1]
-            if size < 0x80:
-                pos += 2
-            else:
-                size, pos = read_varint(data, pos + 1)
-            if size > max_length:
-                raise WXFLimitError(f"string of {size} bytes exceeds max_length {max_length}")
-            stop = pos + size
-            if stop > end:
-                raise Truncated
-            append(data[pos:stop].decode("utf-8"))
-            pos = stop
-        elif tok == 0x72:  # r
-            append(_unpack_d(data, pos + 1)[0])
-            pos += 9
-        elif tok == 0x6A:  # j
-            append(_unpack_h(data, pos + 1)[0])
-            pos += 3
-        elif tok == 0x4C:  # L
-            append(_unpack_q(data, pos + 1)[0])
-            pos += 9
-        elif tok == 0x73:  # s
-            size = data[pos + 1]
-            if size < 0x80:
-                start = pos + 2
-            else:
-                size, start = read_varint(data, pos + 1)
-            if size > max_length:
-                raise WXFLimitError(f"symbol of {size} bytes exceeds max_length {max_length}")
-            stop = start + size
-            if stop > end:
-                raise Truncated
-            raw = bytes(data[start:stop])
-            sym = symbols.get(raw, symbols)
-            if sym is symbols:
-                sym = symbols[raw] = _symbol(raw, start)
-            append(sym)
-            pos = stop
+            batch = min(n, _BATCH)
         else:
-            return pos
-        n -= 1
+            batch = n
+        n -= batch
+        while batch:
+            tok = data[pos]
+            if tok == 0x43:  # C
+                v = data[pos + 1]
+                append(v - 256 if v > 127 else v)
+                pos += 2
+            elif tok == 0x69:  # i
+                append(unpack_i(data, pos + 1)[0])
+                pos += 5
+            elif tok == 0x53:  # S
+                size = data[pos + 1]
+                if size < 0x80:
+                    pos += 2
+                else:
+                    size, pos = read_varint(data, pos + 1)
+                if size > max_length:
+                    raise WXFLimitError(f"string of {size} bytes exceeds max_length {max_length}")
+                stop = pos + size
+                if stop > end:
+                    raise Truncated
+                append(data[pos:stop].decode("utf-8"))
+                pos = stop
+            elif tok == 0x72:  # r
+                append(unpack_d(data, pos + 1)[0])
+                pos += 9
+            elif tok == 0x6A:  # j
+                append(unpack_h(data, pos + 1)[0])
+                pos += 3
+            elif tok == 0x4C:  # L
+                append(unpack_q(data, pos + 1)[0])
+                pos += 9
+            elif tok == 0x73:  # s
+                size = data[pos + 1]
+                if size < 0x80:
+                    start = pos + 2
+                else:
+                    size, start = read_varint(data, pos + 1)
+                if size > max_length:
+                    raise WXFLimitError(f"symbol of {size} bytes exceeds max_length {max_length}")
+                stop = start + size
+                if stop > end:
+                    raise Truncated
+                raw = bytes(data[start:stop])
+                sym = symbols.get(raw, symbols)
+                if sym is symbols:
+                    sym = symbols[raw] = symbol_value(raw, start)
+                append(sym)
+                pos = stop
+            else:
+                return pos
+            batch -= 1
     return pos
 
 
 def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
     max_depth = limits.max_depth
     max_length = limits.max_length
-    symbols = dict(_SEED)
+    symbols = dict(SEED)
     heads: dict[bytes, Symbol] = {b"List": LIST}  # symbol heads by name bytes
     list_sym, rational, complex_ = LIST, RATIONAL, COMPLEX
     # Expr construction without the public __init__ (its *args packing is measurable here).
@@ -398,11 +208,11 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                 raw = data[pos + 2 : stop]
                 head = heads.get(raw)
                 if head is None:
-                    value = _symbol(raw, pos + 2)
-                    head = heads[raw] = _AS_HEAD.get(value, value)  # type: ignore[arg-type]
+                    value = symbol_value(raw, pos + 2)
+                    head = heads[raw] = AS_HEAD.get(value, value)  # type: ignore[arg-type]
                 pos = stop
                 args: list[Any] = []
-                if n >= _RUN_MIN or head is list_sym:
+                if n >= RUN_MIN or head is list_sym:
                     pos = _read_atoms(data, pos, n, args, symbols, max_length)
                 elif n:
                     # Few arguments: the same atom loop as _read_atoms, inlined (no call).
@@ -441,7 +251,7 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                 if head is list_sym:
                     val: Any = args
                 elif head is rational or head is complex_:
-                    val = _finish_func(head, args)
+                    val = finish_func(head, args)
                 else:
                     val = new_object(expr_type)
                     val._head = head
@@ -475,12 +285,12 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                 pos += 1
                 continue
         elif tok in {0xC1, 0xC2}:
-            val, pos = _array(data, pos, tok, limits, zero_copy)
+            val, pos = read_array(data, pos, tok, limits, zero_copy)
         elif tok in {0x49, 0x52}:  # I, R
-            raw, start, pos = _text(data, pos, limits, "number text")
-            val = _number(bytes(raw), tok, start)
+            raw, start, pos = read_text(data, pos, limits, "number text")
+            val = read_number(bytes(raw), tok, start)
         elif tok == 0x42:  # B
-            raw, start, pos = _text(data, pos, limits, "byte array")
+            raw, start, pos = read_text(data, pos, limits, "byte array")
             val = bytes(raw)
         elif tok in {0x2D, 0x3A}:
             raise WXFDecodeError(f"rule token at offset {at} outside an association")
@@ -513,69 +323,15 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
             if kind == _LIST:
                 val = items
             elif kind == _FUNC:
-                val = _finish_func(extra, items)
+                val = finish_func(extra, items)
             elif kind == _FUNC_HEAD:
-                val = _finish_func(items[0], items[1:])
+                val = finish_func(items[0], items[1:])
             elif kind == _ASSOC:
-                val = _finish_assoc(items, extra)
+                val = finish_assoc(items, extra)
             else:
                 return items[0], pos
             kind, items, remaining, extra = stack.pop()
             depth -= 1
-
-
-def _number(raw: bytes, tok: int, at: int) -> object:
-    if tok == 0x49:
-        if _BIG_INT.fullmatch(raw) is None:
-            raise WXFDecodeError(f"invalid BigInteger text {raw[:60]!r} at offset {at}")
-        try:
-            return int(raw)
-        except ValueError:
-            # More digits than sys.int_max_str_digits allows; decimal converts exactly.
-            try:
-                return int(Decimal(raw.decode("ascii")))
-            except (InvalidOperation, ValueError):
-                raise WXFDecodeError(f"invalid BigInteger text at offset {at}") from None
-    try:
-        return BigReal(raw.decode("ascii"))
-    except (UnicodeDecodeError, WXFError):
-        raise WXFDecodeError(f"invalid BigReal text {raw[:60]!r} at offset {at}") from None
-
-
-def header_length(data: Any) -> int | None:
-    """Return 2 for ``8:``, 3 for ``8C:``, None if ``data`` is too short to tell.
-
-    Raises:
-        WXFDecodeError: not a WXF header.
-    """
-    n = len(data)
-    if n == 0:
-        return None
-    if data[0] != 0x38:
-        raise WXFDecodeError(f"invalid WXF version byte 0x{data[0]:02x} (expected '8')")
-    if n < 2:
-        return None
-    if data[1] == 0x3A:
-        return 2
-    if data[1] != 0x43:
-        raise WXFDecodeError("failed to find the WXF header separator ':'")
-    if n < 3:
-        return None
-    if data[2] != 0x3A:
-        raise WXFDecodeError("failed to find the WXF header separator ':'")
-    return 3
-
-
-def inflate(body: Any, limits: Limits) -> tuple[bytes, bytes, bool]:
-    """Inflate a zlib stream within ``max_size``; return (inflated, unused input, finished)."""
-    inflater = zlib.decompressobj()
-    try:
-        out = inflater.decompress(body, limits.max_size + 1)
-    except zlib.error as exc:
-        raise WXFDecodeError(f"bad zlib stream in 8C: document: {exc}") from None
-    if len(out) > limits.max_size:
-        raise WXFLimitError(f"inflated document exceeds max_size {limits.max_size}")
-    return out, inflater.unused_data, inflater.eof
 
 
 def loads(data: bytes | bytearray | memoryview, *, limits: Limits | None = None) -> Any:
