@@ -1,0 +1,50 @@
+"""Bounded load: 32 clients x 25 evaluations, 8 clients per kernel over a pool of 4 kernels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .helpers import Client, ServerProcess
+from .loadgen import run_load
+
+CONFIG = {"Pools": {"Load": {"MinimumKernelNumber": 4, "MaximumKernelNumber": 4,
+                             "KeepAlive": True}}}
+
+
+@pytest.fixture(scope="module")
+def load_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = ServerProcess(CONFIG, tmp_path_factory.mktemp("load"))
+    yield server
+    assert server.stop() == 0
+
+
+def settled_rss(server: ServerProcess) -> int:
+    time.sleep(1.5)  # the server collects closed links' memory about a second after they close
+    return server.rss_kib()
+
+
+def test_no_lost_or_misrouted_reply_and_no_leak(load_server: ServerProcess) -> None:
+    # A small warm-up so that one-time allocations (imports, caches) are not counted as a leak.
+    warm = run_load(load_server.address, clients=8, kernels=4, evaluations=3)
+    assert not warm.errors and not warm.wrong
+    before = settled_rss(load_server)
+    result = run_load(load_server.address, clients=32, kernels=4, evaluations=25)
+    assert result.errors == []
+    assert result.wrong == []
+    assert result.replies == 32 * 25
+    assert len(result.kernels) == 4
+    c = Client(load_server.address)
+    try:
+        info = c.command("GetServerInformation")
+        kernels = info["Kernels"]
+        assert set(kernels) == result.kernels  # the same 4 kernels, kept alive, nothing extra
+        assert sum(k["Requests"] for k in kernels.values()) >= 32 * 25
+        assert all(k["Clients"] == 0 and k["QueuedRequests"] == 0 for k in kernels.values())
+    finally:
+        c.close()
+    after = settled_rss(load_server)
+    assert after <= before * 1.10, (before, after)
