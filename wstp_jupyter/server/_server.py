@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import os
 import time
 from typing import Any
 
@@ -325,5 +326,6 @@ class WSTPServer:
             "Interface": self.interface,
             "Clients": len(self.connections),
             "Version": __version__,
+            "ServerPID": os.getpid(),
             "ProtocolVersion": "1",
         }

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -223,23 +224,36 @@ def _start_local_server(address: str, timeout: float) -> None:
             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
 
 
+def _listening(address: str, timeout: float) -> bool:
+    # A link in connect mode waits for its listener (WSTP's semantics); probing the port first
+    # turns "nothing listens here" into an immediate answer.
+    port, _, host = address.partition("@")
+    try:
+        with socket.create_connection((host, int(port)), timeout=min(timeout, 5.0)):
+            return True
+    except OSError:
+        return False
+
+
 def _connect(address: str, key: str | bytes | None, timeout: float, autostart: bool) -> Link:
     deadline = time.monotonic() + timeout
-    started = False
-    while True:
-        link = Link.connect(Protocol.TCPIP, address, key=key)
-        try:
-            link.activate(timeout=min(10.0, max(0.1, deadline - time.monotonic())))
-            return link
-        except LinkError as exc:
-            link.close()
-            local = address.endswith("@127.0.0.1") or address.endswith("@localhost")
-            if autostart and local and not started:
-                _start_local_server(address, timeout)
-                started = True
-            elif not started or time.monotonic() >= deadline:
-                raise AttachError(f"no wstpserver answers at {address}: {exc}") from exc
-            time.sleep(0.2)
+    if not _listening(address, timeout):
+        local = address.endswith("@127.0.0.1") or address.endswith("@localhost")
+        if not (autostart and local):
+            raise AttachError(f"no wstpserver answers at {address}")
+        _start_local_server(address, timeout)
+        while not _listening(address, 1.0):
+            if time.monotonic() >= deadline:
+                raise AttachError(f"the wstpserver started at {address} did not answer in "
+                                  f"{timeout:.0f} s (see {_runtime_log()})")
+            time.sleep(0.1)
+    link = Link.connect(Protocol.TCPIP, address, key=key)
+    try:
+        link.activate(timeout=max(0.1, deadline - time.monotonic()))
+    except LinkError as exc:
+        link.close()
+        raise AttachError(f"cannot open a link to the wstpserver at {address}: {exc}") from exc
+    return link
 
 
 def attach(
