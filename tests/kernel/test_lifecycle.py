@@ -36,7 +36,7 @@ def test_death_restart_and_shutdown_leave_no_processes() -> None:
 
         # The next cell runs in a fresh kernel process: old definitions are gone, In[1] again.
         fresh = execute(kc, "{x, $Line}", timeout=120)
-        assert fresh.status == "ok"
+        assert fresh.status == "ok", fresh.reply["content"]
         assert fresh.plain() == ["{x, 1}"]
         assert fresh.reply["content"]["execution_count"] == 1
         (engine2,) = engine_pids(kernel_pid)

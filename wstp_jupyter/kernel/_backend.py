@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -108,7 +110,9 @@ class Backend:
         if not options.uses_server:
             from wstp_jupyter import engine
 
-            return engine.launch()
+            # Notebooks that LinkLaunch further kernels find this installation's interpreter.
+            env = {**os.environ, "WSTP_JUPYTER_PYTHON": sys.executable}
+            return engine.launch(env=env, startup_timeout=self.start_timeout)
         from wstp_jupyter.server import client
 
         kernel_id = options.kernel_id
