@@ -8,9 +8,11 @@ Workloads (the same Python data for both libraries, each in its own expression m
   NumericArray);
 * ``deep nest``: a list of 200 expressions, each ``f[f[...f[i]...]]`` 500 levels deep.
 
-Encode is measured from the Python value to a complete document. Decode parses the *same bytes*
-(ours) with both libraries, so both read identical input. Throughput is document bytes per
-second (1 MB = 1e6 bytes), median of several repetitions.
+Encode is measured from the Python value to a complete document (``bytes``). Decode parses the
+*same bytes* (ours) with both libraries, so both read identical input. Throughput is document
+bytes per CPU second of the process (1 MB = 1e6 bytes), median of several alternating
+repetitions. The integers are spread over -100000..100003 so that their WXF widths mix
+(Integer8/16/32) the way real data does, rather than one long run of equal widths.
 
 Usage: ``python benchmarks/bench_wxf.py [--quick]``. ``run(quick)`` returns the rows as dicts.
 """
@@ -36,14 +38,19 @@ ARRAY_GOAL_MBS = 1000.0  # packed float64 arrays, each direction
 def _median_times(
     ours: Callable[[], object], peer: Callable[[], object], reps: int
 ) -> tuple[float, float]:
-    """Median seconds of each function; runs alternate so both see the same machine load."""
+    """Median CPU seconds of each function.
+
+    Runs alternate so both libraries see the same machine, and CPU time (user + system, which
+    includes page faults) rather than wall time keeps other processes on a shared machine from
+    skewing one side.
+    """
     ours_t: list[float] = []
     peer_t: list[float] = []
     for _ in range(reps):
         for fn, times in ((ours, ours_t), (peer, peer_t)):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             fn()
-            times.append(time.perf_counter() - t0)
+            times.append(time.process_time() - t0)
     return statistics.median(ours_t), statistics.median(peer_t)
 
 

@@ -39,13 +39,28 @@ from wstp_jupyter.wxf._runs import RUN_MIN, same_width_run
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "Truncated", "build", "header_length", "inflate", "loads"]
 
-_unpack_h: Final = struct.Struct("<h").unpack_from
-_unpack_i: Final = struct.Struct("<i").unpack_from
-_unpack_q: Final = struct.Struct("<q").unpack_from
-_unpack_d: Final = struct.Struct("<d").unpack_from
+# Each reads the value after a one-byte token, unpacking at the token's own offset.
+_unpack_h: Final = struct.Struct("<xh").unpack_from
+_unpack_i: Final = struct.Struct("<xi").unpack_from
+_unpack_q: Final = struct.Struct("<xq").unpack_from
+_unpack_d: Final = struct.Struct("<xd").unpack_from
 
 _BATCH: Final = 64  # tokens read one by one between two vectorised-run attempts
 _GC_PAUSE_MIN: Final = 1 << 16  # documents at least this big decode with the collector paused
+
+# Number tokens: byte -> (struct code, bytes taken including the token).
+_NUMBERS: Final = {0x43: ("b", 2), 0x6A: ("h", 3), 0x69: ("i", 5), 0x4C: ("q", 9), 0x72: ("d", 9)}
+_WIDTHS: Final = [_NUMBERS[b][1] if b in _NUMBERS else 0 for b in range(256)]
+# Every sequence of four number tokens -> the unpacker of all four values in one call.
+_QUADS: Final = {
+    a << 24 | b << 16 | c << 8 | d: struct.Struct(
+        "<" + "".join("x" + _NUMBERS[t][0] for t in (a, b, c, d))
+    ).unpack_from
+    for a in _NUMBERS
+    for b in _NUMBERS
+    for c in _NUMBERS
+    for d in _NUMBERS
+}
 
 # Frame kinds.
 _ROOT: Final = 0
@@ -100,13 +115,14 @@ def _read_atoms(  # noqa: PLR0917
     append = out.append
     end = len(data)
     unpack_i, unpack_d, unpack_h, unpack_q = _unpack_i, _unpack_d, _unpack_h, _unpack_q
+    widths, quads = _WIDTHS, _QUADS
     while n:
         if n >= RUN_MIN:
             # Long stretch: try a vectorised run of identical number tokens, then go token by
             # token for a batch before trying again.
             run = same_width_run(data, pos, n)
             if run is not None:
-                out.extend(run[0])
+                out += run[0]
                 n -= len(run[0])
                 pos = run[1]
                 continue
@@ -116,13 +132,30 @@ def _read_atoms(  # noqa: PLR0917
         n -= batch
         while batch:
             tok = data[pos]
+            if batch >= 4:
+                # Four numbers at once: their token bytes pick one precompiled struct.
+                p2 = pos + widths[tok]
+                t2 = data[p2]
+                p3 = p2 + widths[t2]
+                t3 = data[p3]
+                p4 = p3 + widths[t3]
+                t4 = data[p4]
+                quad = quads.get(tok << 24 | t2 << 16 | t3 << 8 | t4)
+                if quad is not None:
+                    out += quad(data, pos)
+                    pos = p4 + widths[t4]
+                    batch -= 4
+                    continue
             if tok == 0x43:  # C
                 v = data[pos + 1]
                 append(v - 256 if v > 127 else v)
                 pos += 2
             elif tok == 0x69:  # i
-                append(unpack_i(data, pos + 1)[0])
+                append(unpack_i(data, pos)[0])
                 pos += 5
+            elif tok == 0x6A:  # j
+                append(unpack_h(data, pos)[0])
+                pos += 3
             elif tok == 0x53:  # S
                 size = data[pos + 1]
                 if size < 0x80:
@@ -137,13 +170,10 @@ def _read_atoms(  # noqa: PLR0917
                 append(data[pos:stop].decode("utf-8"))
                 pos = stop
             elif tok == 0x72:  # r
-                append(unpack_d(data, pos + 1)[0])
+                append(unpack_d(data, pos)[0])
                 pos += 9
-            elif tok == 0x6A:  # j
-                append(unpack_h(data, pos + 1)[0])
-                pos += 3
             elif tok == 0x4C:  # L
-                append(unpack_q(data, pos + 1)[0])
+                append(unpack_q(data, pos)[0])
                 pos += 9
             elif tok == 0x73:  # s
                 size = data[pos + 1]
@@ -177,6 +207,7 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
     # Expr construction without the public __init__ (its *args packing is measurable here).
     new_object, expr_type = object.__new__, Expr
     unpack_i, unpack_d = _unpack_i, _unpack_d
+    short_max = min(0x80, max_length + 1)  # strings shorter than this need no further checks
     end = len(data)
     depth = 0  # == len(stack)
     # Saved frames below the open one; the open frame lives in the four locals.
@@ -201,7 +232,7 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                 )
             if depth >= max_depth:
                 raise WXFLimitError(f"nesting deeper than max_depth {max_depth} at offset {at}")
-            if data[pos] == 0x73 and data[pos + 1] < 0x80:  # the usual case: a symbol head
+            if data[pos] == 0x73 and data[pos + 1] < short_max:  # the usual case: a symbol head
                 stop = pos + 2 + data[pos + 1]
                 if stop > end:
                     raise Truncated
@@ -225,16 +256,16 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                             append(v - 256 if v > 127 else v)
                             pos += 2
                         elif t == 0x69:  # i
-                            append(unpack_i(data, pos + 1)[0])
+                            append(unpack_i(data, pos)[0])
                             pos += 5
-                        elif t == 0x53 and data[pos + 1] < 0x80:  # S, short
+                        elif t == 0x53 and data[pos + 1] < short_max:  # S, short
                             stop = pos + 2 + data[pos + 1]
                             if stop > end:
                                 raise Truncated
                             append(data[pos + 2 : stop].decode("utf-8"))
                             pos = stop
                         elif t == 0x72:  # r
-                            append(unpack_d(data, pos + 1)[0])
+                            append(unpack_d(data, pos)[0])
                             pos += 9
                         else:
                             pos = _read_atoms(data, pos, left, args, symbols, max_length)
