@@ -310,7 +310,10 @@ class Link:
         while True:
             sock = self._listener.accept(_remaining(deadline))
             try:
-                self._handshake(sock, self._min_deadline(deadline))
+                # The caller's deadline bounds the wait for a peer, not a handshake that has
+                # already started: cutting that short would drop a peer that is merely slow
+                # (a kernel starting under load) and make it see a closed link.
+                self._handshake(sock, time.monotonic() + self._handshake_timeout)
             except AuthenticationError:
                 raise
             except LinkError as exc:
