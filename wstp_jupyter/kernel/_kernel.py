@@ -22,6 +22,7 @@ import atexit
 import contextlib
 import fnmatch
 import logging
+import re
 import threading
 from contextvars import copy_context
 from typing import Any
@@ -61,6 +62,7 @@ _CONCURRENT_REQUESTS = frozenset(
     }
 )
 _PREEMPTIVE_TIMEOUT = 5.0
+_HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 
 
 def _wl(name: str, *args: Any) -> Any:
@@ -272,6 +274,12 @@ class WolframKernel(Kernel):
             self.execution_count = self._next_in - 1
             return {"status": "ok", "execution_count": count, "payload": [],
                     "user_expressions": {}}
+        help_match = _HELP.match(code)
+        if help_match:
+            # `?name` is answered by the front end, as in Wolfram's notebooks: the usage text
+            # goes to Jupyter's pager (JupyterLab shows it below the cell).
+            self.execution_count = self._next_in - 1
+            return await self._page_help(help_match.group(1), count)
         try:
             await self._await_prompt(backend, parent, silent)
             count = self._next_in
@@ -289,6 +297,18 @@ class WolframKernel(Kernel):
             self._history.append((1, count, code, output))
         self.execution_count = self._next_in - 1
         return reply
+
+    async def _page_help(self, name: str, count: int) -> dict[str, Any]:
+        text: Any = None
+        try:
+            text = await self._preemptive(_wl("WSTPJupyter`Inspect", name))
+        except (KernelError, TimeoutError) as exc:
+            text = f"no help available now: {exc}"
+        if not isinstance(text, str) or not text:
+            text = f"no information about {name}"
+        page = {"source": "page", "data": {PLAIN: text}, "start": 0}
+        return {"status": "ok", "execution_count": count, "payload": [page],
+                "user_expressions": {}}
 
     async def _run_cell(
         self, backend: Backend, code: str, parent: Any, ident: Any, allow_stdin: bool
