@@ -208,6 +208,9 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
     new_object, expr_type = object.__new__, Expr
     unpack_i, unpack_d = _unpack_i, _unpack_d
     short_max = min(0x80, max_length + 1)  # strings shorter than this need no further checks
+    # The bytes "f", count, head of the last call with a symbol head, and what they decode to.
+    call_prefix, call_n = b"\xff", 0
+    call_head: Any = list_sym
     end = len(data)
     depth = 0  # == len(stack)
     # Saved frames below the open one; the open frame lives in the four locals.
@@ -221,77 +224,84 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
         tok = data[pos]
         pos += 1
         if tok == 0x66:  # f
-            n = data[pos]
-            if n < 0x80:
-                pos += 1
-            else:
-                n, pos = read_varint(data, pos)
-            if n > max_length:
-                raise WXFLimitError(
-                    f"function of {n} arguments at offset {at} exceeds max_length {max_length}"
-                )
             if depth >= max_depth:
                 raise WXFLimitError(f"nesting deeper than max_depth {max_depth} at offset {at}")
-            if data[pos] == 0x73 and data[pos + 1] < short_max:  # the usual case: a symbol head
-                stop = pos + 2 + data[pos + 1]
+            if data.startswith(call_prefix, at):
+                # Same count and head bytes as the previous call (rows of a table): reuse them.
+                pos = at + len(call_prefix)
+                n = call_n
+                head = call_head
+            else:
+                n = data[pos]
+                if n < 0x80:
+                    pos += 1
+                else:
+                    n, pos = read_varint(data, pos)
+                if n > max_length:
+                    raise WXFLimitError(
+                        f"function of {n} arguments at offset {at} exceeds max_length {max_length}"
+                    )
+                size = data[pos + 1]
+                if data[pos] != 0x73 or size >= short_max:  # a compound (or very long) head
+                    stack.append((kind, items, remaining, extra))
+                    depth += 1
+                    kind, items, remaining, extra = _FUNC_HEAD, [], n + 1, None
+                    continue
+                stop = pos + 2 + size
                 if stop > end:
                     raise Truncated
                 raw = data[pos + 2 : stop]
                 head = heads.get(raw)
                 if head is None:
-                    value = symbol_value(raw, pos + 2)
-                    head = heads[raw] = AS_HEAD.get(value, value)  # type: ignore[arg-type]
+                    value: Any = symbol_value(raw, pos + 2)
+                    head = heads[raw] = AS_HEAD.get(value, value)
                 pos = stop
-                args: list[Any] = []
-                if n >= RUN_MIN or head is list_sym:
-                    pos = _read_atoms(data, pos, n, args, symbols, max_length)
-                elif n:
-                    # Few arguments: the same atom loop as _read_atoms, inlined (no call).
-                    append = args.append
-                    left = n
-                    while left:
-                        t = data[pos]
-                        if t == 0x43:  # C
-                            v = data[pos + 1]
-                            append(v - 256 if v > 127 else v)
-                            pos += 2
-                        elif t == 0x69:  # i
-                            append(unpack_i(data, pos)[0])
-                            pos += 5
-                        elif t == 0x53 and data[pos + 1] < short_max:  # S, short
-                            stop = pos + 2 + data[pos + 1]
-                            if stop > end:
-                                raise Truncated
-                            append(data[pos + 2 : stop].decode("utf-8"))
-                            pos = stop
-                        elif t == 0x72:  # r
-                            append(unpack_d(data, pos)[0])
-                            pos += 9
-                        else:
-                            pos = _read_atoms(data, pos, left, args, symbols, max_length)
-                            break
-                        left -= 1
-                if n and len(args) < n:
-                    stack.append((kind, items, remaining, extra))
-                    depth += 1
-                    if head is list_sym:
-                        kind, items, remaining, extra = _LIST, args, n - len(args), None
+                call_prefix, call_n, call_head = data[at:pos], n, head
+            args: list[Any] = []
+            if n >= RUN_MIN or head is list_sym:
+                pos = _read_atoms(data, pos, n, args, symbols, max_length)
+            elif n:
+                # Few arguments: the same atom loop as _read_atoms, inlined (no call).
+                append = args.append
+                left = n
+                while left:
+                    t = data[pos]
+                    if t == 0x43:  # C
+                        v = data[pos + 1]
+                        append(v - 256 if v > 127 else v)
+                        pos += 2
+                    elif t == 0x69:  # i
+                        append(unpack_i(data, pos)[0])
+                        pos += 5
+                    elif t == 0x53 and data[pos + 1] < short_max:  # S, short
+                        stop = pos + 2 + data[pos + 1]
+                        if stop > end:
+                            raise Truncated
+                        append(data[pos + 2 : stop].decode("utf-8"))
+                        pos = stop
+                    elif t == 0x72:  # r
+                        append(unpack_d(data, pos)[0])
+                        pos += 9
                     else:
-                        kind, items, remaining, extra = _FUNC, args, n - len(args), head
-                    continue
-                if head is list_sym:
-                    val: Any = args
-                elif head is rational or head is complex_:
-                    val = finish_func(head, args)
-                else:
-                    val = new_object(expr_type)
-                    val._head = head
-                    val._args = tuple(args)
-            else:
+                        pos = _read_atoms(data, pos, left, args, symbols, max_length)
+                        break
+                    left -= 1
+            if n and len(args) < n:
                 stack.append((kind, items, remaining, extra))
                 depth += 1
-                kind, items, remaining, extra = _FUNC_HEAD, [], n + 1, None
+                if head is list_sym:
+                    kind, items, remaining, extra = _LIST, args, n - len(args), None
+                else:
+                    kind, items, remaining, extra = _FUNC, args, n - len(args), head
                 continue
+            if head is list_sym:
+                val: Any = args
+            elif head is rational or head is complex_:
+                val = finish_func(head, args)
+            else:
+                val = new_object(expr_type)
+                val._head = head
+                val._args = tuple(args)
         elif tok == 0x41:  # A
             n = data[pos]
             if n < 0x80:
