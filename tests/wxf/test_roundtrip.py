@@ -229,3 +229,24 @@ def test_deep_nesting_encodes_iteratively() -> None:
     assert len(doc) == 2 + 5000 * 5 + 2
     back = loads(doc, limits=wxf.Limits(max_depth=6000))
     assert wxf.deep_equal(back, e)
+
+
+def test_tables_of_calls_and_numbers() -> None:
+    # Rows that repeat the previous call's count and head, rows that change them, rows whose
+    # arguments are compound, and number runs of every width, as the decoder's fast paths see.
+    rows: list[Any] = []
+    for i in range(300):
+        rows.append(wl.row(i, f"s{i}", 0.5 * i))
+        if i % 7 == 0:
+            rows.append(wl.row(i, [i, wl.row(i)], {"k": i}))
+        if i % 11 == 0:
+            rows.append(wl.other(i))
+            rows.append(wl.row(-i, "é" * (i % 200), -(2**40)))
+    numbers: list[Any] = []
+    for width in (1, 200, 40_000, 2**40):
+        numbers.extend(width * (-1) ** k for k in range(100))
+    numbers.extend([1.5] * 70 + [7] * 3 + [2.5, -1] * 50 + [2**70, "x", wl.s])
+    for value in (rows, numbers, [rows, numbers], wl.Plus(*rows[:50])):
+        doc = dumps(value)
+        assert wxf.deep_equal(loads(doc), value)
+        assert _canon_theirs(binary_deserialize(doc)) == _canon_ours(value)
