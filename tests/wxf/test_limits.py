@@ -101,7 +101,8 @@ def test_length_limits() -> None:
     lim = Limits(max_length=10)
     assert loads(dumps("x" * 10), limits=lim) == "x" * 10
     too_long = ("x" * 11, b"x" * 11, list(range(11)), {str(i): i for i in range(11)})
-    for value in (*too_long, wl.f("x" * 11), [wl.f(1, "x" * 11)], wl.s(wl["y" * 11]), wl["h" * 11](1)):
+    in_calls = (wl.f("x" * 11), [wl.f(1, "x" * 11)], wl.s(wl["y" * 11]), wl["h" * 11](1))
+    for value in (*too_long, *in_calls):
         with pytest.raises(WXFLimitError, match="max_length"):
             loads(dumps(value), limits=lim)
     with pytest.raises(WXFLimitError):
