@@ -17,15 +17,20 @@ MAIN_CONFIG = {
             "MaximumKernelNumber": 6,
             "InitializationCode": "initValue = 6*7",
             "InitializationFile": "init.wl",
+            # Kept alive and not reserved: a client that leaves returns its kernel to the pool,
+            # so the tests reuse kernels instead of waiting for fresh ones (Mathics3 starts
+            # slowly). Tests that need a kernel closed with its client say SetKeepAlive[False].
+            "KeepAlive": True,
         },
-        "Small": {"MinimumKernelNumber": 1, "MaximumKernelNumber": 1, "KeepAlive": True},
+        "Small": {"MinimumKernelNumber": 1, "MaximumKernelNumber": 1, "KeepAlive": True,
+                  "InitializationCode": "smallInit = 1"},
     },
 }
 
 
 @pytest.fixture(scope="package")
 def main_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """Pools ``Default`` (2 warm kernels, init code and file) and ``Small`` (exactly one)."""
+    """Pools ``Default`` (2 warm kernels, kept alive, init code and file) and ``Small`` (one)."""
     tmp: Path = tmp_path_factory.mktemp("main-server")
     (tmp / "init.wl").write_text("fileValue = initValue + 1;\n")
     server = ServerProcess(MAIN_CONFIG, tmp)

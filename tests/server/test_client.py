@@ -47,12 +47,14 @@ def test_attach_like_a_kernel_process(main_server: ServerProcess) -> None:
     try:
         assert isinstance(s, ServerSession) and len(s.kernel_id) == 36
         # As with KernelProcess, the first packet is the kernel's InputNamePacket.
-        assert s.link.get(timeout=10) == Expr(Symbol("InputNamePacket"), "In[1]:= ")
+        prompt = s.link.get(timeout=10)
+        assert prompt.head == Symbol("InputNamePacket")
+        n = int(prompt.args[0].removeprefix("In[").removesuffix("]:= "))
         s.link.put(Expr(Symbol("EnterTextPacket"), "1+1"))
-        assert s.link.get(timeout=10) == Expr(Symbol("OutputNamePacket"), "Out[1]= ")
+        assert s.link.get(timeout=10) == Expr(Symbol("OutputNamePacket"), f"Out[{n}]= ")
         assert s.link.get(timeout=10) == Expr(Symbol("ReturnTextPacket"), "2")
         assert time.perf_counter() - start < 1.0  # warm pool: no kernel start on the way
-        assert s.link.get(timeout=10) == Expr(Symbol("InputNamePacket"), "In[2]:= ")
+        assert s.link.get(timeout=10) == Expr(Symbol("InputNamePacket"), f"In[{n + 1}]:= ")
         service, preemptive = s.open_parallel_links()
         assert (service, preemptive) == (s.service, s.preemptive)
         # The preemptive link answers while the main link is busy.
@@ -67,7 +69,7 @@ def test_attach_like_a_kernel_process(main_server: ServerProcess) -> None:
         s.abort()
         assert s.link.get(timeout=10).args[0] == Symbol("$Aborted")
     finally:
-        s.close()
+        s.close(shutdown=True)
 
 
 def test_profiles_reattach_and_fall_back(main_server: ServerProcess, tmp_path: Path,

@@ -23,12 +23,13 @@ def test_warm_kernel_answers_at_once_and_was_initialized(main_server: ServerProc
         elapsed = time.perf_counter() - start
         # Generous bound (a cold Mathics3 kernel needs ~4 s): the kernel was already running.
         assert elapsed < 1.0, elapsed
-        # InitializationCode then InitializationFile ran, through EvaluatePacket: $Line is 1.
+        # InitializationCode then InitializationFile ran before the kernel was offered.
         assert c.evaluate("{initValue, fileValue}") == [42, 43]
+        n = c.evaluate("$Line") + 1  # the next input; kernels may be reused (kept alive)
         packets = c.enter("2+2")
-        assert packets == [Expr(Symbol("OutputNamePacket"), "Out[1]= "),
+        assert packets == [Expr(Symbol("OutputNamePacket"), f"Out[{n}]= "),
                            Expr(Symbol("ReturnTextPacket"), "4"),
-                           Expr(Symbol("InputNamePacket"), "In[2]:= ")]
+                           Expr(Symbol("InputNamePacket"), f"In[{n + 1}]:= ")]
     finally:
         c.close()
 
@@ -76,13 +77,15 @@ def test_commands_in_every_form(main_server: ServerProcess) -> None:
         assert isinstance(kid, str) and len(kid) == 36
         assert c.command("GetKernelID") == kid
         assert c.command("GetPoolName") == "Default"
+        n = c.evaluate("$Line") + 1
+        prompt = Expr(Symbol("InputNamePacket"), f"In[{n}]:= ")
         c.link.put(Expr(Symbol("EnterTextPacket"), "WSTPServer`GetKernelID[]"))
         assert c.until("InputNamePacket") == [Expr(Symbol("ReturnTextPacket"), f'"{kid}"'),
-                                             Expr(Symbol("InputNamePacket"), "In[1]:= ")]
+                                             prompt]
         c.link.put(Expr(Symbol("EnterExpressionPacket"), Expr(Symbol("WSTPServer`GetPoolName"))))
         assert c.until("InputNamePacket")[0] == Expr(Symbol("ReturnExpressionPacket"), "Default")
         # The commands did not reach the kernel: its $Line did not move.
-        assert c.enter("1")[0] == Expr(Symbol("OutputNamePacket"), "Out[1]= ")
+        assert c.enter("1")[0] == Expr(Symbol("OutputNamePacket"), f"Out[{n}]= ")
         info = c.command("GetServerInformation")
         assert info["Port"] == main_server.port and info["Interface"] == "127.0.0.1"
         assert set(info["Pools"]) == {"Default", "Small"}
@@ -112,7 +115,9 @@ def test_pool_choice_input_name_and_maximum(main_server: ServerProcess) -> None:
             Expr(Symbol("Rule"), "SendInputNamePacket", True))))
         kid = a.get().args[0]
         assert isinstance(kid, str)
+        # A fresh kernel: its initialization did not advance $Line.
         assert a.get() == Expr(Symbol("InputNamePacket"), "In[1]:= ")
+        assert a.evaluate("smallInit") == 1
         assert a.command("GetPoolName") == "Small"
         # The pool's only kernel is taken: a clear answer, not a hang.
         t = time.perf_counter()

@@ -52,7 +52,11 @@ def test_keep_alive_reconnect_by_id_with_buffered_result(main_server: ServerProc
     finally:
         b.command("CloseKernel")
         b.close()
-    wait_for(lambda: kernel_info(Client(main_server.address), kid) is None)
+    probe = Client(main_server.address)
+    try:
+        wait_for(lambda: kernel_info(probe, kid) is None)
+    finally:
+        probe.close()
 
 
 def test_reserved_kernel_only_by_id(main_server: ServerProcess) -> None:
@@ -60,6 +64,7 @@ def test_reserved_kernel_only_by_id(main_server: ServerProcess) -> None:
     a.command("SetKeepAlive", True)
     a.command("SetReserveKernel", True)
     kid = a.command("ConnectPool")
+    assert isinstance(kid, str), kid
     a.evaluate("secret = 7")
     assert a.command("DisconnectKernel") is None
     assert "no kernel is bridged" in failure_message(a.command("GetKernelID"))
@@ -120,8 +125,7 @@ def _client_script(address: str, keep: bool) -> str:
                 p = link.get(timeout=60)
                 if p.head == Symbol("ReturnPacket"):
                     return p.args[0]
-        if {keep!r}:
-            cmd("SetKeepAlive", True)
+        cmd("SetKeepAlive", {keep!r})
         print(cmd("ConnectPool"), flush=True)
         link.put(Expr(Symbol("EvaluatePacket"),
                       Expr(Symbol("ToExpression"), 'Pause[0.5]; "finished"')))

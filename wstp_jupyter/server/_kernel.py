@@ -271,8 +271,8 @@ class ManagedKernel:
 
     # -- clients -----------------------------------------------------------------------------
 
-    def attach(self, client: Attachment, *, input_name: bool) -> list[object]:
-        """Bridge ``client`` to the main link.
+    def attach(self, client: Attachment, *, input_name: bool, by_id: bool = True) -> list[object]:
+        """Bridge ``client`` to the main link (``by_id``: reconnecting, so it gets the buffer).
 
         Returns:
             The packets to send the client after the reply to its command: its
@@ -286,7 +286,7 @@ class ManagedKernel:
         out: list[object] = []
         if input_name:
             out.append(Expr(Symbol("InputNamePacket"), self.main.prompt))
-        out.extend(self.main.attach(client))
+        out.extend(self.main.attach(client, take_buffer=by_id))
         return out
 
     def detach(self, client: Attachment) -> None:

@@ -67,7 +67,9 @@ class Pool:
         idle = [k for k in self._in(frozenset({KernelState.IDLE})) if not k.reserved]
         if idle:
             return idle[0]
-        kept = [k for k in self._in(AVAILABLE) if not k.reserved and not k.clients]
+        # A kept-alive kernel still working for a client that left is not free.
+        kept = [k for k in self._in(AVAILABLE) if not k.reserved and not k.clients
+                and k.main is not None and k.main.idle]
         return kept[0] if kept else None
 
     # -- starting ----------------------------------------------------------------------------

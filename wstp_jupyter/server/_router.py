@@ -90,6 +90,11 @@ class Router:
         return self._current is not None
 
     @property
+    def idle(self) -> bool:
+        """Nothing running, nothing queued."""
+        return self._current is None and not self._queue
+
+    @property
     def queued(self) -> int:
         return len(self._queue)
 
@@ -216,14 +221,21 @@ class Router:
 
     # -- attaching ---------------------------------------------------------------------------
 
-    def attach(self, client: Attachment) -> list[object]:
+    def attach(self, client: Attachment, *, take_buffer: bool = True) -> list[object]:
         """Add ``client``; returns what it must be sent first (buffered output, in order).
 
         A running request whose client left is adopted by the first client that attaches.
+        Without ``take_buffer`` (a kernel handed out by its pool to a new client) output left by
+        a previous client is discarded: it is not the new client's.
         """
         first = not self.clients
         self.clients.append(client)
         out: list[object] = []
+        if first and not take_buffer and (self._buffer or self._dropped):
+            logger.debug("%s: discarded %d packets left by a previous client", self.label,
+                         len(self._buffer) + self._dropped)
+            self._buffer.clear()
+            self._dropped = 0
         if first:
             if self._dropped:
                 out.append(Expr(Symbol("TextPacket"),

@@ -175,7 +175,7 @@ class WSTPServer:
         return self.pools[name]
 
     def bridge(self, conn: ClientConnection, kernel: ManagedKernel, *,
-               input_name: bool | None = None) -> list[object]:
+               input_name: bool | None = None, by_id: bool = True) -> list[object]:
         """Attach ``conn`` to ``kernel`` (main link); returns the packets to send after the reply.
 
         The client's earlier preferences (keep-alive, silent replacement, reserve) now apply.
@@ -193,7 +193,7 @@ class WSTPServer:
             kernel.reserve_on_release = conn.reserve
         if input_name is None:
             input_name = self.config.send_input_name_packet_upon_kernel_connection
-        out = kernel.attach(conn, input_name=input_name)
+        out = kernel.attach(conn, input_name=input_name, by_id=by_id)
         if kernel.pool is not None:
             self.pools[kernel.pool].replenish()
         logger.debug("%s attached to kernel %s", conn.name, kernel.id)
@@ -210,7 +210,7 @@ class WSTPServer:
         kernel = await pool.acquire()
         if conn.closed:
             return []
-        return self.bridge(conn, kernel, input_name=input_name)
+        return self.bridge(conn, kernel, input_name=input_name, by_id=False)
 
     def release(self, conn: ClientConnection) -> None:
         """Unbridge ``conn``; keep its kernel alive or close it, by the keep-alive rules."""
