@@ -13,6 +13,8 @@ sides to the same neutral tree of tuples so that only real disagreements show up
 
 from __future__ import annotations
 
+import collections
+import types
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -207,6 +209,8 @@ def test_python_conveniences() -> None:
     assert loads(dumps(bytearray(b"ab"))) == b"ab"
     assert loads(dumps(memoryview(b"ab"))) == b"ab"
     assert loads(dumps({1: "a", "b": [None]})) == {1: "a", "b": [None]}
+    assert loads(dumps(types.MappingProxyType({"a": 1}))) == {"a": 1}
+    assert loads(dumps(collections.OrderedDict(a=1))) == {"a": 1}
     assert loads(dumps(Fraction(3, 1))) == Fraction(3)
     # Python-equal keys that WL tells apart keep every rule.
     merged = loads(b"8:A\x02-C\x01S\x01a-r" + np.float64(1.0).tobytes() + b"S\x01b")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, getcontext
 from fractions import Fraction
 from typing import Any, Final
@@ -122,11 +122,13 @@ def _int_run(items: list[int]) -> bytes | None:
         rows[:, 0] = (0x43, 0x6A, 0x69, 0x4C)[lo]
         rows[:, 1:] = a.astype(f"<i{width}").view(np.uint8).reshape(n, width)
         return rows.tobytes()
-    rows = np.empty((n, 9), dtype=np.uint8)
+    # Rows of token + `top` little-endian bytes (top = the widest width present); keep each
+    # row's token and the first bytes its own width needs.
+    top = (1, 2, 4, 8)[hi]
+    rows = np.empty((n, 1 + top), dtype=np.uint8)
     rows[:, 0] = _RUN_TOKENS[cls]
-    rows[:, 1:] = a.astype("<i8").view(np.uint8).reshape(n, 8)
-    # Keep each row's token and the first `width` little-endian bytes.
-    return rows[_RUN_MASKS[cls]].tobytes()
+    rows[:, 1:] = a.astype(f"<i{top}").view(np.uint8).reshape(n, top)
+    return rows[_RUN_MASKS[cls, : 1 + top]].tobytes()
 
 
 _RUN_TOKENS: Final = np.array([0x43, 0x6A, 0x69, 0x4C], dtype=np.uint8)
@@ -269,6 +271,6 @@ def other(x: Any) -> Other:
         return b"", iter((Expr(x.head, *x.args),)), None
     if isinstance(x, list):
         return b"", iter((list(x),)), None
-    if isinstance(x, dict):
+    if isinstance(x, dict | Mapping):  # dict subclasses, read-only mappings
         return b"", iter((dict(x),)), None
     raise WXFEncodeError(f"cannot encode a value of type {type(x).__name__} as WXF")
