@@ -68,7 +68,7 @@ def test_log_levels() -> None:
 def test_check_prints_resolved_settings(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "wstp_jupyter.server", "--check", "-p", "1234"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path),
              "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert proc.returncode == 0, proc.stderr
@@ -77,7 +77,7 @@ def test_check_prints_resolved_settings(tmp_path: Path) -> None:
 
 def test_refuses_wide_interface_without_key(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "wstp_jupyter.server", "-i", "0.0.0.0"],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                          check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2
     assert "authentication key is required" in proc.stderr
 
@@ -96,8 +96,9 @@ def test_startup_lines_and_log_file(tmp_path: Path) -> None:
         assert server.stop() == 0
     assert "Shutting down" in server.log
     conf = tmp_path / "wstpserver.conf"  # written by ServerProcess above
-    proc = subprocess.Popen([sys.executable, "-m", "wstp_jupyter.server", "-p", "0", "-c", str(conf),
-                             "--log-file", str(log)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "wstp_jupyter.server", "-p", "0",
+                             "-c", str(conf), "--log-file", str(log)],
+                            stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         while "Server ready" not in (log.read_text() if log.exists() else ""):

@@ -172,7 +172,7 @@ def test_builtin_default(tmp_path: Path) -> None:
 def test_server_refuses_to_start_on_invalid_file(tmp_path: Path) -> None:
     bad = write(tmp_path, '{\n  "Pools": {\n    "A": {"MinimumKernelNumber": true}\n  }\n}')
     proc = subprocess.run([sys.executable, "-m", "wstp_jupyter.server", "-p", "0", "-c", str(bad)],
-                          capture_output=True, text=True, timeout=60)
+                          check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "line 3" in proc.stderr and "Pools.A.MinimumKernelNumber" in proc.stderr
     assert "Listening" not in proc.stdout

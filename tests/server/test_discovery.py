@@ -1,4 +1,8 @@
-"""DNS-SD on loopback only, automatic kernel connection and InputNamePacket upon connection."""
+"""A server with every root switch on, a key and DNS-SD (loopback only).
+
+Covers advertising and discovery, EnableAutomaticKernelConnection,
+SendInputNamePacketUponKernelConnection, AllowStealingKernels, authentication and trace logging.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from wstp_jupyter.server import SERVICE_TYPE, find_servers
+from wstp_jupyter.link import LinkError
+from wstp_jupyter.server import SERVICE_TYPE, AttachError, attach, find_servers
 from wstp_jupyter.server.discovery import PROTOCOL_VERSION
 from wstp_jupyter.wxf import Expr, Symbol
 
-from .helpers import Client, ServerProcess
+from .helpers import Client, ServerProcess, failure_message
 
 SERVICE = f"test{os.getpid()}"
+KEY = "test-key-0123456789"
 CONFIG = {
+    "AllowStealingKernels": True,
     "EnableAutomaticKernelConnection": True,
     "SendInputNamePacketUponKernelConnection": True,
     "Pools": {"Auto": {"MinimumKernelNumber": 1, "MaximumKernelNumber": 2},
@@ -30,7 +37,10 @@ CONFIG = {
 @pytest.fixture(scope="module")
 def advertised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     # The server listens on 127.0.0.1, so it announces itself on loopback only.
-    server = ServerProcess(CONFIG, tmp_path_factory.mktemp("dnssd"), "--advertise", SERVICE)
+    tmp = tmp_path_factory.mktemp("dnssd")
+    (tmp / "key").write_text(KEY + "\n")
+    server = ServerProcess(CONFIG, tmp, "--advertise", SERVICE, "--key-file", str(tmp / "key"),
+                           "--log-level", "trace")
     yield server
     server.stop()
 
@@ -45,13 +55,13 @@ def test_advertised_and_found(advertised: ServerProcess) -> None:
     assert info.port == advertised.port and info.link_name == advertised.address
     assert info.pools == ("Auto", "Other") and info.default_pool == "Auto"
     assert info.protocol == "TCPIP" and info.protocol_version == PROTOCOL_VERSION
-    assert info.auth is False
+    assert info.auth is True
 
 
 def test_discover_command(advertised: ServerProcess) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "wstp_jupyter.cli", "discover", "-i", "127.0.0.1", "-t", "1.5",
-         "--json", SERVICE], capture_output=True, text=True, timeout=60,
+         "--json", SERVICE], check=False, capture_output=True, text=True, timeout=60,
         cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr
     (entry,) = json.loads(proc.stdout)
@@ -59,14 +69,44 @@ def test_discover_command(advertised: ServerProcess) -> None:
 
 
 def test_automatic_connection_sends_input_name(advertised: ServerProcess) -> None:
-    c = Client(advertised.address)
+    c = Client(advertised.address, key=KEY)
     try:
         # No command sent: the server attached a kernel and announced it like a fresh kernel.
         assert c.get() == Expr(Symbol("InputNamePacket"), "In[1]:= ")
         assert c.enter("6*7")[1] == Expr(Symbol("ReturnTextPacket"), "42")
         assert c.command("GetPoolName") == "Auto"
+        # --log-level trace: every routed packet is logged.
+        assert "<- kernel" in advertised.log and 'ReturnTextPacket["42"]' in advertised.log
     finally:
         c.close()
+
+
+def test_key_required(advertised: ServerProcess) -> None:
+    with pytest.raises(LinkError):
+        Client(advertised.address, timeout=5)  # no key: refused in the handshake
+    with pytest.raises(AttachError):
+        attach(advertised.address, timeout=5)
+    with pytest.raises(LinkError):
+        Client(advertised.address, key="wrong", timeout=5)
+
+
+def test_stealing_a_kernel(advertised: ServerProcess) -> None:
+    a = Client(advertised.address, key=KEY)
+    b = Client(advertised.address, key=KEY)
+    try:
+        a.get()  # InputNamePacket of a's automatically attached kernel
+        kid = a.command("GetKernelID")
+        b.get()
+        assert b.command("GetKernelID") != kid
+        a.evaluate("owner = 1")
+        # AllowStealingKernels: b takes a's kernel without asking to share it.
+        assert b.command("ConnectKernel", kid, SendInputNamePacket=False) == kid
+        assert b.evaluate("owner") == 1
+        msg = failure_message(a.evaluate("1"))
+        assert "taken over by another client" in msg
+    finally:
+        a.close()
+        b.close()
 
 
 def test_unregistered_on_shutdown(tmp_path: Path) -> None:

@@ -19,7 +19,14 @@ CONFIG = {"Pools": {"Load": {"MinimumKernelNumber": 4, "MaximumKernelNumber": 4,
 def load_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = ServerProcess(CONFIG, tmp_path_factory.mktemp("load"))
     yield server
+    c = Client(server.address)
+    pids = [k["PID"] for k in c.command("GetServerInformation")["Kernels"].values()]
+    c.close()
+    assert len(pids) == 4
     assert server.stop() == 0
+    for pid in pids:  # shutdown leaves no kernel process behind
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+            f"/proc/{pid}/status").read_text()
 
 
 def settled_rss(server: ServerProcess) -> int:

@@ -8,7 +8,7 @@ import time
 from wstp_jupyter.link import UrgentMessage
 from wstp_jupyter.wxf import Expr, Symbol
 
-from .helpers import Client, ServerProcess, failure_message, is_failure
+from .helpers import Client, ServerProcess, failure_message
 
 
 def heads(packets: list[object]) -> list[str]:
@@ -156,3 +156,24 @@ def test_bad_clients_do_not_stall_others(main_server: ServerProcess) -> None:
         for s in (silent, garbage):
             if s is not None:
                 s.close()
+
+
+def test_start_kernel_outside_pools(main_server: ServerProcess) -> None:
+    a, b = Client(main_server.address), Client(main_server.address)
+    try:
+        kid = a.command("StartKernel", Pool="Small")  # Small's command and initialization
+        assert isinstance(kid, str), kid
+        info = a.command("GetServerInformation")["Kernels"][kid]
+        assert info["Pool"] is None and info["State"] == "Idle" and info["KeepAlive"] is True
+        assert a.command("ConnectKernel", kid) == kid
+        assert a.command("GetPoolName") == Symbol("None")
+        assert a.evaluate("smallInit") == 1
+        # Held by a: another client may not close it (AllowStealingKernels is off).
+        assert "another client" in failure_message(b.command("CloseKernel", kid))
+        assert a.command("CloseKernel") is None
+        assert "no kernel is bridged" in failure_message(a.command("GetKernelID"))
+        assert kid not in a.command("GetServerInformation")["Kernels"]
+        assert "unknown option" in failure_message(a.command("StartKernel", Colour=1))
+    finally:
+        a.close()
+        b.close()

@@ -149,7 +149,7 @@ async def _ConnectKernel(server: WSTPServer, conn: ClientConnection, cmd: Comman
                 "use \"Shared\" -> True to share it")
         for other in others:  # AllowStealingKernels: the previous clients lose it
             assert isinstance(other, ClientConnection)
-            server.release(other)
+            server.release(other, handover=True)
             other.kernel_lost = f"the kernel {kernel_id} was taken over by another client"
     _session(conn, cmd)
     return kernel.id, server.bridge(conn, kernel, input_name=_flag(cmd, "SendInputNamePacket"))

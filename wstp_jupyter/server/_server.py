@@ -212,15 +212,19 @@ class WSTPServer:
             return []
         return self.bridge(conn, kernel, input_name=input_name, by_id=False)
 
-    def release(self, conn: ClientConnection) -> None:
-        """Unbridge ``conn``; keep its kernel alive or close it, by the keep-alive rules."""
+    def release(self, conn: ClientConnection, *, handover: bool = False) -> None:
+        """Unbridge ``conn``; keep its kernel alive or close it, by the keep-alive rules.
+
+        With ``handover`` (another client is taking the kernel over) the kernel is kept.
+        """
         kernel, conn.kernel = conn.kernel, None
         conn.forget_requests()
         if kernel is None:
             return
         was_attached = conn in kernel.clients
         kernel.detach(conn)
-        if conn.role != MAIN or not was_attached or kernel.clients or not kernel.alive:
+        if (handover or conn.role != MAIN or not was_attached or kernel.clients
+                or not kernel.alive):
             return
         pool_config: PoolConfig | None = (
             self.pools[kernel.pool].config if kernel.pool is not None else None)
