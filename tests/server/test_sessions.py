@@ -155,18 +155,24 @@ def test_client_death_during_evaluation(main_server: ServerProcess, keep: bool) 
 
 
 def test_kernel_death_during_evaluation(main_server: ServerProcess) -> None:
-    c = Client(main_server.address)
+    c, other = Client(main_server.address), Client(main_server.address)
     try:
         kid = c.command("ConnectPool")
+        assert other.command("ConnectKernel", kid, Shared=True) == kid
         pid = kernel_info(c, kid)["PID"]  # type: ignore[index]
         c.link.put(Expr(Symbol("EvaluatePacket"), wl_code("Pause[20]; 1")))
         time.sleep(0.3)
+        other.link.put(Expr(Symbol("EnterTextPacket"), "1+1"))  # queued behind c's request
+        time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
         t = time.perf_counter()
         result = c.until("ReturnPacket", 10)[-1].args[0]
         assert time.perf_counter() - t < 5
         msg = failure_message(result)
         assert kid in msg and "died" in msg and "signal 9" in msg
+        # The queued request is answered too, in the form it was asked in.
+        answer = other.until("InputNamePacket", 10)
+        assert answer[0].head == Symbol("ReturnTextPacket") and "died" in answer[0].args[0]
         # Not silent: the next request is told once ...
         assert "died" in failure_message(c.evaluate("1+1"))
         # ... and the one after runs in a fresh kernel of the same pool.
@@ -176,6 +182,28 @@ def test_kernel_death_during_evaluation(main_server: ServerProcess) -> None:
         assert c.evaluate("initValue") == 42
     finally:
         c.close()
+        other.close()
+
+
+def test_silent_replacement_resubmits_queued_requests(main_server: ServerProcess) -> None:
+    a, b = Client(main_server.address), Client(main_server.address)
+    try:
+        kid = a.command("ConnectPool")
+        assert b.command("ConnectKernel", kid, Shared=True) == kid
+        b.command("SetAllowSilentKernelReplacement", True)
+        pid = kernel_info(a, kid)["PID"]  # type: ignore[index]
+        a.link.put(Expr(Symbol("EvaluatePacket"), wl_code("Pause[20]; 1")))
+        time.sleep(0.3)
+        b.link.put(Expr(Symbol("EvaluatePacket"), wl_code("3*3")))  # queued
+        time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
+        assert "died" in failure_message(a.until("ReturnPacket", 10)[-1].args[0])
+        # b's request had not started: it runs in a fresh kernel of the same pool.
+        assert b.until("ReturnPacket", 60)[-1].args[0] == 9
+        assert b.command("GetKernelID") != kid and b.command("GetPoolName") == "Default"
+    finally:
+        a.close()
+        b.close()
 
 
 def test_silent_replacement(main_server: ServerProcess) -> None:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from wstp_jupyter.server._server import WSTPServer
 
 MAIN, PREEMPTIVE, SERVICE = "Main", "Preemptive", "Service"
+#: Requests one client may have waiting for its kernel; beyond it requests are refused.
+MAX_PENDING_REQUESTS = 10_000
 
 
 class ClientConnection:
@@ -48,6 +50,7 @@ class ClientConnection:
         self.allow_silent_replacement: bool | None = None
         self.reserve: bool | None = None
         self.pending = 0
+        self._attaching = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
         self.closed = False
@@ -131,26 +134,35 @@ class ClientConnection:
             prompt = self.kernel.prompt if self.kernel is not None else None
             self.send_all([*reply_packets(cmd.form, result, prompt), *after])
             return
+        if self.pending >= MAX_PENDING_REQUESTS:
+            self.send_all(list(failure_packets(
+                packet, f"too many requests waiting ({MAX_PENDING_REQUESTS}); the request was "
+                "not sent", None)))
+            return
+        async with self._attaching:  # the reader and a resubmission must not both attach
+            router = await self._router_for(packet)
+        if router is not None and router.submit(self, packet):
+            self.pending += 1
+            self._idle.clear()
+
+    async def _router_for(self, packet: object) -> Router | None:
         router = self.router
         if router is None:
             if self.kernel_lost is not None:
                 message, self.kernel_lost = self.kernel_lost, None
                 self.send_all(list(failure_packets(packet, message, None)))
-                return
+                return None
             if self.role != MAIN:
                 self.send_all(list(failure_packets(
                     packet, f"no kernel is bridged to this {self.role.lower()} link", None)))
-                return
+                return None
             try:
                 self.send_all(await self.server.attach_pool(self, self.replacement_pool))
             except ServerCommandError as exc:
                 self.send_all(list(failure_packets(packet, str(exc), None)))
-                return
+                return None
             router = self.router
-            assert router is not None
-        if router.submit(self, packet):
-            self.pending += 1
-            self._idle.clear()
+        return router
 
     def forget_requests(self) -> None:
         """The kernel went away: nothing of this client is pending any more."""

@@ -145,6 +145,7 @@ class ManagedKernel:
             exited.cancel()
             reader, writer = connected.result()
             self._chan = await Channel.handshake(Role.LISTENER, reader, writer, key=key.encode())
+            self._chan.max_unsent = None  # our own kernel: requests are bounded by the queue
         except ChannelClosed as exc:
             await self._kill()
             raise ServerError(f"kernel link failed: {exc}") from None

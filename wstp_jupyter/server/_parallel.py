@@ -80,6 +80,7 @@ async def open_parallel(main: Channel, key: bytes) -> tuple[Channel, Channel] | 
         raise ChannelClosed(f"parallel links failed: {results}")
     service, preemptive = results[0], results[1]
     assert isinstance(service, Channel) and isinstance(preemptive, Channel)
+    service.max_unsent = preemptive.max_unsent = None
     while True:
         ev = await main.recv()
         packet = getattr(ev, "expr", None)

@@ -34,6 +34,7 @@ from wstp_jupyter.server._kernel import ManagedKernel
 from wstp_jupyter.server._logging import INFORMATION, logger
 from wstp_jupyter.server._model import KernelState
 from wstp_jupyter.server._pool import Pool
+from wstp_jupyter.server._router import failure_packets
 from wstp_jupyter.server._wire import Channel, ChannelClosed
 from wstp_jupyter.server.cli import ServerOptions
 from wstp_jupyter.server.discovery import Advertiser
@@ -150,16 +151,22 @@ class WSTPServer:
             queued = kernel.main.take_queued(conn) if kernel.main is not None else []
             conn.kernel = None
             conn.forget_requests()
-            if conn.role != MAIN:
-                continue
-            if silent:
+            if conn.role == MAIN and silent:
                 conn.replacement_pool = kernel.pool or self.config.default_pool.name
-                for packet in queued:  # resubmitted, in order, to the replacement kernel
-                    self._spawn(conn.on_packet(packet), f"resubmit-{conn.name}")
-            else:
+                if queued:  # resubmitted, in order, to the replacement kernel
+                    self._spawn(self._resubmit(conn, queued), f"resubmit-{conn.name}")
+            elif conn.role == MAIN:
                 conn.kernel_lost = message
-                for router in kernel.routers:
-                    router.fail_queued(message)
+                for packet in queued:
+                    conn.send_all(list(failure_packets(packet, message, kernel.prompt)))
+        for router in kernel.routers:  # requests of links without a main-link client
+            router.fail_queued(message)
+
+    async def _resubmit(self, conn: ClientConnection, packets: list[object]) -> None:
+        for packet in packets:
+            if conn.closed:
+                return
+            await conn.on_packet(packet)
 
     def pool_for(self, name: str | None) -> Pool:
         """The named pool, or the default one for ``None``.

@@ -6,9 +6,11 @@ one without ever blocking the event loop, close. :class:`Channel` is that, as a 
 those of every other link in the project.
 
 Writes never wait: bytes go to the transport's buffer at once. A peer that stops reading cannot
-make the server block or grow without bound -- when its unsent bytes pass
-:data:`MAX_UNSENT_BYTES` the channel is closed (a slow or malicious client loses only its own
-link). Handshakes have a deadline for the same reason.
+make the server block or grow without bound: when a new expression is to be sent while more than
+``max_unsent`` bytes (:data:`MAX_UNSENT_BYTES` for clients) still wait for the peer, the channel
+is closed -- a slow or malicious client loses only its own link. The check comes before the
+write, so one large result still goes to a client that reads. Handshakes have a deadline for the
+same reason.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Channel:
         self._reader = reader
         self._writer = writer
         self._closed = False
+        self.max_unsent: int | None = MAX_UNSENT_BYTES
         self.connection_id: uuid.UUID | None = conn.connection_id
         self.close_reason = ""
 
@@ -135,11 +138,12 @@ class Channel:
     def _write(self, parts: Sequence[bytes | bytearray | memoryview]) -> None:
         if self._closed or self._writer.is_closing():
             raise ChannelClosed(self.close_reason or "the link is closed")
-        self._writer.writelines(parts)
-        if self._writer.transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+        limit = self.max_unsent
+        if limit is not None and self._writer.transport.get_write_buffer_size() > limit:
             self.close_reason = "the peer does not read its link (too much unsent output)"
             self.close()
             raise ChannelClosed(self.close_reason)
+        self._writer.writelines(parts)
 
     def send(self, expr: object) -> None:
         """Queue one expression for sending (never blocks).
