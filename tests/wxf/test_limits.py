@@ -285,3 +285,16 @@ def test_zero_copy_arrays_are_views_of_the_input() -> None:
     assert np.array_equal(back, arr)
     assert back.base is not None and not back.flags.writeable
     assert np.shares_memory(back, np.frombuffer(doc, np.uint8))
+
+
+def test_depth_limit_holds_for_rows_of_calls() -> None:
+    rows = [wl.f(i, "s", 0.5) for i in range(10)]
+    doc = dumps([rows[:3], [rows]])  # the same calls at depth 3, then at depth 4
+    assert loads(doc, limits=Limits(max_depth=4)) is not None
+    with pytest.raises(WXFLimitError, match="max_depth"):
+        loads(doc, limits=Limits(max_depth=3))
+    with pytest.raises(WXFLimitError, match="max_depth"):
+        loads(dumps([rows]), limits=Limits(max_depth=2))
+    short = Limits(max_length=4)
+    with pytest.raises(WXFLimitError, match="max_length"):
+        loads(dumps([wl.f(1, "ab"), wl.f(2, "abcde")]), limits=short)
