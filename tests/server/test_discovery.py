@@ -48,7 +48,7 @@ def advertised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 def test_advertised_and_found(advertised: ServerProcess) -> None:
     assert f"Advertising the server with DNS-SD as WSTPServer-Instance-{SERVICE}" in advertised.log
     assert SERVICE_TYPE == "_wstp._tcp.local."
-    found = find_servers(timeout=1.5, interfaces=["127.0.0.1"], service=SERVICE)
+    found = find_servers(timeout=3, interfaces=["127.0.0.1"], service=SERVICE)
     assert len(found) == 1
     info = found[0]
     assert info.name == f"WSTPServer-Instance-{SERVICE}"
@@ -60,7 +60,7 @@ def test_advertised_and_found(advertised: ServerProcess) -> None:
 
 def test_discover_command(advertised: ServerProcess) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "wstp_jupyter.cli", "discover", "-i", "127.0.0.1", "-t", "1.5",
+        [sys.executable, "-m", "wstp_jupyter.cli", "discover", "-i", "127.0.0.1", "-t", "3",
          "--json", SERVICE], check=False, capture_output=True, text=True, timeout=60,
         cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr
@@ -114,7 +114,7 @@ def test_unregistered_on_shutdown(tmp_path: Path) -> None:
     server = ServerProcess({"Pools": {"P": {"MinimumKernelNumber": 0}}}, tmp_path,
                            "--advertise", name)
     try:
-        assert find_servers(timeout=1.5, interfaces=["127.0.0.1"], service=name)
+        assert find_servers(timeout=3, interfaces=["127.0.0.1"], service=name)
     finally:
         assert server.stop() == 0
     time.sleep(0.2)

@@ -176,7 +176,7 @@ def find_servers(
     """Browse DNS-SD for wstpservers.
 
     Args:
-        timeout: seconds to listen for announcements (resolution adds at most one more second).
+        timeout: seconds to listen for announcements (resolving each adds at most 2 s).
         interfaces: addresses of the interfaces to use (e.g. ``["127.0.0.1"]``); ``None`` means
             all interfaces.
         service: only return ``WSTPServer-Instance-<service>`` (``""`` for the plain instance).
@@ -203,7 +203,7 @@ def find_servers(
                 continue
             if service is not None and short != instance_name(service):
                 continue
-            info = zc.get_service_info(SERVICE_TYPE, full, timeout=1000)
+            info = zc.get_service_info(SERVICE_TYPE, full, timeout=2000)
             if info is None or info.port is None:
                 continue
             props = _decode(info.properties)
