@@ -64,6 +64,14 @@ def test_packets_as_on_a_direct_link(main_server: ServerProcess) -> None:
         assert menu.args[1] == "Interrupt> "
         c.link.put("c")  # continue
         assert c.until("ReturnPacket", 20)[-1].args[0] == 11
+        # Input[]: the kernel's InputPacket comes through; a command meanwhile is answered at
+        # once, and the answer to the question goes to the kernel, not into the queue.
+        c.link.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol("ToExpression"),
+                                                        'Input["n? "] + 1')))
+        assert c.until("InputPacket", 10)[-1].head == Symbol("InputPacket")
+        assert isinstance(c.command("GetKernelID"), str)
+        c.link.put(Expr(Symbol("EnterTextPacket"), "41"))
+        assert c.until("ReturnPacket", 10)[-1].args[0] == 42
     finally:
         c.close()
 

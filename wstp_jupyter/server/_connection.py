@@ -121,8 +121,12 @@ class ClientConnection:
     async def on_packet(self, packet: object) -> None:
         """Answer a command, or forward the packet to the bridged kernel (see module doc)."""
         cmd = command_from_packet(packet)
+        router = self.router
         if cmd is not None:
-            await self._idle.wait()
+            # Keep replies in request order -- unless the kernel is waiting for this client's
+            # answer, which then cannot come before the command is answered.
+            if router is None or not router.asks(self):
+                await self._idle.wait()
             if cmd.error is not None:
                 result: object = failure(cmd.error)
                 after: list[object] = []

@@ -102,6 +102,11 @@ class Router:
     def buffered(self) -> int:
         return len(self._buffer)
 
+    def asks(self, client: Attachment) -> bool:
+        """Whether the kernel waits for an answer from ``client`` (input, menu, call)."""
+        return self._awaiting_answer and self._current is not None and (
+            self._current.client is client)
+
     @property
     def owner(self) -> Attachment | None:
         """The client whose request runs now, else the last requester still attached."""
