@@ -168,7 +168,7 @@ def _read_atoms(  # noqa: PLR0917
                 stop = pos + size
                 if stop > end:
                     raise Truncated
-                append(data[pos:stop].decode("utf-8"))
+                append(data[pos:stop].decode())  # UTF-8, strict: the cheapest spelling
                 pos = stop
             elif tok == 0x72:  # r
                 append(unpack_d(data, pos)[0])
@@ -234,7 +234,7 @@ def _read_calls(  # noqa: PLR0917
                 stop = pos + 2 + data[pos + 1]
                 if stop > end:
                     raise Truncated
-                add(data[pos + 2 : stop].decode("utf-8"))
+                add(data[pos + 2 : stop].decode())
                 pos = stop
             elif t == 0x72:  # r
                 add(unpack_d(data, pos)[0])
@@ -343,7 +343,7 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                         stop = pos + 2 + data[pos + 1]
                         if stop > end:
                             raise Truncated
-                        append(data[pos + 2 : stop].decode("utf-8"))
+                        append(data[pos + 2 : stop].decode())
                         pos = stop
                     elif t == 0x72:  # r
                         append(unpack_d(data, pos)[0])

@@ -68,7 +68,7 @@ def _encode(root: object) -> list[Any]:
                 else:
                     out += big_int(x)
             elif t is str:
-                b = x.encode("utf-8")
+                b = x.encode()
                 n = len(b)
                 out += S_HDR[n] if n < 128 else b"S" + varint(n)
                 out += b
