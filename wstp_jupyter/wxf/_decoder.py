@@ -47,7 +47,7 @@ _unpack_d: Final = struct.Struct("<xd").unpack_from
 
 _CALLS_MAX_ARGS: Final = 16  # calls with more arguments are not read by _read_calls
 _BATCH: Final = 64  # tokens read one by one between two vectorised-run attempts
-_GC_PAUSE_MIN: Final = 1 << 16  # documents at least this big decode with the collector paused
+_GC_PAUSE_MIN: Final = 1 << 12  # documents at least this big decode with the collector paused
 
 # Number tokens: byte -> (struct code, bytes taken including the token).
 _NUMBERS: Final = {0x43: ("b", 2), 0x6A: ("h", 3), 0x69: ("i", 5), 0x4C: ("q", 9), 0x72: ("d", 9)}
