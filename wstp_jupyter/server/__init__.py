@@ -18,11 +18,32 @@ Public surface:
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from wstp_jupyter.server._config import PoolConfig, ServerConfig, load_config, resolve_config
 from wstp_jupyter.server._errors import AttachError, ConfigError, ServerCommandError, ServerError
-from wstp_jupyter.server.cli import ServerOptions, resolve_options
 from wstp_jupyter.server.client import ServerSession, attach
-from wstp_jupyter.server.discovery import SERVICE_TYPE, ServerInfo, find_servers
+
+if TYPE_CHECKING:
+    from wstp_jupyter.server.cli import ServerOptions, resolve_options
+    from wstp_jupyter.server.discovery import SERVICE_TYPE, ServerInfo, find_servers
+
+# zeroconf and the server's command line load on first use: a Jupyter kernel that only attaches
+# to a server should not pay for them at startup.
+_LAZY = {
+    "ServerOptions": "wstp_jupyter.server.cli",
+    "resolve_options": "wstp_jupyter.server.cli",
+    "SERVICE_TYPE": "wstp_jupyter.server.discovery",
+    "ServerInfo": "wstp_jupyter.server.discovery",
+    "find_servers": "wstp_jupyter.server.discovery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "SERVICE_TYPE",
