@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wstp_jupyter.server import ConfigError, ServerError, load_config, resolve_config
 from wstp_jupyter.server._config import (
@@ -16,6 +19,7 @@ from wstp_jupyter.server._config import (
     find_config_file,
     user_config_path,
 )
+from wstp_jupyter.server._jsonc import parse
 
 # Wolfram's sample file shape: comment lines, commented-out keys leaving trailing commas.
 SAMPLE = """\
@@ -176,3 +180,22 @@ def test_server_refuses_to_start_on_invalid_file(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "line 3" in proc.stderr and "Pools.A.MinimumKernelNumber" in proc.stderr
     assert "Listening" not in proc.stdout
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                               max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=6), _json, max_size=5),
+       comments=st.lists(st.integers(min_value=0, max_value=200), max_size=5))
+def test_reader_agrees_with_json(value: dict[str, object], comments: list[int]) -> None:
+    lines = json.dumps(value, indent=1).split("\n")
+    for at in sorted(comments, reverse=True):  # comment lines anywhere between lines
+        lines.insert(min(at, len(lines)), "  # a comment, with \"quotes\" and { braces")
+    assert parse("\n".join(lines)).plain() == value
