@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from wstp_jupyter.kernel import KernelOptions, OptionsError, parse_options
-from wstp_jupyter.kernel._options import load_profile, save_profile
 
 
 def test_defaults_are_local() -> None:
@@ -45,16 +42,3 @@ def test_environment_fills_missing_options() -> None:
 def test_bad_profile_name() -> None:
     with pytest.raises(OptionsError, match="invalid profile name"):
         parse_options(["--profile", "../etc/passwd"], {})
-
-
-def test_profile_round_trip(tmp_path: Path) -> None:
-    assert load_profile("p", tmp_path) == {}
-    path = save_profile("p", {"kernel_id": "abc", "server": "31415@127.0.0.1"}, tmp_path)
-    assert path.exists()
-    assert load_profile("p", tmp_path) == {"kernel_id": "abc", "server": "31415@127.0.0.1"}
-    path.write_text("[1, 2]")
-    with pytest.raises(OptionsError, match="JSON object"):
-        load_profile("p", tmp_path)
-    path.write_text("{oops")
-    with pytest.raises(OptionsError, match="not valid JSON"):
-        load_profile("p", tmp_path)

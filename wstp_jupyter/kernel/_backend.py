@@ -27,13 +27,25 @@ from typing import Any
 
 from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
 from wstp_jupyter.kernel._mapping import packet_parts, prompt_number
-from wstp_jupyter.kernel._options import KernelOptions, load_profile, save_profile
+from wstp_jupyter.kernel._options import KernelOptions
+from wstp_jupyter.kernel._spec import DEFAULT_SERVER
 
 log = logging.getLogger("wstp_jupyter.kernel")
 
 # What SetResultFormat asks for: every MIME type the engine can render.
 RESULT_FORMAT_OPTIONS: dict[str, Any] = {}
 _CLOSED = object()
+
+
+def make_packet(head: str, *args: Any) -> Any:
+    """A link packet object, e.g. ``make_packet("EnterTextPacket", "1+1")``.
+
+    Built through ``Packet.from_expr``, which checks the packet's shape.
+    """
+    from wstp_jupyter.link import Packet
+    from wstp_jupyter.wxf import Expr, Symbol
+
+    return Packet.from_expr(Expr(Symbol(head), *args))
 
 
 class Backend:
@@ -115,29 +127,20 @@ class Backend:
             return engine.launch(env=env, startup_timeout=self.start_timeout)
         from wstp_jupyter.server import client
 
-        kernel_id = options.kernel_id
-        profile: dict[str, Any] = {}
-        if options.profile and kernel_id is None:
-            profile = load_profile(options.profile)
-            kernel_id = profile.get("kernel_id")
-        discover = options.discover
-        try:
-            session = client.attach(
-                options.server, pool=options.pool, kernel_id=kernel_id, discover=discover
-            )
-        except Exception as exc:
-            if kernel_id is None or options.kernel_id is not None:
-                raise KernelStartError(
-                    f"could not attach to the {options.describe()}: {exc}"
-                ) from exc
-            # The profile's kernel is gone (server restarted, kernel closed): take a new one.
-            log.info("profile %s: kernel %s is gone (%s); starting a new one", options.profile,
-                     kernel_id, exc)
-            session = client.attach(options.server, pool=options.pool, discover=discover)
+        # The default local server is started on demand, so the wolfram-wstpserver kernelspec
+        # works out of the box; an explicit remote address must already be serving.
+        autostart = options.discover is None and options.server in (None, DEFAULT_SERVER)
+        session = client.attach(
+            options.server,
+            pool=options.pool,
+            kernel_id=options.kernel_id,
+            discover=options.discover,
+            profile=options.profile,
+            autostart=autostart,
+            timeout=self.start_timeout,
+        )
         self.kernel_id = getattr(session, "kernel_id", None)
-        if options.profile and self.kernel_id:
-            profile.update(kernel_id=self.kernel_id, server=options.server, pool=options.pool)
-            save_profile(options.profile, profile)
+        log.info("attached to kernel %s (%s)", self.kernel_id, options.describe())
         return session
 
     def _read_first_prompt(self) -> None:
@@ -265,14 +268,14 @@ class Backend:
             KernelDied: the link closed.
             TimeoutError: no answer within ``timeout`` seconds.
         """
-        from wstp_jupyter.link import EvaluatePacket, LinkError, LinkTimeout
+        from wstp_jupyter.link import LinkError, LinkTimeout
 
         link = self.preemptive if self.preemptive is not None else None
         if link is None:
             raise KernelDied("the kernel offers no preemptive link")
         with self._preemptive_lock:
             try:
-                link.put_packet(EvaluatePacket(expr))
+                link.put_packet(make_packet("EvaluatePacket", expr))
                 while True:
                     packet = link.get_packet(timeout=timeout)
                     name = type(packet).__name__
@@ -295,15 +298,30 @@ class Backend:
         if self.kernel is not None and self.alive:
             self.kernel.interrupt()
 
-    def close(self) -> None:
-        """Close the kernel (staged for a local process) and every link; idempotent."""
+    @property
+    def keeps_kernel(self) -> bool:
+        """True when closing must leave the server's kernel running (profile or kernel ID)."""
+        return self.options.uses_server and bool(self.options.profile or self.options.kernel_id)
+
+    def close(self, *, end_kernel: bool | None = None) -> None:
+        """Close the links and end the kernel; idempotent.
+
+        Args:
+            end_kernel: for a wstpserver kernel, whether to close the kernel itself; by default
+                it is kept when a profile or kernel ID asked for a long-lived kernel. A local
+                kernel process always ends (staged: Quit, SIGTERM, SIGKILL).
+        """
         if self._closing:
             return
         self._closing = True
         kernel, self.kernel = self.kernel, None
         if kernel is not None:
             try:
-                kernel.close()
+                if self.options.uses_server:
+                    end = (not self.keeps_kernel) if end_kernel is None else end_kernel
+                    kernel.close(shutdown=end)
+                else:
+                    kernel.close()
             except Exception:
                 log.debug("closing the kernel failed", exc_info=True)
         if self._reader is not None:

@@ -31,7 +31,7 @@ from ipykernel.kernelbase import Kernel
 
 from wstp_jupyter import __version__
 from wstp_jupyter.kernel import _syntax
-from wstp_jupyter.kernel._backend import Backend
+from wstp_jupyter.kernel._backend import Backend, make_packet
 from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
 from wstp_jupyter.kernel._mapping import (
     PLAIN,
@@ -141,17 +141,22 @@ class WolframKernel(Kernel):
             self._starting = None  # the next cell tries again
             raise
 
-    def _close_backend(self) -> None:
+    def _close_backend(self, end_kernel: bool | None = None) -> None:
         backend, self._backend = self._backend, None
         if backend is not None:
-            backend.close()
+            backend.close(end_kernel=end_kernel)
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:
-        """Close the Wolfram kernel (restart: ipykernel's process is replaced by Jupyter)."""
+        """Close the Wolfram kernel; Jupyter then ends (and for a restart, replaces) us.
+
+        A restart always ends the kernel, so the new process gets a fresh one even under a
+        profile; a plain shutdown keeps a long-lived wstpserver kernel (profile, kernel ID) for
+        the next time the notebook is opened.
+        """
         if self._starting is not None and not self._starting.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._starting), 60)
-        await asyncio.to_thread(self._close_backend)
+        await asyncio.to_thread(self._close_backend, True if restart else None)
         return {"status": "ok", "restart": restart}
 
     # -- concurrency -------------------------------------------------------------------------
@@ -313,13 +318,11 @@ class WolframKernel(Kernel):
     async def _run_cell(
         self, backend: Backend, code: str, parent: Any, ident: Any, allow_stdin: bool
     ) -> dict[str, Any]:
-        from wstp_jupyter.link import EnterTextPacket
-
         count = self._next_in
         translator = CellTranslator(count)
         stdin_error: tuple[str, str] | None = None
         self._last_plain: str | None = None
-        backend.put_main(EnterTextPacket(code))
+        backend.put_main(make_packet("EnterTextPacket", code))
         self._prompt_seen = False
         with self._state_lock:
             self._running = backend
@@ -357,8 +360,6 @@ class WolframKernel(Kernel):
         self, backend: Backend, event: InputRequest, parent: Any, ident: Any, allow_stdin: bool
     ) -> tuple[str, str] | None:
         """Ask the front end for a line and send it back; an error pair when stdin is missing."""
-        from wstp_jupyter.link import EnterTextPacket
-
         what = "InputString[]" if event.as_string else "Input[]"
         channel = StdinChannel(self, parent, ident) if allow_stdin else None
         with self._state_lock:
@@ -381,14 +382,12 @@ class WolframKernel(Kernel):
         finally:
             with self._state_lock:
                 self._stdin = None
-        backend.put_main(value if event.as_string else EnterTextPacket(value))
+        backend.put_main(value if event.as_string else make_packet("EnterTextPacket", value))
         return None
 
     async def _evaluate_main(self, backend: Backend, expr: Any) -> Any:
         """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used."""
-        from wstp_jupyter.link import EvaluatePacket
-
-        backend.put_main(EvaluatePacket(expr))
+        backend.put_main(make_packet("EvaluatePacket", expr))
         while True:
             name, args = packet_parts(await backend.next_packet())
             if name == "ReturnPacket":

@@ -5,22 +5,19 @@ Options come from the kernelspec's argv (``--server``, ``--pool``, ``--kernel-id
 and friends), so one kernelspec can be retargeted per shell. Everything else on the command line
 (``-f {connection_file}``, ipykernel's own flags) is passed through to ipykernel untouched.
 
-A *profile* is a small JSON file that remembers the kernel ID a wstpserver gave us, so that
-reopening a notebook with the same profile reattaches to the same long-lived kernel, as
-WSTPServer's profiles do. Profiles live under Jupyter's data directory
-(``<jupyter data dir>/wstp_jupyter/profiles/<name>.json``); writes are atomic (rename), so two
-kernels saving at once never leave a torn file.
+A *profile* names a long-lived wstpserver kernel: its ID is remembered (by
+:func:`wstp_jupyter.server.client.attach`, in ``<jupyter data dir>/wstp_jupyter/profiles/``) so
+that reopening a notebook with the same profile reattaches to the same kernel, as WSTPServer's
+profiles do. Here the name is only validated.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from wstp_jupyter.kernel._errors import OptionsError
@@ -122,41 +119,3 @@ def parse_options(
             "(at most 64 characters)"
         )
     return KernelOptions(**values), rest
-
-
-def profiles_dir() -> Path:
-    """The directory holding profile files (not created)."""
-    from jupyter_core.paths import jupyter_data_dir
-
-    return Path(jupyter_data_dir()) / "wstp_jupyter" / "profiles"
-
-
-def load_profile(name: str, directory: Path | None = None) -> dict[str, Any]:
-    """Return the saved state of profile ``name`` (empty when it was never saved).
-
-    Raises:
-        OptionsError: the file exists but is not a JSON object.
-    """
-    path = (directory or profiles_dir()) / f"{name}.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise OptionsError(f"profile file {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise OptionsError(f"profile file {path} must hold a JSON object")
-    return data
-
-
-def save_profile(name: str, data: Mapping[str, Any], directory: Path | None = None) -> Path:
-    """Atomically write the state of profile ``name`` and return the file's path."""
-    folder = directory or profiles_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(dict(data), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path

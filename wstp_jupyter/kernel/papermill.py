@@ -29,7 +29,7 @@ _SYMBOL = re.compile(r"^[A-Za-z$][A-Za-z0-9$]*$")
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z$][A-Za-z0-9$]*)\s*=\s*(.+?)\s*;?\s*(\(\*.*\*\))?\s*$")
 
 
-class WolframTranslator(Translator):  # type: ignore[misc]
+class WolframTranslator(Translator):
     """Translate papermill parameters into Wolfram Language assignments."""
 
     @classmethod
@@ -106,7 +106,7 @@ class WolframTranslator(Translator):  # type: ignore[misc]
         return found
 
 
-class WolframEngine(NBClientEngine):  # type: ignore[misc]
+class WolframEngine(NBClientEngine):
     """papermill's nbclient engine; registered so that papermill imports this module."""
 
 

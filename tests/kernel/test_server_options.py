@@ -1,0 +1,104 @@
+"""The Jupyter kernel on a wstpserver: --server, --profile reattach, restart, clear failures.
+
+A real ``wstpserver`` child process on a free loopback port serves a warm pool; Jupyter kernels
+are started through jupyter_client from temporary kernelspecs whose argv carries the options.
+Profiles are written under a temporary ``JUPYTER_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from tests.kernel.conftest import execute
+from tests.server.helpers import ServerProcess
+
+CONFIG = {"Pools": {"Default": {"MinimumKernelNumber": 1, "MaximumKernelNumber": 3}}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(CONFIG, tmp_path_factory.mktemp("kernel-server"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "jupyter-data"
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folder))
+    return folder
+
+
+def _start(tmp: Path, *options: str) -> tuple[KernelManager, BlockingKernelClient]:
+    name = "wl-" + "-".join(o.strip("-").replace("@", "_").replace(".", "_") for o in options)
+    folder = tmp / "kernels" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "wstp_jupyter.kernel", "-f", "{connection_file}", *options]
+    (folder / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": name, "language": "wolfram", "interrupt_mode": "message"}
+    ))
+    specs = KernelSpecManager()
+    specs.kernel_dirs = [str(tmp / "kernels")]
+    km = KernelManager(kernel_name=name, kernel_spec_manager=specs)
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=120)
+    return km, kc
+
+
+def _stop(km: KernelManager, kc: BlockingKernelClient) -> None:
+    kc.stop_channels()
+    km.shutdown_kernel(now=False)
+
+
+def test_profile_reattaches_to_the_same_kernel(
+    server: ServerProcess, tmp_path: Path, data_dir: Path
+) -> None:
+    options = ("--server", server.address, "--profile", "work")
+    km, kc = _start(tmp_path, *options)
+    try:
+        assert execute(kc, "profileValue = 42; $ProcessID", timeout=120).status == "ok"
+        pid = execute(kc, "$ProcessID").plain()[0]
+    finally:
+        _stop(km, kc)  # a plain shutdown keeps the profile's kernel
+    saved = json.loads((data_dir / "wstp_jupyter" / "profiles" / "work.json").read_text())
+    assert saved["kernel_id"]
+
+    km, kc = _start(tmp_path, *options)
+    try:
+        again = execute(kc, "{profileValue, $ProcessID}", timeout=120)
+        assert again.plain() == [f"{{42, {pid}}}"]
+        # A restart asks for a fresh kernel, even under a profile.
+        km.restart_kernel(now=False)
+        kc.wait_for_ready(timeout=120)
+        fresh = execute(kc, "{profileValue, $ProcessID}", timeout=120)
+        assert fresh.status == "ok"
+        value, new_pid = fresh.plain()[0].strip("{}").split(", ")
+        assert value == "profileValue" and new_pid != pid
+    finally:
+        _stop(km, kc)  # the kept kernel ends with the module's server
+
+
+def test_no_server_gives_a_clear_error(tmp_path: Path, data_dir: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    km, kc = _start(tmp_path, "--server", f"{port}@127.0.0.1")
+    try:
+        run = execute(kc, "1 + 1", timeout=120)
+        assert run.status == "error"
+        assert run.reply["content"]["ename"] == "KernelStartError"
+        assert f"{port}@127.0.0.1" in run.reply["content"]["evalue"]
+        assert len(run.of_type("error")) == 1
+    finally:
+        _stop(km, kc)
