@@ -39,6 +39,7 @@ SVG = "image/svg+xml"
 PNG = "image/png"
 ALL_FORMATS = (PLAIN, INPUTFORM, LATEX, SVG, PNG)
 
+LATEX_MAX_CHARS = 4000  # no text/latex for results whose text is longer than this
 DEFAULT_OPTIONS: dict[str, Any] = {"Formats": list(ALL_FORMATS), "PNGResolution": 144}
 
 _GRAPHICS = ("System`Graphics",)
@@ -77,7 +78,10 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
         if SVG in formats or PNG in formats:
             _graphics(value, evaluation, opts, formats, bundle)
         return bundle
-    if LATEX in formats and _wants_latex(value, head):
+    # TeX of a huge result costs seconds (Mathics3 formats it box by box) and no notebook
+    # typesets it usefully; past this size the plain text is the honest rendering.
+    large = len(bundle.get(PLAIN) or bundle.get(INPUTFORM) or "") > LATEX_MAX_CHARS
+    if LATEX in formats and not large and _wants_latex(value, head):
         try:
             tex = evaluation.format_output(value, "latex")
             if isinstance(tex, str) and tex:
