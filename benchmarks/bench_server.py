@@ -240,10 +240,10 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(_row("EvaluatePacket[1+1] round trip (routed)", "ms", routed * 1e3,
                          direct * 1e3, peer_name="direct link"))
         run_load(address, clients=32, kernels=4, evaluations=3)  # warm-up
-        time.sleep(1.5)
+        time.sleep(2.5)  # the server returns closed links' memory ~1 s later
         before = _rss_kib(proc.pid)
         load = run_load(address, clients=32, kernels=4, evaluations=25)
-        time.sleep(1.5)
+        time.sleep(2.5)  # the server returns closed links' memory ~1 s later
         after = _rss_kib(proc.pid)
         bad = len(load.wrong) + len(load.errors) + (32 * 25 - load.replies)
         rows.append(_row("load 32 clients x 25 (4 kernels): throughput", "evals/s",
