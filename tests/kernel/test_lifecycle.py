@@ -53,3 +53,17 @@ def test_death_restart_and_shutdown_leave_no_processes() -> None:
     finally:
         stop_kernel(km, kc)
     assert wait_for(lambda: not pid_alive(engine3) and not pid_alive(kernel_pid), 10)
+
+
+def test_killed_jupyter_kernel_leaves_no_kernel_process() -> None:
+    km, kc = start_kernel()
+    try:
+        assert execute(kc, "1 + 1", timeout=120).plain() == ["2"]
+        kernel_pid = km.provisioner.process.pid
+        (engine,) = engine_pids(kernel_pid)
+        # SIGKILL: no shutdown handler runs. The kernel process notices its main link closing.
+        os.kill(kernel_pid, signal.SIGKILL)
+        assert wait_for(lambda: not pid_alive(engine), 15), "kernel process orphaned"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -150,3 +150,11 @@ def test_unknown_and_obsolete_packets_are_ignored() -> None:
     t, events = run(P("DisplayPacket"), P("ResumePacket", 1), P("InputNamePacket", "In[9]:= "))
     assert events == [CellDone(next_count=9)]
     assert t.done
+
+
+def test_inputform_kept_only_when_it_differs() -> None:
+    key = "application/vnd.wolfram.inputform"
+    same, _ = result_data(P("WSTPJupyter`MIMEBundle", {"text/plain": "2", key: "2"}))
+    assert same == {"text/plain": "2"}
+    data, _ = result_data(P("WSTPJupyter`MIMEBundle", {"text/plain": "a", key: "\"a\""}))
+    assert data[key] == '"a"'

@@ -132,6 +132,9 @@ def bundle_to_jupyter(bundle: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             data[mime] = str(value)
     if PLAIN not in data:
         data[PLAIN] = data.get(INPUTFORM, "")
+    if data.get(INPUTFORM) == data[PLAIN]:
+        # Same text twice would double what a large result costs to ship and store.
+        del data[INPUTFORM]
     return data, metadata
 
 
