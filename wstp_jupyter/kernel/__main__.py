@@ -24,11 +24,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wstp_jupyter.kernel: {exc}", file=sys.stderr)
         return 2
 
+    # The kernel process (seconds of Mathics3 start-up) starts now, while ipykernel loads.
+    from wstp_jupyter.kernel._backend import prestart
+
+    prestarted = prestart(options)
+
     from ipykernel.kernelapp import IPKernelApp
 
     from wstp_jupyter.kernel._kernel import WolframKernel
 
     WolframKernel.kernel_options = options
+    WolframKernel.prestarted = prestarted
     IPKernelApp.launch_instance(argv=rest, kernel_class=WolframKernel)
     return 0
 

@@ -18,6 +18,7 @@ Everything blocking here (start, evaluate, close) is meant to run in a worker th
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import sys
@@ -78,15 +79,19 @@ class Backend:
     # -- start -------------------------------------------------------------------------------
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Obtain the kernel, open its parallel links and start reading the main link.
+        """:meth:`connect`, then :meth:`attach_loop` (the whole start-up, blocking)."""
+        self.connect()
+        self.attach_loop(loop)
 
-        Args:
-            loop: the event loop that will consume :meth:`next_packet`.
+    def connect(self) -> None:
+        """Obtain the kernel, read its first prompt, open the parallel links, ask for MIME results.
+
+        Needs no event loop, so it can run before ipykernel is even imported
+        (:func:`prestart`).
 
         Raises:
             KernelStartError: the kernel could not be launched or attached, or did not answer.
         """
-        self._loop = loop
         try:
             self.kernel = self._obtain()
             self.main = self.kernel.link
@@ -100,6 +105,24 @@ class Backend:
             raise KernelStartError(
                 f"could not start the Wolfram kernel ({self.options.describe()}): {exc}"
             ) from exc
+        try:
+            self.set_result_format()
+        except Exception as exc:
+            self.close()
+            raise KernelStartError(
+                f"the Wolfram kernel did not accept MIME results: {exc}"
+            ) from exc
+
+    def attach_loop(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_service: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Start the reader threads that hand main-link packets (and service-link displays to
+        ``on_service``) to ``loop``."""
+        self._loop = loop
+        if on_service is not None:
+            self.on_service = on_service
         self._queue = asyncio.Queue()
         self._reader = threading.Thread(
             target=self._read_main, name="wstp-jupyter-main-reader", daemon=True
@@ -109,13 +132,6 @@ class Backend:
             threading.Thread(
                 target=self._read_service, name="wstp-jupyter-service-reader", daemon=True
             ).start()
-        try:
-            self.set_result_format()
-        except Exception as exc:
-            self.close()
-            raise KernelStartError(
-                f"the Wolfram kernel did not accept MIME results: {exc}"
-            ) from exc
 
     def _obtain(self) -> Any:
         options = self.options
@@ -326,3 +342,24 @@ class Backend:
                 log.debug("closing the kernel failed", exc_info=True)
         if self._reader is not None:
             self._reader.join(timeout=2.0)
+
+
+def prestart(options: KernelOptions) -> concurrent.futures.Future[Backend]:
+    """Begin :meth:`Backend.connect` in a thread now; the kernel picks the result up later.
+
+    ``python -m wstp_jupyter.kernel`` calls this before importing ipykernel, so the kernel
+    process's cold start overlaps with the Jupyter kernel's own start-up.
+    """
+    future: concurrent.futures.Future[Backend] = concurrent.futures.Future()
+
+    def run() -> None:
+        backend = Backend(options)
+        try:
+            backend.connect()
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(backend)
+
+    threading.Thread(target=run, name="wstp-jupyter-prestart", daemon=True).start()
+    return future

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import fnmatch
 import logging
@@ -88,6 +89,8 @@ class WolframKernel(Kernel):
 
     #: Where the Wolfram kernel comes from; set by ``python -m wstp_jupyter.kernel``.
     kernel_options: KernelOptions = KernelOptions()
+    #: The first kernel, already being started by ``python -m wstp_jupyter.kernel``.
+    prestarted: concurrent.futures.Future[Backend] | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -115,13 +118,18 @@ class WolframKernel(Kernel):
     def _begin_start(self) -> asyncio.Future[Backend]:
         assert self._loop is not None
         if self._starting is None or self._starting.done():
-            backend = Backend(self.kernel_options, on_service=self._on_service)
-            self._starting = asyncio.ensure_future(self._start_backend(backend))
+            self._starting = asyncio.ensure_future(self._start_backend())
         return self._starting
 
-    async def _start_backend(self, backend: Backend) -> Backend:
+    async def _start_backend(self) -> Backend:
         assert self._loop is not None
-        await asyncio.to_thread(backend.start, self._loop)
+        prestarted, WolframKernel.prestarted = WolframKernel.prestarted, None
+        if prestarted is not None:
+            backend = await asyncio.wrap_future(prestarted)
+        else:
+            backend = Backend(self.kernel_options)
+            await asyncio.to_thread(backend.connect)
+        backend.attach_loop(self._loop, self._on_service)
         self._backend = backend
         self._next_in, self._prompt_seen = backend.first_prompt or 1, True
         self.execution_count = self._next_in - 1
