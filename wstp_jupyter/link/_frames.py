@@ -28,6 +28,8 @@ import ctypes
 import mmap
 import struct
 import sys
+import types
+import weakref
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
@@ -153,10 +155,27 @@ class FrameReader:
     """
 
     def __init__(self, admit: Admit) -> None:
-        self._admit = admit
+        # The owner (a Connection) passes one of its own bound methods; holding it weakly keeps
+        # the pair free of a reference cycle, so a closed link's buffers go back at once instead
+        # of waiting for the cyclic garbage collector (a server with many short-lived links
+        # grew by megabytes between collections).
+        if isinstance(admit, types.MethodType):
+            ref = weakref.WeakMethod(admit)
+
+            def weak_admit(kind: int, length: int) -> None:
+                method = ref()
+                if method is None:
+                    raise RemoteProtocolError("the link owning this reader is gone")
+                method(kind, length)
+
+            self._admit: Admit = weak_admit
+        else:
+            self._admit = admit
         self._buf = bytearray()
         self._pos = 0
-        self._scratch = bytearray(SCRATCH_SIZE)
+        # Allocated on first use: links that never receive through get_buffer() (in-memory
+        # pairs, IntraProcess) should not pay for it.
+        self._scratch_buf: bytearray | None = None
         self._big: bytes | np.ndarray | None = None
         self._big_view: memoryview | None = None
         self._big_kind = 0
@@ -186,6 +205,12 @@ class FrameReader:
             assert self._big_view is not None
             return self._big_view[self._big_filled :]
         return memoryview(self._scratch)
+
+    @property
+    def _scratch(self) -> bytearray:
+        if self._scratch_buf is None:
+            self._scratch_buf = bytearray(SCRATCH_SIZE)
+        return self._scratch_buf
 
     def buffer_updated(self, nbytes: int) -> None:
         """``nbytes`` were written into the buffer last returned by ``get_buffer``."""
