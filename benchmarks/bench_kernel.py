@@ -3,7 +3,7 @@
 Everything is measured through jupyter_client, as a front end sees it:
 
 * ``1+1`` round trip -- ``execute_request`` sent until the kernel reports idle for it, with the
-  result received (median of many, after warm-up);
+  result received (median of many, after warm-up, the kernels taking turns);
 * start to first result -- ``start_kernel`` until the first ``1+1`` result arrives (cold start of
   the kernel process included);
 * large results -- ``Range[10^5]`` and a 10^6-element packed array (``RandomReal[1, 10^6]``)
@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +112,20 @@ def _kernel(name: str, specs: KernelSpecManager) -> Iterator[tuple[BlockingKerne
         km.shutdown_kernel(now=False)
 
 
-def _round_trip(kc: BlockingKernelClient, n: int) -> float:
-    for _ in range(5):  # warm-up: caches, first-use imports
-        _timed(kc, "1+1")
-    return statistics.median(_timed(kc, "1+1") for _ in range(n))
+def _round_trips(clients: dict[str, BlockingKernelClient], n: int) -> dict[str, float]:
+    """Median ``1+1`` round trip of each kernel, measured interleaved.
+
+    Alternating between the kernels puts every one of them under the same machine load at the
+    same moments, so a burst of background activity cannot favour one side.
+    """
+    for kc in clients.values():
+        for _ in range(5):  # warm-up: caches, first-use imports
+            _timed(kc, "1+1")
+    times: dict[str, list[float]] = {name: [] for name in clients}
+    for _ in range(n):
+        for name, kc in clients.items():
+            times[name].append(_timed(kc, "1+1"))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def _large(kc: BlockingKernelClient, code: str, reps: int, timeout: float) -> float | None:
@@ -129,21 +139,24 @@ def _large(kc: BlockingKernelClient, code: str, reps: int, timeout: float) -> fl
     return statistics.median(times)
 
 
-def _measure(name: str, specs: KernelSpecManager, quick: bool, large: bool) -> dict[str, Any]:
-    starts: list[float] = []
-    numbers: dict[str, Any] = {}
+def _measure(specs: KernelSpecManager, quick: bool) -> dict[str, dict[str, Any]]:
+    numbers: dict[str, dict[str, Any]] = {OURS: {}, MATHICS: {}, PYTHON: {}}
     limit = LARGE_TIMEOUT_QUICK if quick else LARGE_TIMEOUT
-    repeats = 1 if quick else 3
-    for i in range(repeats):
-        with _kernel(name, specs) as (kc, start):
-            starts.append(start)
-            if i == 0:
-                numbers["round_trip"] = _round_trip(kc, 30 if quick else 200)
-                if large:
-                    reps = 1 if quick else 3
-                    numbers["range"] = _large(kc, "Range[10^5]", reps, limit)
-                    numbers["packed"] = _large(kc, "RandomReal[1, 10^6]", reps, limit)
-    numbers["start"] = statistics.median(starts)
+    starts: dict[str, list[float]] = {name: [] for name in numbers}
+    for _ in range(1 if quick else 3):
+        for name in numbers:
+            with _kernel(name, specs) as (_, start):
+                starts[name].append(start)
+    with ExitStack() as stack:
+        clients = {name: stack.enter_context(_kernel(name, specs))[0] for name in numbers}
+        for name, value in _round_trips(clients, 30 if quick else 200).items():
+            numbers[name]["round_trip"] = value
+        reps = 1 if quick else 3
+        for name in (OURS, MATHICS):
+            numbers[name]["range"] = _large(clients[name], "Range[10^5]", reps, limit)
+            numbers[name]["packed"] = _large(clients[name], "RandomReal[1, 10^6]", reps, limit)
+    for name, values in starts.items():
+        numbers[name]["start"] = statistics.median(values)
     return numbers
 
 
@@ -161,10 +174,8 @@ def run(quick: bool = False) -> list[Row]:
     """Measure and return the table rows (see ``benchmarks/__main__.py`` for the keys)."""
     limit = LARGE_TIMEOUT_QUICK if quick else LARGE_TIMEOUT
     with tempfile.TemporaryDirectory(prefix="bench-kernel-") as tmp:
-        specs = _spec_manager(Path(tmp))
-        ours = _measure(OURS, specs, quick, large=True)
-        mathics = _measure(MATHICS, specs, quick, large=True)
-        python = _measure(PYTHON, specs, quick, large=False)
+        measured = _measure(_spec_manager(Path(tmp)), quick)
+    ours, mathics, python = measured[OURS], measured[MATHICS], measured[PYTHON]
     ms = 1000.0
     return [
         _row("1+1 round trip", "ms", ours["round_trip"] * ms, mathics["round_trip"] * ms,

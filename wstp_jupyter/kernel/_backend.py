@@ -4,15 +4,15 @@ A :class:`Backend` obtains a kernel -- a local process from :func:`wstp_jupyter.
 or a kernel of a wstpserver through :func:`wstp_jupyter.server.client.attach` -- opens the
 preemptive and service links, switches results to MIME bundles and then offers:
 
-* the **main link**, read by one daemon thread that hands every packet to the asyncio loop
-  (:meth:`Backend.next_packet`), so the kernel's event loop never blocks on a socket and a dead
-  kernel is noticed as soon as its link closes;
+* the **main link**, read on the asyncio loop whenever its socket is readable
+  (:meth:`Backend.next_packet`), so the loop never blocks on it, no thread hand-off adds
+  latency, and a dead kernel is noticed as soon as its link closes;
 * **preemptive evaluations** (:meth:`Backend.evaluate`) for completion, inspection and
   completeness checks, answered even while the main link is busy with a cell;
 * **abort**, **interrupt** and a staged **close**.
 
-Everything blocking here (start, evaluate, close) is meant to run in a worker thread
-(``asyncio.to_thread``); the reader thread is the only other thread.
+Everything blocking here (connect, evaluate, close) is meant to run in a worker thread
+(``asyncio.to_thread``); the service link has a reader thread of its own.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Backend:
         self._main_write_lock = threading.Lock()
         self._queue: asyncio.Queue[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._reader: threading.Thread | None = None
+        self._main_fd: int | None = None
         self._closing = False
         self.closed_reason: BaseException | None = None
 
@@ -124,10 +124,11 @@ class Backend:
         if on_service is not None:
             self.on_service = on_service
         self._queue = asyncio.Queue()
-        self._reader = threading.Thread(
-            target=self._read_main, name="wstp-jupyter-main-reader", daemon=True
-        )
-        self._reader.start()
+        # The main link is read on the loop itself, when its socket is readable: no thread
+        # hand-off between a packet's arrival and its translation (this is the latency path).
+        self._main_fd = self.main.fileno()
+        loop.add_reader(self._main_fd, self._on_main_readable)
+        loop.call_soon(self._on_main_readable)  # packets already buffered by the link
         if self.service is not None and self.on_service is not None:
             threading.Thread(
                 target=self._read_service, name="wstp-jupyter-service-reader", daemon=True
@@ -202,23 +203,31 @@ class Backend:
 
     # -- main link ---------------------------------------------------------------------------
 
-    def _read_main(self) -> None:
-        assert self._loop is not None and self._queue is not None
-        loop, queue = self._loop, self._queue
-        while True:
-            try:
-                packet = self.main.get_packet()
-            except BaseException as exc:  # the link is gone: hand the reason over and stop
-                self.closed_reason = exc
+    def _on_main_readable(self) -> None:
+        from wstp_jupyter.link import RemoteProtocolError
+
+        assert self._queue is not None
+        if self._main_fd is None:
+            return
+        try:
+            while self.main.ready(0):
                 try:
-                    loop.call_soon_threadsafe(queue.put_nowait, _CLOSED)
-                except RuntimeError:
-                    pass  # the loop is already closed (kernel shutting down)
-                return
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, packet)
-            except RuntimeError:
-                return
+                    packet = self.main.get_packet(timeout=0)
+                except RemoteProtocolError as exc:
+                    # Not a packet: it stays queued, so take it off or it blocks the link.
+                    log.warning("dropping a non-packet on the main link: %s", exc)
+                    self.main.get(timeout=0)
+                    continue
+                self._queue.put_nowait(packet)
+        except BaseException as exc:  # the link is gone: hand the reason over and stop
+            self.closed_reason = exc
+            self._stop_reading()
+            self._queue.put_nowait(_CLOSED)
+
+    def _stop_reading(self) -> None:
+        fd, self._main_fd = self._main_fd, None
+        if fd is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(fd)
 
     async def next_packet(self) -> Any:
         """The next packet from the main link.
@@ -340,8 +349,16 @@ class Backend:
                     kernel.close()
             except Exception:
                 log.debug("closing the kernel failed", exc_info=True)
-        if self._reader is not None:
-            self._reader.join(timeout=2.0)
+        loop = self._loop
+        if self._main_fd is not None and loop is not None and not loop.is_closed():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                self._stop_reading()
+            else:
+                loop.call_soon_threadsafe(self._stop_reading)
 
 
 def prestart(options: KernelOptions) -> concurrent.futures.Future[Backend]:

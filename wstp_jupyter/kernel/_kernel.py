@@ -87,6 +87,11 @@ class WolframKernel(Kernel):
         {"text": "Mathics3", "url": "https://mathics.org/"},
     ]
 
+    # ipykernel sleeps this long after every cell so that output written to the Jupyter
+    # kernel's own sys.stdout is flushed first. Cell output here never goes through sys.stdout
+    # (it is published in order by the translator), so the sleep would be pure latency.
+    _execute_sleep = 0.0
+
     #: Where the Wolfram kernel comes from; set by ``python -m wstp_jupyter.kernel``.
     kernel_options: KernelOptions = KernelOptions()
     #: The first kernel, already being started by ``python -m wstp_jupyter.kernel``.
