@@ -99,7 +99,25 @@ def read_varint(data: Any, pos: int) -> tuple[int, int]:
         shift += 7
 
 
+# Decoded symbols by their name bytes, shared across documents: symbols are immutable, and small
+# documents (one packet on a link) would otherwise spend most of their decoding time building the
+# same few Symbol objects again. Bounded so that hostile input cannot grow it without limit.
+_SYMBOL_CACHE: dict[bytes, object] = {}
+_SYMBOL_CACHE_MAX: Final = 4096
+
+
 def symbol_value(raw: bytes, at: int) -> object:
+    cached = _SYMBOL_CACHE.get(raw, _SYMBOL_CACHE)
+    if cached is not _SYMBOL_CACHE:
+        return cached
+    value = _symbol_value(raw, at)
+    if len(_SYMBOL_CACHE) >= _SYMBOL_CACHE_MAX:
+        _SYMBOL_CACHE.clear()
+    _SYMBOL_CACHE[bytes(raw)] = value
+    return value
+
+
+def _symbol_value(raw: bytes, at: int) -> object:
     preset = _PRESET.get(raw, _PRESET)
     if preset is not _PRESET:
         return preset
