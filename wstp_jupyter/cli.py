@@ -25,7 +25,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 def _load(target: str) -> Callable[[Sequence[str]], int | None]:
     module_name, _, attr = target.partition(":")
-    func: Callable[[Sequence[str]], int | None] = getattr(importlib.import_module(module_name), attr)
+    module = importlib.import_module(module_name)
+    func: Callable[[Sequence[str]], int | None] = getattr(module, attr)
     return func
 
 
