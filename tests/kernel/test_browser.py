@@ -104,9 +104,14 @@ def _only_local(url: str) -> Any:
 
 
 def _run_cell(page: Any, index: int, code: str) -> Any:
+    from playwright.sync_api import expect
+
     cell = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(index)
     cell.locator(".cm-content").click()
     page.keyboard.type(code)
+    # Keystrokes sent while a freshly opened notebook is still wiring up its editor can be lost;
+    # run the cell only once its text is really there.
+    expect(cell.locator(".cm-content")).to_contain_text(code.split(maxsplit=1)[0])
     page.keyboard.press("Shift+Enter")
     return cell
 
@@ -143,6 +148,8 @@ def test_jupyterlab_runs_cells_and_shows_a_plot(
             # The kernel name in the toolbar confirms which kernel the notebook got.
             expect(page.locator(".jp-NotebookPanel-toolbar")).to_contain_text(DISPLAY_NAME)
 
+            # The first start after installation can be slow; run nothing before the kernel is up.
+            expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
             first = _run_cell(page, 0, "1 + 1")
             expect(first.locator(".jp-OutputArea-output")).to_contain_text("2", timeout=120_000)
             expect(first.locator(".jp-InputArea-prompt")).to_contain_text("[1]")
