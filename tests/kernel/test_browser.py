@@ -104,14 +104,24 @@ def _only_local(url: str) -> Any:
 
 
 def _run_cell(page: Any, index: int, code: str) -> Any:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
 
     cell = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(index)
-    cell.locator(".cm-content").click()
-    page.keyboard.type(code)
-    # Keystrokes sent while a freshly opened notebook is still wiring up its editor can be lost;
-    # run the cell only once its text is really there.
-    expect(cell.locator(".cm-content")).to_contain_text(code.split(maxsplit=1)[0])
+    editor = cell.locator(".cm-content")
+    # Keystrokes sent while a freshly opened notebook is still wiring up its editor can be lost
+    # (seen on a first start after installation): type again until the text is really there,
+    # and run the cell only then.
+    for attempt in range(3):
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.type(code)
+        try:
+            expect(editor).to_contain_text(code.split(maxsplit=1)[0], timeout=5_000)
+            break
+        except (AssertionError, PlaywrightError):
+            if attempt == 2:
+                raise
     page.keyboard.press("Shift+Enter")
     return cell
 
