@@ -8,6 +8,7 @@ the bytes present before it allocates, and raises ``Truncated`` when the buffer 
 from __future__ import annotations
 
 import re
+import struct
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -33,6 +34,12 @@ from wstp_jupyter.wxf._model import (
     Expr,
     Symbol,
 )
+
+# Each reads the value after a one-byte token, unpacking at the token's own offset.
+UNPACK_H: Final = struct.Struct("<xh").unpack_from
+UNPACK_I: Final = struct.Struct("<xi").unpack_from
+UNPACK_Q: Final = struct.Struct("<xq").unpack_from
+UNPACK_D: Final = struct.Struct("<xd").unpack_from
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,10 @@ from wstp_jupyter.wxf._decode_parts import (
     AS_HEAD,
     DEFAULT_LIMITS,
     SEED,
+    UNPACK_D,
+    UNPACK_H,
+    UNPACK_I,
+    UNPACK_Q,
     Limits,
     Truncated,
     finish_assoc,
@@ -35,17 +39,16 @@ from wstp_jupyter.wxf._decode_parts import (
 )
 from wstp_jupyter.wxf._errors import WXFDecodeError, WXFLimitError
 from wstp_jupyter.wxf._model import COMPLEX, LIST, RATIONAL, Expr, Symbol
+from wstp_jupyter.wxf._rows import MAX_ARGS, row_reader, shape
 from wstp_jupyter.wxf._runs import RUN_MIN, same_width_run
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "Truncated", "build", "header_length", "inflate", "loads"]
 
-# Each reads the value after a one-byte token, unpacking at the token's own offset.
-_unpack_h: Final = struct.Struct("<xh").unpack_from
-_unpack_i: Final = struct.Struct("<xi").unpack_from
-_unpack_q: Final = struct.Struct("<xq").unpack_from
-_unpack_d: Final = struct.Struct("<xd").unpack_from
+_unpack_h: Final = UNPACK_H
+_unpack_i: Final = UNPACK_I
+_unpack_q: Final = UNPACK_Q
+_unpack_d: Final = UNPACK_D
 
-_CALLS_MAX_ARGS: Final = 16  # calls with more arguments are not read by _read_calls
 _BATCH: Final = 64  # tokens read one by one between two vectorised-run attempts
 _GC_PAUSE_MIN: Final = 1 << 12  # documents at least this big decode with the collector paused
 
@@ -199,63 +202,6 @@ def _read_atoms(  # noqa: PLR0917
     return pos
 
 
-def _read_calls(  # noqa: PLR0917
-    data: Any, pos: int, n: int, out: list[Any], prefix: bytes, nargs: int, head: Symbol
-) -> int:
-    """Append up to ``n`` consecutive calls that start with ``prefix``; return the offset reached.
-
-    ``prefix`` holds the bytes "f", count, head symbol of a call the main loop has just decoded,
-    so a call starting with the same bytes has ``nargs`` arguments and the head ``head``. This
-    loop reads such calls while their arguments are integers, machine reals or short strings;
-    at any other call it stops at the call's first byte and the main loop goes on from there,
-    with the same result.
-    """
-    append = out.append
-    plen = len(prefix)
-    end = len(data)
-    new_object, expr_type = object.__new__, Expr
-    unpack_i, unpack_d, unpack_h, unpack_q = _unpack_i, _unpack_d, _unpack_h, _unpack_q
-    while n and data.startswith(prefix, pos):
-        start = pos
-        pos += plen
-        args: list[Any] = []
-        add = args.append
-        k = nargs
-        while k:
-            t = data[pos]
-            if t == 0x43:  # C
-                v = data[pos + 1]
-                add(v - 256 if v > 127 else v)
-                pos += 2
-            elif t == 0x69:  # i
-                add(unpack_i(data, pos)[0])
-                pos += 5
-            elif t == 0x53 and data[pos + 1] < 0x80:  # S, short
-                stop = pos + 2 + data[pos + 1]
-                if stop > end:
-                    raise Truncated
-                add(data[pos + 2 : stop].decode())
-                pos = stop
-            elif t == 0x72:  # r
-                add(unpack_d(data, pos)[0])
-                pos += 9
-            elif t == 0x6A:  # j
-                add(unpack_h(data, pos)[0])
-                pos += 3
-            elif t == 0x4C:  # L
-                add(unpack_q(data, pos)[0])
-                pos += 9
-            else:
-                return start
-            k -= 1
-        e = new_object(expr_type)
-        e._head = head
-        e._args = tuple(args)
-        append(e)
-        n -= 1
-    return pos
-
-
 def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
     max_depth = limits.max_depth
     max_length = limits.max_length
@@ -315,10 +261,10 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                     head = heads[raw] = AS_HEAD.get(value, value)
                 pos = stop
                 call_prefix, call_n, call_head = data[at:pos], n, head
-                # Plain calls make an Expr; only those may be read in bulk by _read_calls.
+                # Plain calls make an Expr; only those may be read in bulk by a row reader.
                 call_plain = (
-                    n < _CALLS_MAX_ARGS
-                    and max_length >= 0x80  # _read_calls relies on the default-size limits
+                    n <= MAX_ARGS
+                    and max_length >= 0x80  # row readers rely on the default-size limits
                     and head is not list_sym
                     and head is not rational
                     and head is not complex_
@@ -435,9 +381,15 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                     and depth < max_depth
                     and data.startswith(call_prefix, pos)
                 ):
-                    # More calls like the last one follow (rows of a table): read them in bulk.
+                    # More calls like the last one follow (rows of a table): read them in bulk
+                    # with a reader specialised to the shape of this one.
+                    kinds = shape(val._args) if val.__class__ is expr_type else None
+                    if kinds is None:
+                        break
                     before = len(items)
-                    pos = _read_calls(data, pos, remaining, items, call_prefix, call_n, call_head)
+                    pos = row_reader(kinds)(
+                        data, pos, remaining, items, call_prefix, call_head, symbols
+                    )
                     got = len(items) - before
                     if got == remaining:  # the frame is complete: deliver the last one again
                         val = items.pop()
