@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import secrets
 import socket
 import subprocess
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from wstp_jupyter import wxf
@@ -205,7 +203,8 @@ class Link:
         protocol: Protocol | str = Protocol.TCPIP,
         key: bytes | str | None = None,
         timeout: float = 60.0,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        link_options: Mapping[str, Any] | None = None,
         **popen: Any,
     ) -> Link:
         """Listen, start ``command`` as the peer, and activate (``LinkLaunch``).
@@ -213,56 +212,27 @@ class Link:
         The command gets ``-linkmode connect -linkprotocol P -linkname NAME`` appended and the
         key in the environment variable ``WSTP_JUPYTER_LINK_KEY`` (a random key is made when
         none is given). ``link.process`` holds the ``Popen``; closing the link does not kill it.
+        ``link_options`` go to ``Link.listen``, ``popen`` to ``subprocess.Popen`` (``stderr``
+        set to a pipe or a seekable file puts the child's stderr into a launch error). See
+        ``wstp_jupyter.link._launch.launch``.
 
         Raises:
-            LinkError: (``WSELAUNCHFAILED``) the process exited before connecting.
-            LinkTimeout: it did not connect within ``timeout`` seconds (it is then killed).
+            LaunchError: (``WSELAUNCHFAILED``, a ``LinkError``) the process exited before
+                connecting; it carries the exit status and any captured stderr.
+            LaunchTimeout: (also a ``LinkTimeout``) it did not connect within ``timeout``
+                seconds; it has been killed.
         """
-        if key is None:
-            key = secrets.token_hex(16)
-        key_text = key.decode("utf-8") if isinstance(key, bytes) else key
-        link = cls.listen(protocol, None, key=key)
-        args = [
-            *command,
-            "-linkmode",
-            "connect",
-            "-linkprotocol",
-            link.protocol.value,
-            "-linkname",
-            link.name,
-        ]
-        child_env = dict(os.environ if env is None else env)
-        child_env[KEY_ENV] = key_text
-        try:
-            proc = subprocess.Popen(args, env=child_env, **popen)
-        except OSError as exc:
-            link.close()
-            raise LinkError(
-                f"cannot launch {command[0]!r}: {exc}", ErrorCode.WSELAUNCHFAILED
-            ) from exc
-        link.process = proc
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                link.activate(timeout=0.1)
-                return link
-            except LinkTimeout:
-                if proc.poll() is not None:
-                    link.close()
-                    raise LinkError(
-                        f"launched process exited with code {proc.returncode} before connecting",
-                        ErrorCode.WSELAUNCHFAILED,
-                    ) from None
-                if time.monotonic() >= deadline:
-                    proc.kill()
-                    proc.wait()
-                    link.close()
-                    raise
-            except BaseException:
-                proc.kill()
-                proc.wait()
-                link.close()
-                raise
+        from wstp_jupyter.link._launch import launch  # _launch builds on this module
+
+        return launch(
+            command,
+            protocol=protocol,
+            key=key,
+            timeout=timeout,
+            env=env,
+            link_options=link_options,
+            **popen,
+        )
 
     @classmethod
     def _accepted(cls, sock: socket.socket, name: str, **options: Any) -> Link:
