@@ -1,10 +1,11 @@
 """Launching a kernel process from the front-end side, and shutting it down without orphans.
 
-``launch()`` listens on a fresh link, starts ``python -m wstp_jupyter.engine -wstp -linkmode
-connect ...`` with the key in ``WSTP_JUPYTER_LINK_KEY``, and activates the link while watching the
-process: if it exits first, or the startup timeout passes, :class:`StartupError` carries its
-stderr (kept in a temporary file, so a chatty child never blocks on a full pipe). Nothing is read
-from the link: the caller reads the first ``InputNamePacket``.
+``launch()`` starts ``python -m wstp_jupyter.engine -wstp`` through the link layer's launcher
+(``wstp_jupyter.link._launch``, the same code as ``Link.launch``), which listens, appends the link
+arguments, passes the key in ``WSTP_JUPYTER_LINK_KEY`` and activates while watching the process.
+Its stderr goes to a temporary file (so a chatty child never blocks on a full pipe); if the process
+exits first, or the startup timeout passes, :class:`StartupError` carries that stderr. Nothing is
+read from the link: the caller reads the first ``InputNamePacket``.
 
 ``KernelProcess.close()`` is staged as in jupyter_client: ask politely (``Quit[]`` and close the
 link, which alone makes the kernel exit), wait, SIGTERM, wait, SIGKILL.
@@ -12,17 +13,17 @@ link, which alone makes the kernel exit), wait, SIGTERM, wait, SIGKILL.
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from typing import IO
 
 from wstp_jupyter.engine._errors import StartupError
-from wstp_jupyter.link import KEY_ENV, Link, LinkError, LinkTimeout, UrgentMessage
+from wstp_jupyter.link import Link, LinkError, LinkTimeout, UrgentMessage
+from wstp_jupyter.link._launch import LaunchError, read_captured
+from wstp_jupyter.link._launch import launch as launch_peer
 from wstp_jupyter.wxf import Expr, Symbol
 
 
@@ -81,11 +82,7 @@ class KernelProcess:
 
     def stderr_text(self) -> str:
         """What the kernel wrote on stderr so far (empty once closed)."""
-        if self._stderr.closed:
-            return ""
-        self._stderr.flush()
-        self._stderr.seek(0)
-        return self._stderr.read().decode("utf-8", "replace")
+        return read_captured(self._stderr)
 
     def close(self, timeout: float = 3.0) -> int:
         """Stop the kernel: ``Quit[]`` and close the links, wait, SIGTERM, wait, SIGKILL.
@@ -162,57 +159,37 @@ def launch(
             stderr.
     """
     key = key or secrets.token_hex(16)
-    link = Link.listen(protocol, None, key=key)
-    command = [
-        *kernel_command(python),
-        *extra_args,
-        "-linkmode",
-        "connect",
-        "-linkprotocol",
-        link.protocol.value,
-        "-linkname",
-        link.name,
-    ]
-    child_env = dict(os.environ if env is None else env)
-    child_env[KEY_ENV] = key
     # Kept open for the kernel's lifetime (closed by KernelProcess.close), hence no ``with``.
     stderr = tempfile.TemporaryFile(prefix="wstp-engine-stderr-")  # noqa: SIM115
     try:
-        proc = subprocess.Popen(
-            command,
-            env=child_env,
+        link = launch_peer(
+            [*kernel_command(python), *extra_args],
+            protocol=protocol,
+            key=key,
+            timeout=startup_timeout,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    except OSError as exc:
-        link.close()
+    except LaunchError as exc:
         stderr.close()
-        raise StartupError(f"cannot start the kernel process: {exc}") from exc
-    kernel = KernelProcess(link, proc, key, stderr)
-    deadline = time.monotonic() + startup_timeout
-    while True:
-        try:
-            link.activate(timeout=0.1)
-            return kernel
-        except LinkTimeout:
-            if proc.poll() is not None:
-                text = kernel.stderr_text()
-                kernel.close()
-                raise StartupError(
-                    f"the kernel process exited with code {proc.returncode} before "
-                    f"connecting; stderr:\n{text}"
-                ) from None
-            if time.monotonic() >= deadline:
-                text = kernel.stderr_text()
-                kernel.close(timeout=1.0)
-                raise StartupError(
-                    f"the kernel process did not connect within {startup_timeout} s; "
-                    f"stderr:\n{text}"
-                ) from None
-        except BaseException:
-            kernel.close(timeout=1.0)
-            raise
+        raise StartupError(_startup_failure(exc, startup_timeout)) from None
+    except BaseException:
+        stderr.close()
+        raise
+    assert link.process is not None  # set by every successful launch
+    return KernelProcess(link, link.process, key, stderr)
+
+
+def _startup_failure(exc: LaunchError, startup_timeout: float) -> str:
+    if isinstance(exc, LinkTimeout):
+        what = f"did not connect within {startup_timeout} s"
+    elif exc.returncode is None:
+        what = f"could not be started ({exc})"
+    else:
+        what = f"exited with code {exc.returncode} before connecting"
+    return f"the kernel process {what}; stderr:\n{exc.stderr}"
 
 
 __all__ = ["KernelProcess", "kernel_command", "launch"]
