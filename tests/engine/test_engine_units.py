@@ -41,6 +41,7 @@ def backend() -> Iterator[Any]:
         ("f'[x]", "f'[x]", None),
         ("Graphics[{Disk[]}]", "Graphics[{Disk[{0, 0}]}]", "-Graphics-"),
         ('"\\[Alpha]"', '"\\:03b1"', "\u03b1"),
+        ('"a\\tb" <> FromCharacterCode[{13, 1}]', '"a\\tb\\r\\:0001"', "a\tb\r\x01"),
     ],
 )
 def test_ascii_forms(backend: Any, source: str, input_form: str, output_form: str | None) -> None:

@@ -32,6 +32,8 @@ from mathics.core.expression import Expression
 from mathics.core.number import dps
 from mathics.core.symbols import Atom, Symbol
 
+from wstp_jupyter.wxf._inputform import char_escape, real_form, string_form
+
 Shorten = Callable[[str], str]
 
 # Precedences (higher binds tighter), in the Wolfram Language's order.
@@ -112,51 +114,18 @@ _TRANSPARENT = frozenset(
 )
 
 
-def _quote(text: str, ascii_only: bool) -> str:
-    out = ['"']
-    for ch in text:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ascii_only and ord(ch) > 126:
-            out.append(_escape_char(ch))
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _escape_char(ch: str) -> str:
-    code = ord(ch)
-    return f"\\:{code:04x}" if code <= 0xFFFF else f"\\|{code:06x}"
-
-
 def _ascii_name(name: str) -> str:
     if name.isascii():
         return name
-    return "".join(ch if ord(ch) < 127 else _escape_char(ch) for ch in name)
+    return "".join(ch if ord(ch) < 127 else char_escape(ch) for ch in name)
 
 
 def format_machine_real(value: float) -> str:
     """Write a machine real as the Wolfram Language does: ``3.``, ``0.1``, ``1.5*^20``."""
-    if math.isnan(value):
-        return "Indeterminate"
     if math.isinf(value):
+        # OutputForm's spelling; the codec's InputForm writes DirectedInfinity[...] instead.
         return "Infinity" if value > 0 else "-Infinity"
-    text = repr(value)
-    mantissa, _, exponent = text.partition("e")
-    if "." not in mantissa:
-        mantissa += "."
-    elif mantissa.endswith(".0"):
-        mantissa = mantissa[:-1]
-    if exponent:
-        return f"{mantissa}*^{int(exponent)}"
-    return mantissa
+    return real_form(value)
 
 
 def _format_precision_real(atom: PrecisionReal, with_precision: bool) -> str:
@@ -213,7 +182,7 @@ class _Printer:
         if isinstance(atom, String):
             if self.output:
                 return atom.value, _P_ATOM
-            return _quote(atom.value, self.ascii_only), _P_ATOM
+            return string_form(atom.value, ascii_only=self.ascii_only), _P_ATOM
         if isinstance(atom, Symbol):
             name = self.shorten(atom.get_name())
             return (_ascii_name(name) if self.ascii_only else name), _P_ATOM

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -21,20 +22,36 @@ from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
 from wstp_jupyter.wxf._model import LIST, Expr, Symbol
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# What string_form must rewrite: quotes, backslashes and control characters; with ascii_only
+# also everything beyond ASCII.
+_SPECIAL = re.compile(r'["\\\x00-\x1f\x7f]')
+_SPECIAL_OR_NON_ASCII = re.compile(r'["\\\x00-\x1f\x7f-\U0010ffff]')
 
 
-def string_form(s: str) -> str:
-    """Return ``s`` as a WL string literal."""
-    out = []
-    for ch in s:
-        esc = _ESCAPES.get(ch)
-        if esc is not None:
-            out.append(esc)
-        elif ch < " " or ch == "\x7f":
-            out.append(f"\\:{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+def char_escape(ch: str) -> str:
+    """Return the Wolfram Language long escape of one character.
+
+    ``\\:xxxx`` (four hex digits) inside the Basic Multilingual Plane, ``\\|xxxxxx`` (six)
+    beyond it; both read back as the character inside strings and symbol names.
+    """
+    code = ord(ch)
+    return f"\\:{code:04x}" if code <= 0xFFFF else f"\\|{code:06x}"
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _ESCAPES.get(ch) or char_escape(ch)
+
+
+def string_form(s: str, *, ascii_only: bool = False) -> str:
+    """Return ``s`` as a Wolfram Language string literal that reads back as ``s``.
+
+    Quotes, backslashes, newline, tab and carriage return get their backslash escapes, other
+    control characters (and DEL) ``\\:00xx``. With ``ascii_only`` every non-ASCII character is
+    escaped as well (``\\:03b1``, ``\\|01f600``), so the text is pure ASCII; otherwise it is kept.
+    """
+    pattern = _SPECIAL_OR_NON_ASCII if ascii_only else _SPECIAL
+    return '"' + pattern.sub(_escape, s) + '"'
 
 
 def real_form(x: float) -> str:
