@@ -206,3 +206,11 @@ def test_errors_have_one_root() -> None:
         assert issubclass(cls, WSTPJupyterError)
     assert issubclass(wxf.WXFDecodeError, ValueError)
     assert issubclass(wxf.WXFLimitError, wxf.WXFDecodeError)
+
+
+def test_string_form_escapes_control_and_optionally_non_ascii() -> None:
+    from wstp_jupyter.wxf._inputform import string_form
+
+    text = "a\tb\r\x01\x7f\u03b1\U0001f600"
+    assert string_form(text) == '"a\\tb\\r\\:0001\\:007f\u03b1\U0001f600"'
+    assert string_form(text, ascii_only=True) == '"a\\tb\\r\\:0001\\:007f\\:03b1\\|01f600"'
