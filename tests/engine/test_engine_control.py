@@ -108,14 +108,49 @@ def test_print_temporary_goes_to_the_service_link(kernel: Session) -> None:
     assert packets[1] == wl.ReturnTextPacket("3")
     shown = service.get(timeout=5)
     assert head(shown) == "WSTPJupyter`DisplayData"
-    bundle, display_id, temporary = shown.args
+    bundle, display_id, temporary, seq = shown.args
     assert bundle["image/svg+xml"].startswith("<svg") and temporary is True
-    assert service.get(timeout=5) == wl.WSTPJupyter.ClearDisplay(display_id)
+    assert seq["After"] == 0
+    cleared = service.get(timeout=5)
+    # Cleared before the prompt, after the result's two packets.
+    assert cleared.args[:1] == (display_id,) and cleared.args[1]["After"] == 2
+    assert cleared.args[1]["Serial"] == seq["Serial"] + 1
+
+
+def test_clear_output_is_ordered_against_the_main_link(kernel: Session) -> None:
+    service = kernel.kernel.service
+    assert service is not None
+    packets = kernel.enter('Print[1]; WSTPJupyter`ClearOutput[]; Print[2]; '
+                           "WSTPJupyter`ClearOutput[True]")
+    assert [p.args[0] for p in packets if head(p) == "TextPacket"] == ["1\n", "2\n"]
+    first, second = service.get(timeout=5), service.get(timeout=5)
+    assert head(first) == head(second) == "WSTPJupyter`ClearOutput"
+    assert (first.args[0], first.args[1]["After"]) == (False, 1)
+    assert (second.args[0], second.args[1]["After"]) == (True, 2)
+
+
+def test_service_acknowledgements_hold_the_evaluation(kernel: Session) -> None:
+    service = kernel.kernel.service
+    assert service is not None
+    kernel.evaluate(wl.WSTPJupyter.SetResultFormat("MIMEBundle",
+                                                  {"ServiceAcknowledgements": True}))
+    try:
+        kernel.link.put(wl.EnterTextPacket("Print[1]; WSTPJupyter`ClearOutput[]; Print[2];"))
+        assert head(kernel.link.get(timeout=10)) == "TextPacket"
+        item = service.get(timeout=10)
+        # Until the front end answers, the evaluation does not go on.
+        assert not kernel.link.ready(0.3)
+        service.put(wl.WSTPJupyter.ServiceDone(item.args[-1]["Serial"]))
+        assert [head(p) for p in read_until_end(kernel.link)] == ["TextPacket", "InputNamePacket"]
+    finally:
+        kernel.evaluate(wl.WSTPJupyter.SetResultFormat("Text"))
 
 
 @pytest.mark.kernels(3)
 def test_quit_terminate_and_closed_link_end_the_process(fresh_kernels: list[Session]) -> None:
     quitter, terminated, orphan = fresh_kernels
+    # Without a service link (a plain WSTP front end), ClearOutput is Null and sends nothing.
+    assert quitter.enter("WSTPJupyter`ClearOutput[]") == [wl.InputNamePacket("In[2]:= ")]
     quitter.link.put(wl.EnterTextPacket("Quit[]"))
     assert quitter.kernel.process.wait(timeout=10) == 0
     terminated.link.put_message(UrgentMessage.TERMINATE)

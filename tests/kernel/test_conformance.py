@@ -1,7 +1,7 @@
 """jupyter_kernel_test's protocol conformance suite, with a sample for every test it has.
 
-``test_clear_output`` is the one test left without a sample: the Wolfram Language has no
-function that clears a cell's output, so the kernel never sends ``clear_output``.
+``clear_output`` comes from the project's ``WSTPJupyter`ClearOutput[]`` (the Wolfram Language
+itself has no function that clears a cell's output).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class TestWolframKernelConformance(jupyter_kernel_test.KernelTests):
         {"code": f"WSTPJupyter`Display[{PLOT}]", "mime": "image/svg+xml"},
         {"code": f"PrintTemporary[{PLOT}]; Pause[0.1]", "mime": "image/png"},
     ]
+    code_clear_output = "WSTPJupyter`ClearOutput[]"
     code_history_pattern = "6*7"
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "Plot"

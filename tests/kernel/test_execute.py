@@ -7,7 +7,7 @@ import time
 
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from tests.kernel.conftest import execute
+from tests.kernel.conftest import Execution, execute
 
 
 def test_result_and_execution_count_follow_in_out(kc: BlockingKernelClient) -> None:
@@ -90,6 +90,37 @@ def test_display_data(kc: BlockingKernelClient) -> None:
     assert len(displays) == 1
     assert "x" in displays[0]["content"]["data"]["text/plain"]
     assert run.plain() == ["5"]
+
+
+def _shown(run: Execution) -> list[str]:
+    """The cell's output messages in arrival order, as short labels."""
+    labels = []
+    for msg in run.messages:
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            labels.append(f"{content['name']}:{content['text'].strip()}")
+        elif kind == "clear_output":
+            labels.append(f"clear:{content['wait']}")
+        elif kind in ("display_data", "execute_result"):
+            labels.append(f"{kind}:{content['data']['text/plain']}")
+        else:
+            labels.append(kind)
+    return labels
+
+
+def test_displays_and_clear_output_keep_their_place_among_prints(
+    kc: BlockingKernelClient,
+) -> None:
+    # Print travels on the main link, displays and clear_output on the service link: the kernel
+    # publishes them in the order the evaluation made them, every time.
+    for _ in range(3):
+        run = execute(kc, "Print[1]; WSTPJupyter`ClearOutput[]; Print[2]")
+        assert _shown(run) == ["stdout:1", "clear:False", "stdout:2"]
+        run = execute(kc, "Print[1]; WSTPJupyter`Display[y^3]; Print[2]; "
+                          "WSTPJupyter`ClearOutput[True]; 4")
+        assert _shown(run) == ["stdout:1", "display_data:y^3", "stdout:2", "clear:True",
+                               "execute_result:4"]
+    assert execute(kc, "WSTPJupyter`ClearOutput[]").plain() == []
 
 
 def test_input_string_and_input_over_stdin(kc: BlockingKernelClient) -> None:

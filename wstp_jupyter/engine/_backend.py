@@ -35,6 +35,10 @@ class Host(Protocol):
     def display(self, bundle: dict[str, Any], *, temporary: bool) -> bool:
         """Show a MIME bundle outside the result (``PrintTemporary``); False if not possible."""
 
+    def clear_output(self, *, wait: bool) -> bool:
+        """Clear what the running cell has shown so far (``wait``: when the next output comes);
+        False when the front end cannot be asked (no service link)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SyntaxIssue:

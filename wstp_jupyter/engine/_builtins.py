@@ -7,6 +7,8 @@
   loop turns that into ``InputPacket`` / ``InputStringPacket``).
 * ``PrintTemporary`` and ``WSTPJupyter`Display``, which send a rendered MIME bundle to the front
   end over the service link when one is open (plain ``Print`` text otherwise).
+* ``WSTPJupyter`ClearOutput``, which asks the front end to clear the running cell's output
+  (over the service link; without one it does nothing).
 * The ``Link*`` functions (``_linkfuns``).
 
 Registration follows Mathics3's own mechanism: ``Builtin(expression=False).contribute(defs)``.
@@ -181,11 +183,44 @@ class Display(Builtin):
         return _display(expr, evaluation, False)
 
 
+class ClearOutput(Builtin):
+    """
+    <dl>
+      <dt>'WSTPJupyter`ClearOutput'[]</dt>
+      <dd>clears what the current evaluation has shown so far in the front end.</dd>
+      <dt>'WSTPJupyter`ClearOutput'[True]</dt>
+      <dd>clears it only when the next output arrives, so a loop that redraws does not flicker.</dd>
+    </dl>
+    """
+
+    context = "WSTPJupyter`"
+    attributes = A_PROTECTED
+    summary_text = "clear the output shown so far by the current evaluation"
+
+    def eval(self, evaluation: Any) -> Any:
+        "WSTPJupyter`ClearOutput[]"
+        return _clear_output(evaluation, False)
+
+    def eval_wait(self, wait: Any, evaluation: Any) -> Any:
+        "WSTPJupyter`ClearOutput[wait_]"
+        from mathics.core.symbols import SymbolTrue
+
+        return _clear_output(evaluation, wait is SymbolTrue)
+
+
+def _clear_output(evaluation: Any, wait: bool) -> Any:
+    # Null in every case: a plain WSTP front end (no service link) has no cell output to clear.
+    host = getattr(evaluation, "host", None)
+    if host is not None:
+        host.clear_output(wait=wait)
+    return SymbolNull
+
+
 def install_builtins(definitions: Any) -> None:
     """Add the kernel's builtins to a session's definitions (idempotent per session)."""
     classes: list[type[Builtin]] = [_inert("LinkObject", "a WSTP link object")]
     classes += [_inert(name, "a WSTP packet head") for name in PACKET_HEADS]
-    classes += [Input, InputString, PrintTemporary, Display]
+    classes += [Input, InputString, PrintTemporary, Display, ClearOutput]
     from wstp_jupyter.engine._linkfuns import LINK_BUILTINS
 
     classes += LINK_BUILTINS

@@ -33,6 +33,7 @@ from wstp_jupyter.wxf import Expr, Symbol
 log = logging.getLogger("wstp_jupyter.engine")
 
 INTERRUPT_MENU_TITLE = "Interrupt> "
+SERVICE_ACK_TIMEOUT = 10.0  # seconds an evaluation waits for the front end to show an item
 INTERRUPT_MENU_HELP = (
     "Interrupt menu: a - abort the evaluation, c - continue, e - exit the kernel, "
     "s - show the input being evaluated"
@@ -56,16 +57,22 @@ class _Exit(Exception):
 
 
 class LinkWriter:
-    """Serialises writes to one link from several threads."""
+    """Serialises writes to one link from several threads and counts the packets written.
+
+    ``count`` is what service-link items are ordered against (see :meth:`MainLoop.send_service`);
+    the worker resets it when an evaluation starts.
+    """
 
     def __init__(self, link: Link) -> None:
         self.link = link
         self.lock = threading.Lock()
+        self.count = 0
 
     def put(self, *exprs: Any) -> None:
         with self.lock:
             for expr in exprs:
                 self.link.put(expr)
+                self.count += 1
 
 
 class LinkHost:
@@ -90,7 +97,10 @@ class LinkHost:
         return reply_text(reply)
 
     def display(self, bundle: dict[str, Any], *, temporary: bool) -> bool:
-        return self.loop.send_display(bundle, temporary=temporary)
+        return self.loop.send_display(bundle, temporary=temporary, ordered=self.main)
+
+    def clear_output(self, *, wait: bool) -> bool:
+        return self.loop.send_clear_output(wait=wait, ordered=self.main)
 
 
 def reply_text(reply: Any) -> str | None:
@@ -134,7 +144,9 @@ class MainLoop:
         self.current_input: str = ""
         self.exit_code: int | None = None
         self._display_ids = itertools.count(1)
+        self._serials = itertools.count(1)
         self._temporary: list[str] = []
+        self.acks: queue.Queue[Any] = queue.Queue()  # serials the front end has handled
 
     # -- lifecycle ---------------------------------------------------------------------
     def run(self) -> int:
@@ -155,6 +167,8 @@ class MainLoop:
                 self._serve_preemptive(item)
             elif source == "interrupt":
                 self._interrupt()
+            elif source == "service":
+                self._service_reply(item)
             elif source == "closed":
                 if item == "main":
                     self.exit_code = 0
@@ -267,6 +281,7 @@ class MainLoop:
     def _worker(self) -> None:
         while True:
             expr = self.jobs.get()
+            self.main.count = 0  # service items of this evaluation count from here
             self.busy.set()
             try:
                 self._job(expr)
@@ -303,6 +318,7 @@ class MainLoop:
         elif head == "EnterExpressionPacket" and len(args) == 1:
             self.current_input = str(args[0])[:200]
             self._send_line(self.backend.run_line(args[0], self.main_host), text=False)
+            self._clear_temporary(ordered=True)
             self.main.put(self.input_name())
         elif head == "EvaluatePacket" and len(args) == 1:
             self.main.put(packet("ReturnPacket", self.evaluate_packet(args[0], self.main_host)))
@@ -317,6 +333,9 @@ class MainLoop:
             return
         for result in self.backend.run_cell(text, self.main_host):
             self._send_line(result, text=True)
+        # Temporary displays vanish before the prompt, so the cell's output is final when the
+        # front end sees the cell end (nbconvert stops collecting output there).
+        self._clear_temporary(ordered=True)
         self.main.put(self.input_name())
 
     def _send_line(self, result: LineResult, *, text: bool) -> None:
@@ -372,22 +391,73 @@ class MainLoop:
         else:
             log.warning("ignoring unexpected packet on the preemptive link: %.200r", expr)
 
-    def send_display(self, bundle: dict[str, Any], *, temporary: bool) -> bool:
-        """Send ``WSTPJupyter`DisplayData[bundle, id, temporary]`` on the service link."""
+    def send_display(self, bundle: dict[str, Any], *, temporary: bool, ordered: bool) -> bool:
+        """Send ``WSTPJupyter`DisplayData[bundle, id, temporary, seq]`` on the service link.
+
+        False when there is no service link (the caller then prints the plain text).
+        """
         if self.service is None:
             return False
         display_id = f"display-{next(self._display_ids)}"
         if temporary:
             self._temporary.append(display_id)
-        self.service.put(Expr(Symbol("WSTPJupyter`DisplayData"), bundle, display_id, temporary))
+        self.send_service("DisplayData", bundle, display_id, temporary, ordered=ordered)
         return True
 
-    def _clear_temporary(self) -> None:
+    def send_clear_output(self, *, wait: bool, ordered: bool) -> bool:
+        """Send ``WSTPJupyter`ClearOutput[wait, seq]``; False (nothing sent) without a service
+        link."""
+        if self.service is None:
+            return False
+        self.send_service("ClearOutput", wait, ordered=ordered)
+        return True
+
+    def send_service(self, name: str, *args: Any, ordered: bool) -> None:
+        """Write ``WSTPJupyter`name[args..., seq]`` on the service link, in order with the main
+        link.
+
+        ``seq`` is ``<|"Serial" -> n, "After" -> m|>``: ``n`` numbers the item, ``m`` is how many
+        main-link packets this evaluation wrote before it, so a front end that reads the two
+        links separately can show it right after the ``m``-th packet. When the front end asked
+        for acknowledgements (``"ServiceAcknowledgements" -> True`` in ``SetResultFormat``), an
+        ``ordered`` item (one from the evaluating worker) also waits until the front end answers
+        ``WSTPJupyter`ServiceDone[n]``: nothing the evaluation writes afterwards can then
+        overtake it. Items from the loop thread (preemptive evaluations) never wait: the loop is
+        the thread that reads the answers.
+        """
+        assert self.service is not None
+        serial = next(self._serials)
+        after = self.main.count if ordered else 0
+        seq = {"Serial": serial, "After": after}
+        self.service.put(Expr(Symbol("WSTPJupyter`" + name), *args, seq))
+        if ordered and self.result_format.options.get("ServiceAcknowledgements") is True:
+            self._await_ack(serial)
+
+    def _await_ack(self, serial: int) -> None:
+        deadline = time.monotonic() + SERVICE_ACK_TIMEOUT
+        while True:
+            # Short waits so an asynchronous abort reaches this (evaluating) thread promptly.
+            try:
+                if self.acks.get(timeout=0.05) == serial:
+                    return
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    log.warning("no acknowledgement of service item %d; going on", serial)
+                    return
+
+    def _service_reply(self, expr: Any) -> None:
+        if packet_head(expr) == "WSTPJupyter`ServiceDone" and len(expr.args) == 1:
+            if self.result_format.options.get("ServiceAcknowledgements") is True:
+                self.acks.put(expr.args[0])
+        else:
+            log.info("ignoring unexpected expression on the service link: %.200r", expr)
+
+    def _clear_temporary(self, *, ordered: bool = False) -> None:
         if self.service is None or not self._temporary:
             return
         ids, self._temporary = self._temporary, []
         try:
             for display_id in ids:
-                self.service.put(Expr(Symbol("WSTPJupyter`ClearDisplay"), display_id))
+                self.send_service("ClearDisplay", display_id, ordered=ordered)
         except LinkError:
             log.info("service link gone; temporary displays not cleared")

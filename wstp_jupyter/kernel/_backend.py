@@ -33,8 +33,9 @@ from wstp_jupyter.kernel._spec import DEFAULT_SERVER
 
 log = logging.getLogger("wstp_jupyter.kernel")
 
-# What SetResultFormat asks for: every MIME type the engine can render.
-RESULT_FORMAT_OPTIONS: dict[str, Any] = {}
+# What SetResultFormat asks for: every MIME type the engine can render, and acknowledgements of
+# service-link items, which keep displays in order with the main link's output.
+RESULT_FORMAT_OPTIONS: dict[str, Any] = {"ServiceAcknowledgements": True}
 _CLOSED = object()
 
 
@@ -70,6 +71,7 @@ class Backend:
         self.first_prompt: int | None = None  # In[n] of the InputNamePacket read at start
         self._preemptive_lock = threading.Lock()
         self._main_write_lock = threading.Lock()
+        self._service_write_lock = threading.Lock()
         self._queue: asyncio.Queue[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main_fd: int | None = None
@@ -191,6 +193,19 @@ class Backend:
                 self._loop.call_soon_threadsafe(self.on_service, expr)
             except RuntimeError:
                 return
+
+    def acknowledge(self, serial: Any) -> None:
+        """Tell the kernel that the service item numbered ``serial`` has been shown."""
+        from wstp_jupyter.link import LinkError
+        from wstp_jupyter.wxf import Expr, Symbol
+
+        if self.service is None:
+            return
+        try:
+            with self._service_write_lock:
+                self.service.put(Expr(Symbol("WSTPJupyter`ServiceDone"), serial))
+        except LinkError as exc:
+            log.info("could not acknowledge service item %r: %s", serial, exc)
 
     def set_result_format(self) -> None:
         """Ask the kernel for ``WSTPJupyter`MIMEBundle`` results on the main loop."""

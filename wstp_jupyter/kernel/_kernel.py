@@ -66,6 +66,23 @@ _PREEMPTIVE_TIMEOUT = 5.0
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 
 
+class _CellOrder:
+    """How far the running cell's main-link output has been published, and the service-link
+    items waiting for it."""
+
+    __slots__ = ("pending", "seen")
+
+    def __init__(self) -> None:
+        self.seen = 0  # main-link packets of this cell read and published
+        self.pending: list[tuple[Backend, Any]] = []
+
+
+def _service_seq(expr: Any) -> dict[Any, Any]:
+    """The ``<|"Serial" -> n, "After" -> m|>`` a service-link item ends with (``{}`` if none)."""
+    args = getattr(expr, "args", ())
+    return args[-1] if args and isinstance(args[-1], dict) else {}
+
+
 def _wl(name: str, *args: Any) -> Any:
     from wstp_jupyter.wxf import Expr, Symbol
 
@@ -109,6 +126,7 @@ class WolframKernel(Kernel):
         self._history: list[tuple[int, int, str, str | None]] = []
         self._cell_parent: Any = None  # the running cell's request, parent of display_data
         self._display_parents: dict[str, Any] = {}
+        self._order: _CellOrder | None = None  # the running cell's main/service ordering
         self._state_lock = threading.Lock()
         atexit.register(self._close_backend)
 
@@ -134,7 +152,7 @@ class WolframKernel(Kernel):
         else:
             backend = Backend(self.kernel_options)
             await asyncio.to_thread(backend.connect)
-        backend.attach_loop(self._loop, self._on_service)
+        backend.attach_loop(self._loop, lambda expr: self._on_service(backend, expr))
         self._backend = backend
         self._next_in, self._prompt_seen = backend.first_prompt or 1, True
         self.execution_count = self._next_in - 1
@@ -211,17 +229,38 @@ class WolframKernel(Kernel):
         if self.session is not None:
             self.session.send(stream, "interrupt_reply", content, parent, ident=ident)
 
-    # -- the service link: displays the kernel pushes (Display, PrintTemporary) -------------
+    # -- the service link: displays the kernel pushes (Display, PrintTemporary, ClearOutput) --
 
-    def _on_service(self, expr: Any) -> None:
+    def _on_service(self, backend: Backend, expr: Any) -> None:
+        """Show a service-link item in order with the running cell's main-link output.
+
+        Each item says how many main-link packets its evaluation wrote before it
+        (``<|"After" -> m, ...|>``); it is held until the cell has published that many, and
+        acknowledged once shown, which lets the kernel process go on (see docs/engine.md).
+        """
+        order = self._order
+        after = _service_seq(expr).get("After", 0)
+        if order is not None and isinstance(after, int) and after > order.seen:
+            order.pending.append((backend, expr))
+            return
+        self._show_service(backend, expr)
+
+    def _release_service(self, order: _CellOrder, *, everything: bool = False) -> None:
+        while order.pending:
+            backend, expr = order.pending[0]
+            after = _service_seq(expr).get("After", 0)
+            if not everything and isinstance(after, int) and after > order.seen:
+                return
+            order.pending.pop(0)
+            self._show_service(backend, expr)
+
+    def _show_service(self, backend: Backend, expr: Any) -> None:
         from wstp_jupyter.kernel._mapping import bundle_to_jupyter, head_name
 
-        name, args = head_name(expr), getattr(expr, "args", ())
-        if name == "WSTPJupyter`DisplayData" and args:
-            display_id = str(args[1]) if len(args) > 1 else None
-            parent = self._cell_parent
-            if parent is None:
-                return  # nothing is running: no cell to show it in
+        name, args = head_name(expr), tuple(getattr(expr, "args", ()))
+        parent = self._cell_parent
+        if name == "WSTPJupyter`DisplayData" and args and parent is not None:
+            display_id = args[1] if len(args) > 1 and isinstance(args[1], str) else None
             data, metadata = bundle_to_jupyter(args[0])
             content: dict[str, Any] = {"data": data, "metadata": metadata, "transient": {}}
             if display_id:
@@ -230,14 +269,19 @@ class WolframKernel(Kernel):
             self._publish(parent, "display_data", content)
         elif name == "WSTPJupyter`ClearDisplay" and args:
             display_id = str(args[0])
-            parent = self._display_parents.pop(display_id, None)
-            if parent is not None:
+            display_parent = self._display_parents.pop(display_id, None)
+            if display_parent is not None:
                 # Jupyter cannot delete an output; an empty update makes it disappear.
-                self._publish(parent, "update_display_data", {
+                self._publish(display_parent, "update_display_data", {
                     "data": {PLAIN: ""}, "metadata": {}, "transient": {"display_id": display_id}
                 })
-        else:
+        elif name == "WSTPJupyter`ClearOutput" and parent is not None:
+            self._publish(parent, "clear_output", {"wait": len(args) > 1 and args[0] is True})
+        elif name not in ("WSTPJupyter`DisplayData", "WSTPJupyter`ClearOutput"):
             log.info("ignoring a service-link expression: %.200r", expr)
+        serial = _service_seq(expr).get("Serial")
+        if serial is not None:
+            backend.acknowledge(serial)
 
     # -- execution ---------------------------------------------------------------------------
 
@@ -335,14 +379,16 @@ class WolframKernel(Kernel):
         translator = CellTranslator(count)
         stdin_error: tuple[str, str] | None = None
         self._last_plain: str | None = None
+        self._cell_parent = parent
+        self._order = order = _CellOrder()
         backend.put_main(make_packet("EnterTextPacket", code))
         self._prompt_seen = False
         with self._state_lock:
             self._running = backend
-        self._cell_parent = parent
         try:
             while not translator.done:
                 name, args = packet_parts(await backend.next_packet())
+                order.seen += 1
                 for event in translator.feed(name, args):
                     if isinstance(event, Stream):
                         self._publish(parent, "stream", {"name": event.name, "text": event.text})
@@ -361,9 +407,13 @@ class WolframKernel(Kernel):
                         backend.put_main("a")  # the interrupt menu: choose "abort"
                     elif isinstance(event, CellDone):
                         self._next_in, self._prompt_seen = event.next_count, True
+                if order.pending:
+                    self._release_service(order)
         finally:
             with self._state_lock:
                 self._running = None
+            self._order = None
+            self._release_service(order, everything=True)
         error = stdin_error or translator.error
         if error is not None:
             return self._error_reply(parent, error[0], error[1], count)
