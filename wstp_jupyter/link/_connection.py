@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from wstp_jupyter import wxf
 from wstp_jupyter.link import _frames as F
@@ -96,6 +96,7 @@ class Connection:
         if connection_id is not None and role is not Role.CONNECTOR:
             raise ValueError("only the connecting side proposes a connection id")
         self.role = role
+        self._reader = F.FrameReader(self._admit)
         self.state = State.AWAIT_HELLO
         self.connection_id: uuid.UUID | None = None
         self.max_frame_size = max_frame_size
@@ -114,7 +115,12 @@ class Connection:
         self._peer_keyed = False
         self._peer_version = 0
         self._out = bytearray(F.frame(F.FrameKind.HELLO, self._hello_out))
-        self._reader = F.FrameReader(self._admit)
+        # The link calls these once per read, so they are the reader's own bound methods rather
+        # than forwarding methods.
+        #: ``get_buffer() -> memoryview``: a writable buffer for ``recv_into``; report how many
+        #: bytes were received with ``buffer_updated(nbytes)``.
+        self.get_buffer: Callable[[], memoryview] = self._reader.get_buffer
+        self.buffer_updated: Callable[[int], None] = self._reader.buffer_updated
         self._final: Close | None = None
         self._error: LinkError | None = None
 
@@ -124,13 +130,20 @@ class Connection:
         """Feed bytes from the peer; ``b""`` means the stream ended."""
         self._reader.feed(data)
 
-    def get_buffer(self) -> memoryview:
-        """A writable buffer for ``recv_into``; report the count with ``buffer_updated``."""
-        return self._reader.get_buffer()
+    @property
+    def state(self) -> State:
+        """Where the connection is in docs/protocol.md's state machine."""
+        return self._state
 
-    def buffer_updated(self, nbytes: int) -> None:
-        """``nbytes`` bytes were written into the last ``get_buffer()`` result."""
-        self._reader.buffer_updated(nbytes)
+    @state.setter
+    def state(self, value: State) -> None:
+        self._state = value
+        # Expression frames of a legal size need no admission check while established.
+        reader = self._reader
+        if value is State.ESTABLISHED:
+            reader.fast_kind, reader.fast_min, reader.fast_max = _EXPRESSION, 3, self.max_frame_size
+        else:
+            reader.fast_kind, reader.fast_max = -1, -1
 
     def next_event(self) -> Event | _NeedData:
         """The next event, or ``NEED_DATA``.
@@ -370,6 +383,11 @@ class Connection:
         Raises:
             LocalProtocolError: not in the established state, or not a WXF document.
         """
+        if self._state is State.ESTABLISHED and document.__class__ is list and len(document) == 1:
+            # The hot path: a small document encoded as one chunk.
+            doc = document[0]
+            if doc.__class__ is not memoryview and doc[:2] == b"8:" and len(doc) <= F.MAX_PAYLOAD:
+                return [F.HEADER.pack(_EXPRESSION, 0, 0, len(doc)) + doc]
         if "Expression" not in OUTBOUND[self.state]:
             raise LocalProtocolError(
                 f"cannot send an expression as the {self.role.value} in state {self.state.value}",

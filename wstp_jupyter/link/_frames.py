@@ -171,11 +171,18 @@ class FrameReader:
             self._admit: Admit = weak_admit
         else:
             self._admit = admit
+        # Frames of kind ``fast_kind`` whose length is within ``fast_min..fast_max`` are
+        # accepted without calling ``admit``: the owner sets these while such frames are legal
+        # (an established link's expressions), so the per-frame hot path makes no extra calls.
+        self.fast_kind = -1
+        self.fast_min = 0
+        self.fast_max = -1
         self._buf = bytearray()
         self._pos = 0
         # Allocated on first use: links that never receive through get_buffer() (in-memory
         # pairs, IntraProcess) should not pay for it.
         self._scratch_buf: bytearray | None = None
+        self._scratch_view: memoryview | None = None
         self._big: bytes | np.ndarray | None = None
         self._big_view: memoryview | None = None
         self._big_kind = 0
@@ -201,30 +208,25 @@ class FrameReader:
 
     def get_buffer(self) -> memoryview:
         """A writable buffer to receive into; follow with ``buffer_updated(n)``."""
-        if self._big_pending():
-            assert self._big_view is not None
+        # While a big payload is incomplete every earlier byte has been consumed, so the next
+        # bytes on the stream belong to it.
+        if self._big_view is not None and self._big_filled < len(self._big_view):
             return self._big_view[self._big_filled :]
-        return memoryview(self._scratch)
-
-    @property
-    def _scratch(self) -> bytearray:
-        if self._scratch_buf is None:
+        view = self._scratch_view
+        if view is None:
             self._scratch_buf = bytearray(SCRATCH_SIZE)
-        return self._scratch_buf
+            view = self._scratch_view = memoryview(self._scratch_buf)
+        return view
 
     def buffer_updated(self, nbytes: int) -> None:
         """``nbytes`` were written into the buffer last returned by ``get_buffer``."""
         if nbytes <= 0:
             return
-        if self._big_pending():
+        if self._big_view is not None and self._big_filled < len(self._big_view):
             self._big_filled += nbytes
         else:
-            self.feed(memoryview(self._scratch)[:nbytes])
-
-    def _big_pending(self) -> bool:
-        # While a big payload is incomplete every earlier byte has been consumed, so the next
-        # bytes on the stream belong to it.
-        return self._big_view is not None and self._big_filled < len(self._big_view)
+            assert self._scratch_view is not None
+            self.feed(self._scratch_view[:nbytes])
 
     # -- output -----------------------------------------------------------------------------
 
@@ -253,23 +255,25 @@ class FrameReader:
                 raise RemoteProtocolError("connection ended in the middle of a frame header")
             self._compact()
             return None
-        kind, flags, reserved, length = HEADER.unpack_from(self._buf, self._pos)
+        buf, pos = self._buf, self._pos
+        kind, flags, reserved, length = HEADER.unpack_from(buf, pos)
         if flags or reserved:
             raise RemoteProtocolError(
                 f"frame header has nonzero flags/reserved bits ({flags:#x}, {reserved:#x})"
             )
-        self._admit(kind, length)
-        start = self._pos + HEADER_SIZE
+        if kind != self.fast_kind or not self.fast_min <= length <= self.fast_max:
+            self._admit(kind, length)
+        start = pos + HEADER_SIZE
         if length >= BIG_FRAME:
             self._start_big(kind, length, start)
             return self.next_frame()
         end = start + length
-        if end > len(self._buf):
+        if end > len(buf):
             if self.eof:
                 raise RemoteProtocolError("connection ended in the middle of a frame")
             self._compact()
             return None
-        payload = bytes(self._buf[start:end])
+        payload = bytes(buf[start:end])
         self._pos = end
         return kind, payload
 

@@ -451,13 +451,16 @@ class Link:
 
     def _wait_inbox(self, timeout: float | None) -> None:
         """Return once the inbox is non-empty; raise LinkTimeout or the link's death."""
-        self._ensure_active(timeout)
+        if self._closed or not self._active:
+            self._ensure_active(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._inbox:
-            dead = self._dead()
-            if dead is not None:
+        inbox = self._inbox
+        while not inbox:
+            if self._closed or self._fatal is not None or self._peer_close is not None:
+                dead = self._dead()
+                assert dead is not None
                 raise dead
-            remaining = _remaining(deadline)
+            remaining = None if deadline is None else _remaining(deadline)
             if self._reader is not None:
                 with self._cond:
                     if not self._inbox and self._dead() is None:
@@ -586,7 +589,8 @@ class Link:
             self._loopback_put(wxf.loads(b"".join(encode(expr))))
             return
         document = encode(expr)
-        self._ensure_active()
+        if self._closed or not self._active:
+            self._ensure_active()
         conn, sock = self._conn, self._sock
         assert conn is not None and sock is not None
         with self._wlock:

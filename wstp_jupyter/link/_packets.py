@@ -39,15 +39,17 @@ class Packet:
     _optional: ClassVar[int] = 0
     _varargs: ClassVar[bool] = False
 
+    _head_symbol: ClassVar[Symbol]  # Symbol(head), built once per class
+
     def to_expr(self) -> Expr:
         """The packet as an expression, e.g. ``Expr(Symbol("EvaluatePacket"), expr)``."""
         if self._varargs:
-            return Expr(Symbol(self.head), *getattr(self, "args", ()))
+            return Expr(self._head_symbol, *getattr(self, "args", ()))
         values = [getattr(self, name) for name, _ in self._shape]
         # Optional trailing arguments left at their default (None) are not written.
         while values and len(values) > len(self._shape) - self._optional and values[-1] is None:
             values.pop()
-        return Expr(Symbol(self.head), *values)
+        return Expr(self._head_symbol, *values)
 
     @classmethod
     def from_expr(cls: type[P], expr: object) -> P:
@@ -60,35 +62,39 @@ class Packet:
                 its arguments have the wrong number or types.
         """
         head = packet_head(expr)
+        target: type[Packet] = cls
         if cls is Packet:
-            if head is None or head not in PACKETS_BY_HEAD:
+            found = PACKETS_BY_HEAD.get(head) if head is not None else None
+            if found is None:
                 raise RemoteProtocolError(
                     f"not a packet: {_short(expr)}", ErrorCode.WSEUNKNOWNPACKET
                 )
-            return PACKETS_BY_HEAD[head].from_expr(expr)  # type: ignore[return-value]
-        if head != cls.head:
+            target = found
+        elif head != cls.head:
             raise RemoteProtocolError(
                 f"expected {cls.head}[...], got {_short(expr)}", ErrorCode.WSEUNKNOWNPACKET
             )
         assert isinstance(expr, Expr)
-        args = tuple(expr.args)
-        if cls._varargs:
-            return cls(args=args)  # type: ignore[call-arg]
-        lo, hi = len(cls._shape) - cls._optional, len(cls._shape)
+        args = expr.args
+        if target._varargs:
+            return target(args=args)  # type: ignore[call-arg,return-value]
+        shape = target._shape
+        lo, hi = len(shape) - target._optional, len(shape)
         if not lo <= len(args) <= hi:
             want = str(hi) if lo == hi else f"{lo} to {hi}"
             raise RemoteProtocolError(
-                f"{cls.head} takes {want} arguments, got {len(args)}", ErrorCode.WSEUNKNOWNPACKET
+                f"{target.head} takes {want} arguments, got {len(args)}",
+                ErrorCode.WSEUNKNOWNPACKET,
             )
-        values: dict[str, Any] = {}
-        for (name, kind), value in zip(cls._shape, args, strict=False):
-            if not isinstance(value, _CHECKS[kind]) or (kind == "int" and isinstance(value, bool)):
+        for (name, kind), value in zip(shape, args, strict=False):
+            if kind != "expr" and (
+                not isinstance(value, _CHECKS[kind]) or (kind == "int" and value.__class__ is bool)
+            ):
                 raise RemoteProtocolError(
-                    f"{cls.head}: argument {name!r} must be {kind}, got {_short(value)}",
+                    f"{target.head}: argument {name!r} must be {kind}, got {_short(value)}",
                     ErrorCode.WSEUNKNOWNPACKET,
                 )
-            values[name] = value
-        return cls(**values)
+        return target(*args)  # type: ignore[return-value]
 
 
 def _short(value: object) -> str:
@@ -98,8 +104,10 @@ def _short(value: object) -> str:
 
 def packet_head(expr: object) -> str | None:
     """The head name of ``expr`` if it is a compound expression with a symbol head."""
-    if isinstance(expr, Expr) and isinstance(expr.head, Symbol):
-        return expr.head.name
+    if expr.__class__ is Expr:
+        head = expr.head
+        if head.__class__ is Symbol:
+            return head.name
     return None
 
 
@@ -116,6 +124,7 @@ def _packet(code: int, head: str, *shape: tuple[str, str], optional: int = 0) ->
         cls.head = head
         cls._shape = shape
         cls._optional = optional
+        cls._head_symbol = Symbol(head)
         return dataclass(frozen=True, slots=True)(cls)
 
     return wrap
@@ -258,6 +267,7 @@ def _obsolete(code: int, head: str, doc: str) -> type[Packet]:
     )
     cls.code = code
     cls.head = head
+    cls._head_symbol = Symbol(head)
     cls._varargs = True
     cls.__module__ = __name__
     return dataclass(frozen=True, slots=True)(cls)

@@ -108,20 +108,37 @@ def read_varint(data: Any, pos: int) -> tuple[int, int]:
 
 # Decoded symbols by their name bytes, shared across documents: symbols are immutable, and small
 # documents (one packet on a link) would otherwise spend most of their decoding time building the
-# same few Symbol objects again. Bounded so that hostile input cannot grow it without limit.
-_SYMBOL_CACHE: dict[bytes, object] = {}
-_SYMBOL_CACHE_MAX: Final = 4096
+# same few Symbol objects again. The decoder reads SYMBOLS directly and calls symbol_value on a
+# miss; HEADS holds the same for call heads (True/False/Null as heads stay symbols). Both are
+# bounded so that hostile input cannot grow them without limit; the seeds keep the canonical
+# instances the decoder compares by identity.
+SYMBOLS: Final[dict[bytes, object]] = dict(SEED)
+HEADS: Final[dict[bytes, Symbol]] = {b"List": LIST}
+_CACHE_MAX: Final = 4096
 
 
 def symbol_value(raw: bytes, at: int) -> object:
-    cached = _SYMBOL_CACHE.get(raw, _SYMBOL_CACHE)
-    if cached is not _SYMBOL_CACHE:
+    """The decoded value of the symbol named ``raw`` (cached in ``SYMBOLS``)."""
+    cached = SYMBOLS.get(raw, SYMBOLS)
+    if cached is not SYMBOLS:
         return cached
     value = _symbol_value(raw, at)
-    if len(_SYMBOL_CACHE) >= _SYMBOL_CACHE_MAX:
-        _SYMBOL_CACHE.clear()
-    _SYMBOL_CACHE[bytes(raw)] = value
+    if len(SYMBOLS) >= _CACHE_MAX:
+        SYMBOLS.clear()
+        SYMBOLS.update(SEED)
+    SYMBOLS[bytes(raw)] = value
     return value
+
+
+def head_symbol(raw: bytes, at: int) -> Symbol:
+    """The head ``Symbol`` named ``raw`` (cached in ``HEADS``)."""
+    value = symbol_value(raw, at)
+    head = value if isinstance(value, Symbol) else AS_HEAD[value]
+    if len(HEADS) >= _CACHE_MAX:
+        HEADS.clear()
+        HEADS[b"List"] = LIST
+    HEADS[bytes(raw)] = head
+    return head
 
 
 def _symbol_value(raw: bytes, at: int) -> object:

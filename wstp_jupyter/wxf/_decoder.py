@@ -18,9 +18,9 @@ import struct
 from typing import Any, Final
 
 from wstp_jupyter.wxf._decode_parts import (
-    AS_HEAD,
     DEFAULT_LIMITS,
-    SEED,
+    HEADS,
+    SYMBOLS,
     UNPACK_D,
     UNPACK_H,
     UNPACK_I,
@@ -29,6 +29,7 @@ from wstp_jupyter.wxf._decode_parts import (
     Truncated,
     finish_assoc,
     finish_func,
+    head_symbol,
     header_length,
     inflate,
     read_array,
@@ -38,7 +39,7 @@ from wstp_jupyter.wxf._decode_parts import (
     symbol_value,
 )
 from wstp_jupyter.wxf._errors import WXFDecodeError, WXFLimitError
-from wstp_jupyter.wxf._model import COMPLEX, LIST, RATIONAL, Expr, Symbol
+from wstp_jupyter.wxf._model import COMPLEX, LIST, RATIONAL, Expr
 from wstp_jupyter.wxf._rows import MAX_ARGS, row_reader, shape
 from wstp_jupyter.wxf._runs import RUN_MIN, same_width_run
 
@@ -193,7 +194,7 @@ def _read_atoms(  # noqa: PLR0917
                 raw = bytes(data[start:stop])
                 sym = symbols.get(raw, symbols)
                 if sym is symbols:
-                    sym = symbols[raw] = symbol_value(raw, start)
+                    sym = symbol_value(raw, start)
                 append(sym)
                 pos = stop
             else:
@@ -205,8 +206,7 @@ def _read_atoms(  # noqa: PLR0917
 def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
     max_depth = limits.max_depth
     max_length = limits.max_length
-    symbols = dict(SEED)
-    heads: dict[bytes, Symbol] = {b"List": LIST}  # symbol heads by name bytes
+    symbols, heads = SYMBOLS, HEADS
     list_sym, rational, complex_ = LIST, RATIONAL, COMPLEX
     # Expr construction without the public __init__ (its *args packing is measurable here).
     new_object, expr_type = object.__new__, Expr
@@ -257,8 +257,7 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                 raw = data[pos + 2 : stop]
                 head = heads.get(raw)
                 if head is None:
-                    value: Any = symbol_value(raw, pos + 2)
-                    head = heads[raw] = AS_HEAD.get(value, value)
+                    head = head_symbol(raw, pos + 2)
                 pos = stop
                 call_prefix, call_n, call_head = data[at:pos], n, head
                 # Plain calls make an Expr; only those may be read in bulk by a row reader.

@@ -87,7 +87,7 @@ _SYMBOL = """\
         raw = data[p + 2 : stop]
         a{k} = symbols.get(raw, symbols)
         if a{k} is symbols:
-            a{k} = symbols[raw] = symbol_value(raw, p + 2)
+            a{k} = symbol_value(raw, p + 2)
         p = stop
 """
 _FRAGMENTS: Final = {"int": _INT, "str": _STR, "real": _REAL, "symbol": _SYMBOL}
