@@ -42,6 +42,7 @@ from wstp_jupyter.wxf._errors import WXFDecodeError, WXFLimitError
 from wstp_jupyter.wxf._model import COMPLEX, LIST, RATIONAL, Expr
 from wstp_jupyter.wxf._rows import MAX_ARGS, row_reader, shape
 from wstp_jupyter.wxf._runs import RUN_MIN, same_width_run
+from wstp_jupyter.wxf._small import SMALL_MAX, NotSmall, build_small
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "Truncated", "build", "header_length", "inflate", "loads"]
 
@@ -426,6 +427,13 @@ def loads(data: bytes | bytearray | memoryview, *, limits: Limits | None = None)
             ``WXFLimitError`` when a limit is exceeded.
     """
     lim = DEFAULT_LIMITS if limits is None else limits
+    if data.__class__ is bytes and len(data) <= min(SMALL_MAX, lim.max_size) and data[:2] == b"8:":
+        try:
+            value, stop = build_small(data, 2, lim)
+            if stop == len(data):
+                return value
+        except NotSmall:
+            pass  # the general decoder reads it, or explains what is wrong with it
     if not isinstance(data, bytes):
         if not isinstance(data, bytearray | memoryview):
             raise WXFDecodeError(f"expected bytes, not {type(data).__name__}")
