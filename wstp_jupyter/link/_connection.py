@@ -166,6 +166,8 @@ class Connection:
                             Close(code=ErrorCode.WSEDEAD, reason="the peer ended the stream")
                         )
                     return NEED_DATA
+                if got[0] == _EXPRESSION:  # the reader only returns those once legal
+                    return Expression(expr=self._decode(got[1]))
                 event = self._handle(*got)
                 if event is not None:
                     return event

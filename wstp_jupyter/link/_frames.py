@@ -251,7 +251,12 @@ class FrameReader:
             return kind, big if isinstance(big, bytes) else memoryview(big)  # type: ignore[arg-type]
         avail = len(self._buf) - self._pos
         if avail < HEADER_SIZE:
-            if self.eof and avail:
+            if not avail:  # everything consumed (the usual case): start the buffer afresh
+                if self._pos:
+                    self._buf.clear()
+                    self._pos = 0
+                return None
+            if self.eof:
                 raise RemoteProtocolError("connection ended in the middle of a frame header")
             self._compact()
             return None
