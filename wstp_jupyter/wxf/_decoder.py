@@ -295,7 +295,8 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                         append(unpack_d(data, pos)[0])
                         pos += 9
                     else:
-                        pos = _read_atoms(data, pos, left, args, symbols, max_length)
+                        if t not in {0x66, 0x41}:  # a nested call or association is no atom
+                            pos = _read_atoms(data, pos, left, args, symbols, max_length)
                         break
                     left -= 1
             if n and len(args) < n:
@@ -400,7 +401,12 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
             if kind == _LIST:
                 val = items
             elif kind == _FUNC:
-                val = finish_func(extra, items)
+                if extra is rational or extra is complex_:
+                    val = finish_func(extra, items)
+                else:
+                    val = new_object(expr_type)
+                    val._head = extra
+                    val._args = tuple(items)
             elif kind == _FUNC_HEAD:
                 val = finish_func(items[0], items[1:])
             elif kind == _ASSOC:
