@@ -12,8 +12,9 @@ The obsolete packets (``DisplayPacket``, ``DisplayEndPacket``, ``SuspendPacket``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar, dataclass_transform
 
 from wstp_jupyter.link._constants import ErrorCode, PacketCode
 from wstp_jupyter.link._errors import RemoteProtocolError
@@ -118,8 +119,17 @@ def packet_code(expr: object) -> int:
     return cls.code if cls is not None else PacketCode.ILLEGALPKT
 
 
-def _packet(code: int, head: str, *shape: tuple[str, str], optional: int = 0) -> Any:
-    def wrap(cls: type[Packet]) -> type[Packet]:
+@dataclass_transform(frozen_default=True)
+def _packet(
+    code: int, head: str, *shape: tuple[str, str], optional: int = 0
+) -> Callable[[type[P]], type[P]]:
+    """Make a packet class a frozen dataclass with WSTP's ``code``, ``head`` and argument shape.
+
+    ``dataclass_transform`` tells type checkers that the decorated class gets a dataclass
+    ``__init__`` from its annotated fields, so ``TextPacket("hi")`` is checked like any call.
+    """
+
+    def wrap(cls: type[P]) -> type[P]:
         cls.code = code
         cls.head = head
         cls._shape = shape
