@@ -101,6 +101,20 @@ def test_preemptive_completion_while_main_link_pauses(kernel: Session) -> None:
     assert read_until_end(kernel.link)[1] == wl.ReturnTextPacket("$Aborted")
 
 
+def test_history_keeps_the_last_history_length_lines(kernel: Session) -> None:
+    # In/Out bookkeeping has a fast path of its own; it must agree with Mathics' rules.
+    n = kernel.line()
+    try:
+        kernel.enter("$HistoryLength = 2")
+        for value in ("a1", "a2", "a3"):
+            kernel.enter(value)
+        packets = kernel.enter(f"{{Out[{n + 2}], Out[{n + 3}], Out[{n + 4}], In[{n + 4}]}}")
+        assert packets[1] == wl.ReturnTextPacket(f"{{Out[{n + 2}], a2, a3, a3}}")
+        assert kernel.enter("%%")[1] == wl.ReturnTextPacket("a3")
+    finally:
+        kernel.enter("$HistoryLength = 100")
+
+
 def test_print_temporary_goes_to_the_service_link(kernel: Session) -> None:
     service = kernel.kernel.service
     assert service is not None

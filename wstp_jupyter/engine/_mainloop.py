@@ -2,13 +2,14 @@
 
 Threads and who does what:
 
-* a **reader thread per link** blocks in ``link.get()`` and queues ``(source, packet)`` events for
-  the loop; the main link's urgent messages arrive on the link's own thread and are handled at
-  once (abort) or queued (interrupt, terminate);
-* the **loop thread** (``MainLoop.run``) routes events: main-link packets go, in order, to the
-  worker's job queue, except that a packet arriving while the worker waits for the front end
-  (``Input[]``, the interrupt menu, the parallel-links exchange) is that answer; preemptive-link
-  packets are answered right here, without waiting for the worker;
+* a **reader thread per link** blocks in ``link.get()``; the preemptive and service links queue
+  ``(source, packet)`` events for the loop thread; the main link's urgent messages arrive on the
+  link's own thread and are handled at once (abort) or queued (interrupt, terminate);
+* the **main link's reader thread** routes its packets: in order to the worker's job queue,
+  except that a packet arriving while the worker waits for the front end (``Input[]``, the
+  interrupt menu, the parallel-links exchange) is that answer;
+* the **loop thread** (``MainLoop.run``) handles the other events: preemptive-link packets are
+  answered right here, without waiting for the worker; interrupts, service-link answers, exit;
 * the **worker thread** evaluates, writing ``TextPacket``/``MessagePacket`` while it runs and the
   result packets when done.
 
@@ -161,8 +162,6 @@ class MainLoop:
             source, item = self.events.get()
             if source == "exit":
                 self.exit_code = int(item)
-            elif source == "main":
-                self._route_main(item)
             elif source == "preemptive":
                 self._serve_preemptive(item)
             elif source == "interrupt":
@@ -177,6 +176,9 @@ class MainLoop:
         return self.exit_code
 
     def start_reader(self, name: str, link: Link) -> None:
+        """Read ``link`` on a thread of its own. Main-link packets are routed right there (one
+        thread hop less on every request's latency path); the rest go to the loop thread."""
+
         def read() -> None:
             while True:
                 try:
@@ -186,7 +188,10 @@ class MainLoop:
                 except LinkError as exc:
                     log.warning("%s link failed: %s", name, exc)
                     break
-                self.events.put((name, expr))
+                if name == "main":
+                    self._route_main(expr)
+                else:
+                    self.events.put((name, expr))
             self.events.put(("closed", name))
 
         threading.Thread(target=read, name=f"engine-read-{name}", daemon=True).start()
@@ -232,7 +237,7 @@ class MainLoop:
         elif choice in ("e", "q"):
             self.menu_open = False
             self.backend.abort()
-            self.exit_code = 0
+            self.events.put(("exit", 0))  # answered on the reader thread: the loop ends it
         elif choice in ("s", "t", "i"):
             shown = (
                 f"Evaluating: {self.current_input}"

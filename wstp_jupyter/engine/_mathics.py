@@ -13,6 +13,9 @@ How it works:
   (``PyThreadState_SetAsyncExc``), which reaches the next Python bytecode even inside sympy; the
   ``stopped`` flag is the fallback for code that checks it. Both make the evaluation return
   ``$Aborted`` with its definitions intact.
+* ``In``/``Out`` bookkeeping is Mathics' own (the last ``$HistoryLength`` lines, at most 100),
+  but :func:`_fast_history` replaces the generic rule scans it does for every line (six
+  ``SameQ`` scans over 100 rules, about 2 ms per line) by integer comparisons.
 * Cells are parsed twice: once whole, to refuse a cell with a syntax error before any of it runs
   (as the Wolfram kernel does), then expression by expression, so that each top-level
   expression is evaluated (and gets its own ``$Line``) before the next one is converted.
@@ -20,6 +23,8 @@ How it works:
 
 from __future__ import annotations
 
+import bisect
+import collections
 import ctypes
 import logging
 import re
@@ -134,6 +139,7 @@ class MathicsBackend(Backend):
         self.main = EngineEvaluation(definitions)
         self.side = EngineEvaluation(definitions)
         self.session.evaluation = self.main
+        _fast_history(definitions)
         definitions.set_line_no(0)  # so that $Line is 0, not a bare symbol, before In[1]
         from wstp_jupyter.engine._builtins import install_builtins
 
@@ -317,6 +323,125 @@ class MathicsBackend(Backend):
         from wstp_jupyter.engine._helpers import is_complete
 
         return is_complete(code)
+
+
+_HISTORY = frozenset({"System`In", "System`Out"})
+
+
+def _history_line(expr: Any) -> int | None:
+    """``n`` when ``expr`` is literally ``In[n]`` or ``Out[n]`` (an integer ``n``), else None."""
+    try:
+        (element,) = expr.elements
+        value = element.value
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return value if type(value) is int else None
+
+
+def _conditional(rule: Any) -> bool:
+    # As Mathics' insert_rule decides it.
+    return not hasattr(rule, "replace") or rule.replace.has_form("System`Condition", 2)
+
+
+class _HistoryIndex:
+    """How many rules each line ``n`` has among ``In``'s (``Out``'s) down values.
+
+    Kept up to date by :func:`_fast_history`, and rebuilt whenever Mathics changed the rules
+    some other way: another definition object, another list, or a change stamp that is not ours.
+    """
+
+    def __init__(self) -> None:
+        self._state: dict[str, tuple[Any, Any, Any, collections.Counter[int]]] = {}
+
+    def lines(self, name: str, definition: Any) -> collections.Counter[int]:
+        values = definition.downvalues
+        state = self._state.get(name)
+        if (
+            state is None
+            or state[0] is not definition
+            or state[1] is not values
+            or state[2] != definition.changed
+        ):
+            counts = collections.Counter(
+                line for rule in values if (line := _history_line(rule.pattern.expr)) is not None
+            )
+            state = (definition, values, definition.changed, counts)
+            self._state[name] = state
+        return state[3]
+
+    def stamp(self, name: str, definition: Any) -> None:
+        definition_, values, _, counts = self._state[name]
+        self._state[name] = (definition_, values, definition.changed, counts)
+
+
+def _fast_history(definitions: Any) -> None:
+    """Make adding and removing ``In[n]``/``Out[n]`` rules cost O(1) for the usual lines.
+
+    Mathics' evaluation adds ``In[n]`` and ``Out[n]`` for every line and unsets the lines that
+    fall out of ``$HistoryLength``; its generic code compares every stored rule with ``SameQ``
+    (six scans over 100 rules per line). For literal ``In[n]``/``Out[n]`` an index of line
+    numbers gives the same decisions, so these two methods of this session's ``Definitions``
+    get a fast path with the same outcome: an unconditional rule replaces the unconditional
+    rule for the same line, new rules go before equal-precedence ones, and unset removes the
+    first rule for that line. Anything else (conditions, patterns, other symbols) goes through
+    Mathics unchanged.
+    """
+    plain_add, plain_unset = definitions.add_rule, definitions.unset
+    index = _HistoryIndex()
+
+    def history(name: str, expr: Any) -> tuple[str, Any, int] | None:
+        full = definitions.lookup_name(name)
+        if full not in _HISTORY or getattr(getattr(expr, "head", None), "name", None) != full:
+            return None
+        line = _history_line(expr)
+        if line is None:
+            return None
+        return full, definitions.get_user_definition(full), line
+
+    def add_rule(name: str, rule: Any, position: str | None = None) -> bool:
+        found = history(name, rule.pattern.expr) if position is None else None
+        if found is None or _conditional(rule):
+            return bool(plain_add(name, rule, position))
+        full, definition, line = found
+        lines = index.lines(full, definition)
+        values = definition.downvalues
+        if lines[line]:
+            for at, existing in enumerate(values):
+                if _history_line(existing.pattern.expr) == line and not _conditional(existing):
+                    del values[at]
+                    lines[line] -= 1
+                    break
+        bisect.insort_left(values, rule, key=lambda x: x.pattern_precedence)
+        lines[line] += 1
+        definitions.mark_changed(definition)
+        index.stamp(full, definition)
+        definitions.clear_definitions_cache(name)
+        return True
+
+    def unset(name: str, expr: Any) -> bool:
+        found = history(name, expr)
+        if found is None:
+            return bool(plain_unset(name, expr))
+        full, definition, line = found
+        lines = index.lines(full, definition)
+        values = definition.downvalues
+        removed = False
+        if lines[line]:
+            # The oldest lines sit at the end; a line's only rule is found fastest from there.
+            order = range(len(values) - 1, -1, -1) if lines[line] == 1 else range(len(values))
+            for at in order:
+                if _history_line(values[at].pattern.expr) == line:
+                    del values[at]
+                    lines[line] -= 1
+                    removed = True
+                    break
+        definitions.mark_changed(definition)
+        index.stamp(full, definition)
+        definitions.clear_definitions_cache(name)
+        return removed
+
+    definitions.add_rule = add_rule
+    definitions.unset = unset
 
 
 def _error_pos(exc: BaseException, parser: Any) -> int:
