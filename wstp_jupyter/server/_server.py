@@ -18,14 +18,8 @@ requests go to a fresh kernel of the same pool, without it the next request is a
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import gc
 import itertools
 import os
-import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 from wstp_jupyter import __version__
@@ -44,20 +38,6 @@ from wstp_jupyter.server.cli import ServerOptions
 from wstp_jupyter.server.discovery import Advertiser
 
 
-def _find_malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim: Callable[[int], int] = libc.malloc_trim  # glibc only
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
-_malloc_trim = _find_malloc_trim()
-
-
 class WSTPServer:
     """A running wstpserver (asyncio)."""
 
@@ -73,7 +53,6 @@ class WSTPServer:
         self._advertiser: Advertiser | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._numbers = itertools.count(1)
-        self._collect_pending = False
         for pool_config in self.config.pools:
             self.pools[pool_config.name] = Pool(
                 pool_config, allow_silent_replacement=self.config.allow_silent_kernel_replacement,
@@ -284,30 +263,6 @@ class WSTPServer:
             self.connections.discard(conn)
             self.release(conn)
             logger.debug("%s disconnected", conn.name)
-            self._schedule_collect()
-
-    def _schedule_collect(self) -> None:
-        # A link's protocol object sits in a reference cycle with its frame reader, which owns
-        # a 256 KiB receive buffer, so a closed link's memory comes back only when the cyclic
-        # collector runs. Waiting for the collector's own schedule lets a server's memory grow
-        # by that much per closed link (for minutes, and fragmented); one collection shortly
-        # after a burst of disconnects returns it. Debounced: at most one per second.
-        if self._collect_pending:
-            return
-        self._collect_pending = True
-
-        def collect() -> None:
-            self._collect_pending = False
-            start = time.perf_counter()
-            found = gc.collect()
-            if _malloc_trim is not None:
-                # Hand the freed buffers back to the system too: a burst of connections
-                # otherwise leaves the C heap at its high-water mark, fragmented.
-                _malloc_trim(0)
-            logger.debug("collected %d objects in %.1f ms", found,
-                         (time.perf_counter() - start) * 1000)
-
-        asyncio.get_running_loop().call_later(1.0, collect)
 
     # -- commands ----------------------------------------------------------------------------
 
