@@ -76,7 +76,9 @@ def test_link_server_callback_and_key() -> None:
 def test_silent_client_times_out_and_others_still_served() -> None:
     with LinkServer(handshake_timeout=0.3) as server:
         silent = socket.create_connection(("127.0.0.1", server.port))
-        time.sleep(0.05)
+        deadline = time.monotonic() + 5  # the server's thread may be slow to accept under load
+        while server.pending_handshakes != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert server.pending_handshakes == 1
         client = Link.connect(Protocol.TCPIP, server.name)
         client.activate(5)  # not held up by the silent one
