@@ -102,9 +102,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def link_arguments(link: Link) -> list[str]:
-    """The arguments that make a launched process connect back to ``link``."""
-    return ["-linkmode", "connect", "-linkprotocol", link.protocol.value, "-linkname", link.name]
+def link_arguments(protocol: Protocol | str, name: str) -> list[str]:
+    """The arguments that make a launched process connect to the listener ``name``.
+
+    Separate from :func:`launch` for code that listens by other means (an asyncio listener)
+    yet starts its peer the same way.
+    """
+    proto = Protocol.parse(protocol).value
+    return ["-linkmode", "connect", "-linkprotocol", proto, "-linkname", name]
 
 
 def launch(
@@ -148,7 +153,9 @@ def launch(
     child_env[KEY_ENV] = key_text
     link = Link.listen(protocol, None, key=key, **(link_options or {}))
     try:
-        proc = subprocess.Popen([*command, *link_arguments(link)], env=child_env, **popen)
+        proc = subprocess.Popen(
+            [*command, *link_arguments(link.protocol, link.name)], env=child_env, **popen
+        )
     except OSError as exc:
         link.close()
         raise LaunchError(f"cannot launch {command[0]!r}: {exc}") from exc
