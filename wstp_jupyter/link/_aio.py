@@ -1,4 +1,4 @@
-"""The asyncio adapter: ``AsyncLink`` and ``AsyncLinkServer`` over the same sans-IO core.
+"""The asyncio adapter: ``AsyncLink`` over the same sans-IO core (the server is ``_aio_server``).
 
 Each link is an ``asyncio.BufferedProtocol``: the event loop receives straight into the core's
 buffer (``get_buffer`` / ``buffer_updated``; a big payload lands in its final place), and every
@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from wstp_jupyter import wxf
@@ -32,12 +32,11 @@ from wstp_jupyter.link._errors import (
 )
 from wstp_jupyter.link._events import NEED_DATA, Close, Connected, Expression, UrgentMessage
 from wstp_jupyter.link._link import DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT
-from wstp_jupyter.link._names import Protocol, format_tcpip_name
+from wstp_jupyter.link._names import Protocol
 from wstp_jupyter.link._packets import Packet
 from wstp_jupyter.link._state import Role
 from wstp_jupyter.link._transport import (
     Listener,
-    check_exposure,
     connect_socket,
     open_listener,
     tune,
@@ -506,159 +505,3 @@ async def channel(
         a.close()
         raise
     return a, b
-
-
-AsyncLinkCallback = Callable[[AsyncLink], Awaitable[Any] | Any]
-
-
-class AsyncLinkServer:
-    """A link server for asyncio (see ``LinkServer``). Create with ``await start_server(...)``.
-
-    Accepted, authenticated links arrive through ``await accept()``, ``async for``, or the
-    callback (a coroutine callback runs as its own task, so one slow client never blocks the
-    others). Each connection's handshake must finish within ``handshake_timeout`` seconds.
-    """
-
-    def __init__(
-        self,
-        interface: str,
-        *,
-        key: bytes | str | None,
-        callback: AsyncLinkCallback | None,
-        handshake_timeout: float,
-        options: dict[str, Any],
-    ) -> None:
-        self.interface = interface
-        self.port = 0
-        self.name = ""
-        self._key = key
-        self._callback = callback
-        self._handshake_timeout = handshake_timeout
-        self._options = options
-        self._queue: asyncio.Queue[AsyncLink | None] = asyncio.Queue()
-        self._server: asyncio.base_events.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._closed = False
-        self.rejected = 0
-
-    def _factory(self) -> AsyncLink:
-        link = AsyncLink(Role.LISTENER, Protocol.TCPIP, self.name, key=self._key, **self._options)
-        task = asyncio.ensure_future(self._admit(link))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return link
-
-    async def _admit(self, link: AsyncLink) -> None:
-        try:
-            await asyncio.wait_for(asyncio.shield(link._connected), self._handshake_timeout)
-        except (LinkError, TimeoutError) as exc:
-            self.rejected += 1
-            log.info("link server %s: rejected a client: %s", self.name, exc)
-            if link._transport is not None:
-                link._transport.abort()
-            if link._connected.done():
-                link._connected.exception()
-            return
-        if link._transport is not None:
-            peer = link._transport.get_extra_info("peername")
-            if peer:
-                link.name = format_tcpip_name(peer[0], peer[1])
-        if self._closed:
-            link.close()
-            return
-        if self._callback is None:
-            self._queue.put_nowait(link)
-            return
-        try:
-            result = self._callback(link)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("link server %s: callback failed", self.name)
-
-    async def accept(self, timeout: float | None = None) -> AsyncLink:
-        """The next authenticated link.
-
-        Raises:
-            LinkTimeout: none in time; LinkClosed: the server is closed.
-        """
-        try:
-            link = await asyncio.wait_for(self._queue.get(), timeout)
-        except TimeoutError:
-            raise LinkTimeout("no client connected in time") from None
-        if link is None:
-            self._queue.put_nowait(None)
-            raise LinkClosed("the link server is closed")
-        return link
-
-    def __aiter__(self) -> AsyncIterator[AsyncLink]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[AsyncLink]:
-        while True:
-            try:
-                yield await self.accept()
-            except LinkClosed:
-                return
-
-    def close(self) -> None:
-        """Stop accepting; links already handed out stay open."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._server is not None:
-            self._server.close()
-        while not self._queue.empty():
-            link = self._queue.get_nowait()
-            if link is not None:
-                link.close()
-        self._queue.put_nowait(None)
-
-    async def wait_closed(self) -> None:
-        """Wait until the listening socket is closed."""
-        if self._server is not None:
-            await self._server.wait_closed()
-
-    async def __aenter__(self) -> AsyncLinkServer:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-        await self.wait_closed()
-
-
-async def start_server(
-    port: int = 0,
-    interface: str = "127.0.0.1",
-    *,
-    key: bytes | str | None = None,
-    callback: AsyncLinkCallback | None = None,
-    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
-    **link_options: Any,
-) -> AsyncLinkServer:
-    """Start an ``AsyncLinkServer`` on ``interface:port`` (0 = any free port).
-
-    Raises:
-        AuthenticationError: a non-loopback interface without a key.
-        LinkError: the port cannot be bound.
-    """
-    check_exposure(interface, key)
-    server = AsyncLinkServer(
-        interface,
-        key=key,
-        callback=callback,
-        handshake_timeout=handshake_timeout,
-        options=link_options,
-    )
-    loop = asyncio.get_running_loop()
-    try:
-        server._server = await loop.create_server(
-            server._factory, interface, port, reuse_address=True
-        )
-    except OSError as exc:
-        raise LinkError(
-            f"cannot listen on {port}@{interface}: {exc}", ErrorCode.WSENAMETAKEN
-        ) from exc
-    server.port = server._server.sockets[0].getsockname()[1]
-    server.name = format_tcpip_name(interface, server.port)
-    return server

@@ -10,14 +10,8 @@ key=...)`` gives an ``AsyncLinkServer``: ``async for link in server`` or a callb
 
 from __future__ import annotations
 
-from wstp_jupyter.link._aio import (
-    AsyncLink,
-    AsyncLinkServer,
-    channel,
-    connect,
-    listen,
-    start_server,
-)
+from wstp_jupyter.link._aio import AsyncLink, channel, connect, listen
+from wstp_jupyter.link._aio_server import AsyncLinkServer, start_server
 
 open_connection = connect
 
