@@ -21,9 +21,9 @@ import tempfile
 from typing import IO
 
 from wstp_jupyter.engine._errors import StartupError
-from wstp_jupyter.link import Link, LinkError, LinkTimeout, UrgentMessage
-from wstp_jupyter.link._launch import LaunchError, read_captured
+from wstp_jupyter.link import LaunchError, Link, LinkError, LinkTimeout, UrgentMessage
 from wstp_jupyter.link._launch import launch as launch_peer
+from wstp_jupyter.link._launch import read_captured
 from wstp_jupyter.wxf import Expr, Symbol
 
 

@@ -38,6 +38,7 @@ from wstp_jupyter.link._events import (
     UrgentMessage,
 )
 from wstp_jupyter.link._frames import FrameKind
+from wstp_jupyter.link._launch import LaunchError, LaunchTimeout, link_arguments
 from wstp_jupyter.link._link import KEY_ENV, Link, channel, wait_ready
 from wstp_jupyter.link._names import Protocol
 from wstp_jupyter.link._packets import (
@@ -95,6 +96,8 @@ __all__ = [
     "InputNamePacket",
     "InputPacket",
     "InputStringPacket",
+    "LaunchError",
+    "LaunchTimeout",
     "Link",
     "LinkClosed",
     "LinkError",
@@ -121,6 +124,7 @@ __all__ = [
     "TokenType",
     "UrgentMessage",
     "channel",
+    "link_arguments",
     "packet_code",
     "wait_ready",
 ]

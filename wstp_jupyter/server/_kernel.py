@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from wstp_jupyter.link import Expression, Role
+from wstp_jupyter.link import KEY_ENV, Expression, Protocol, Role, link_arguments
 from wstp_jupyter.server._commands import head_name
 from wstp_jupyter.server._errors import ServerError
 from wstp_jupyter.server._logging import logger
@@ -117,9 +117,8 @@ class ManagedKernel:
 
         listener = await asyncio.start_server(on_connect, "127.0.0.1", 0)
         port = listener.sockets[0].getsockname()[1]
-        argv = [*self.command, "-wstp", "-linkmode", "connect", "-linkprotocol", "TCPIP",
-                "-linkname", f"{port}@127.0.0.1"]
-        env = {**os.environ, "WSTP_JUPYTER_LINK_KEY": key}
+        argv = [*self.command, "-wstp", *link_arguments(Protocol.TCPIP, f"{port}@127.0.0.1")]
+        env = {**os.environ, KEY_ENV: key}
         deadline = time.monotonic() + timeout
         try:
             try:
