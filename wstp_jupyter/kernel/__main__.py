@@ -35,7 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     WolframKernel.kernel_options = options
     WolframKernel.prestarted = prestarted
-    IPKernelApp.launch_instance(argv=rest, kernel_class=WolframKernel)
+    IPKernelApp.launch_instance(
+        argv=rest,
+        kernel_class=WolframKernel,
+        outstream_class="wstp_jupyter.kernel._iostream.QuietOutStream",
+    )
     return 0
 
 
