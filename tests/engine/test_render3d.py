@@ -178,6 +178,7 @@ def test_unknown_and_malformed_primitives_are_skipped() -> None:
         {"type": "hyperboloid", "coords": [[[0, 0, 0], None]]},
         {"type": "polygon", "color": [1, 0, 0]},  # no coords
         {"type": "sphere", "coords": [["x", None]], "radius": 1},
+        polygon([[math.nan, 0, 0], [1, 0, 0], [0, 1, 0]], [1, 0, 0]),  # a failed sample
         "not a primitive",
     ]
     assert graphics3d_svg(scene(odd[0], TRIANGLE, *odd[1:])) == plain

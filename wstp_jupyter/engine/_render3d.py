@@ -24,11 +24,13 @@ Rendering, following Wolfram's conventions:
   projection; the projected scene (box, primitives, tick labels) is fitted into ``width`` with a
   margin, and the height follows the scene's aspect;
 * lights: the ambient colour plus, per directional light, ``max(0, n.l) * colour``, times the
-  primitive's colour, flat per face and two-sided (a face's normal is turned toward the camera).
-  Mathics3 drops Wolfram's ``ImageScaled`` wrapper of the default lights, so a directional
-  light's ``position`` is read as an ``ImageScaled`` point: x right, y up, z toward the viewer,
-  shining toward the image centre ``{0.5, 0.5, 0.5}``. Point and spot lights shine from their
-  position in scene coordinates (spot cones are ignored);
+  primitive's colour, one colour per face and two-sided (a face's normal is turned toward the
+  camera). A directional light shines from the direction of its ``position`` as seen from the
+  default view point ``{1.3, -2.4, 2}``, and turns with the camera for any other view point:
+  Wolfram's default lights are fixed to the image (``ImageScaled``), a wrapper Mathics3's JSON
+  drops. Point and spot lights shine from their position in scene coordinates (spot cones are
+  ignored). Polygons (a sampled surface such as Plot3D's triangles) are lit with normals
+  averaged over their smoothly joined neighbours, so the surface does not look faceted;
 * painter's algorithm: faces, line segments, discs and spheres sorted by mean camera depth, lines
   drawn a little in front so mesh lines lying on a surface stay visible; spheres are discs with a
   radial gradient, cuboids six faces, cylinders, cones and tubes faceted surfaces with caps,
@@ -58,6 +60,7 @@ RGB = tuple[float, float, float]
 FONT_SIZE = 10.0
 MARGIN = 8.0
 LINE_WIDTH = 0.6
+EDGE = ' stroke="#000" stroke-opacity=".7" stroke-width=".7"'  # edges of cuboids, polyhedra
 TICK_MAJOR = 5.0
 TICK_MINOR = 2.5
 ROUND_SIDES = 24  # facets around a cylinder or cone
@@ -276,7 +279,7 @@ class _Scene:
         if not isinstance(lighting, list):
             lighting = DEFAULT_LIGHTING
         ambient = [0.0, 0.0, 0.0]
-        self.directional: list[tuple[Vec, Vec, RGB]] = []  # (world dir, camera dir, colour)
+        self.directional: list[tuple[Vec, RGB]] = []  # (world direction, colour)
         self.positional: list[tuple[Vec, RGB]] = []  # (world position, colour)
         for light in lighting:
             if not isinstance(light, dict):
@@ -298,7 +301,7 @@ class _Scene:
                             _scale(self.forward, -cam[2]),
                         )
                     )
-                    self.directional.append((world, cam, color))
+                    self.directional.append((world, color))
                 elif kind in ("point", "spot"):
                     p = light["position"]
                     self.positional.append(((float(p[0]), float(p[1]), float(p[2])), color))
@@ -309,7 +312,7 @@ class _Scene:
     def shade(self, color: RGB, normal: Vec, at: Vec) -> RGB:
         """Lit colour of a surface at ``at`` with unit world ``normal`` facing the camera."""
         r, g, b = self.ambient
-        for direction, _cam, light in self.directional:
+        for direction, light in self.directional:
             k = _dot(normal, direction)
             if k > 0.0:
                 r += k * light[0]
@@ -366,6 +369,8 @@ class _Scene:
         lit = self.shade(color, normal, center)
         cam = [self.to_camera(p) for p in points]
         depth = sum(c[2] for c in cam) / len(cam)
+        if not math.isfinite(depth + cam[0][0] + cam[0][1]):
+            return  # a NaN coordinate (a failed sample) would make the path unreadable
         self.items.append((depth, "face", cam, (_hex(lit), opacity, edges)))
 
     def add_surface(self) -> None:
@@ -428,15 +433,21 @@ class _Scene:
             # segment length nearer, so it is drawn that much in front.
             bias = self.line_bias + 0.6 * math.dist(fine[index], fine[index + 1])
             depth = 0.5 * (a[2] + b[2]) - bias
+            if not math.isfinite(depth + a[0] + a[1] + b[0] + b[1]):
+                continue
             self.items.append((depth, "line", [a, b], (style, (self.polylines, index))))
 
     def disc(self, point: Vec, color: RGB, opacity: float, radius_px: float) -> None:
         cam = self.to_camera(point)
+        if not all(math.isfinite(c) for c in cam):
+            return
         payload = (_hex(color), opacity, radius_px)
         self.items.append((cam[2] - self.line_bias, "disc", [cam], payload))
 
     def sphere(self, center: Vec, radius: float, color: RGB, opacity: float) -> None:
         cam = self.to_camera(center)
+        if not all(math.isfinite(c) for c in (*cam, radius)) or radius <= 0.0:
+            return
         stops = self._sphere_stops(color, center)
         self.items.append((cam[2], "sphere", [cam], (radius, stops, opacity)))
 
@@ -500,7 +511,7 @@ class _Scene:
         span_u = max(umax - umin, 1e-9)
         span_v = max(vmax - vmin, 1e-9)
 
-        ticks = _Axes(self, corners) if any(self._hasaxes()) else None
+        ticks = _Axes(self, corners) if any(self.hasaxes()) else None
         # Fit: labels stick out by a fixed number of pixels, so fit once, measure, refit.
         pad = [MARGIN, MARGIN, MARGIN, MARGIN]  # left, top, right, bottom
         scale = (self.width - 2 * MARGIN) / span_u
@@ -532,11 +543,11 @@ class _Scene:
                 d = "M" + "L".join(_f(x) + " " + _f(y) for x, y in map(px, cam)) + "Z"
                 if opacity < 1.0:
                     # no seam-closing stroke: it would show through a translucent face
-                    stroke = ' stroke="#000" stroke-opacity=".5"' if edges else ' stroke="none"'
+                    stroke = EDGE if edges else ' stroke="none"'
                     alpha = _f(opacity)
                     out.append(f'<path d="{d}" fill="{fill}" fill-opacity="{alpha}"{stroke}/>')
                 elif edges:
-                    out.append(f'<path d="{d}" fill="{fill}" stroke="#000" stroke-opacity=".6"/>')
+                    out.append(f'<path d="{d}" fill="{fill}"{EDGE}/>')
                 else:
                     # stroking with the fill colour closes the hairline seams anti-aliasing
                     # leaves between neighbouring faces
@@ -599,7 +610,7 @@ class _Scene:
             svg = svg.replace("@ID@", digest)
         return svg
 
-    def _hasaxes(self) -> list[bool]:
+    def hasaxes(self) -> list[bool]:
         value = self.axes.get("hasaxes", False)
         if isinstance(value, bool):
             return [value] * 3
@@ -660,7 +671,7 @@ class _Axes:
         self.center_uv = (center[0] / center[2], -center[1] / center[2])
         self.ticks: list[tuple[Vec, tuple[float, float], float, str]] = []  # point, out, len, label
         self.edges: list[tuple[Vec, Vec]] = []
-        has = scene._hasaxes()
+        has = scene.hasaxes()
         ticks = scene.axes.get("ticks")
         spec: list[Any] = ticks if isinstance(ticks, list) else []
         for axis in range(3):
