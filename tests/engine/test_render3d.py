@@ -161,6 +161,27 @@ def test_axes_make_room_for_their_labels() -> None:
         assert left >= 0.0 and left + span <= width + 0.5
 
 
+def test_crowded_labels_are_thinned() -> None:
+    # seen almost along y, the y axis is a few pixels long: its labels would pile up
+    positions = [k / 10 for k in range(11)]
+    labels = [str(k) for k in range(11)]
+    axes = {"hasaxes": [True, True, True], "ticks": [[positions, [], labels]] * 3}
+    root = parse(graphics3d_svg(scene(axes=axes, viewpoint=[0.0, -3.0, 0.3])))
+    boxes = []
+    for text in root.iter(f"{SVG_NS}text"):
+        x, y, span = (
+            float(text.get("x", "0")),
+            float(text.get("y", "0")),
+            6.0 * len(text.text or ""),
+        )
+        left = {"end": x - span, "middle": x - span / 2}.get(text.get("text-anchor") or "", x)
+        boxes.append((left, y - 8.0, left + span, y + 2.0))
+    assert 11 < len(boxes) < 33
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
 def test_empty_scene_is_a_box() -> None:
     svg = graphics3d_svg(scene(viewpoint=[1.3, -2.4, 2.0]))
     root = parse(svg)

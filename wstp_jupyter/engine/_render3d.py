@@ -778,13 +778,18 @@ class _Axes:
             (xa, ya), (xb, yb) = px(scene.to_camera(a)), px(scene.to_camera(b))
             parts.append(f'<path d="M{_f(xa)} {_f(ya)}L{_f(xb)} {_f(yb)}"/>')
         texts = []
+        placed: list[tuple[float, float, float, float]] = []
         for p, out, length, label in self.ticks:
             x, y = px(scene.to_camera(p))
             parts.append(
                 f'<path d="M{_f(x)} {_f(y)}l{_f(out[0] * length)} {_f(out[1] * length)}"/>'
             )
             if label:
-                _x0, _y0, _x1, y1, anchor, lx = self._label_box(x, y, out, label)
+                x0, y0, x1, y1, anchor, lx = self._label_box(x, y, out, label)
+                # a foreshortened axis crowds its labels: keep those that do not overlap
+                if any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed):
+                    continue
+                placed.append((x0 - 1.0, y0 - 1.0, x1 + 1.0, y1 + 1.0))
                 texts.append(
                     f'<text x="{_f(lx)}" y="{_f(y1 - FONT_SIZE * 0.2)}" '
                     f'text-anchor="{anchor}">{_escape(label)}</text>'
