@@ -12,19 +12,47 @@ install`` (:func:`install_kernelspecs`) and ``wstp-jupyter tour``.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError, OptionsError
-from wstp_jupyter.kernel._mapping import CellTranslator
-from wstp_jupyter.kernel._options import KernelOptions, parse_options
-from wstp_jupyter.kernel._spec import (
-    KERNELSPEC_NAMES,
-    LANGUAGE_INFO,
-    LOCAL_KERNELSPEC,
-    SERVER_KERNELSPEC,
-    kernel_json,
-)
-from wstp_jupyter.kernel.install import install_kernelspecs
+if TYPE_CHECKING:
+    from wstp_jupyter.kernel._errors import (
+        KernelDied,
+        KernelError,
+        KernelStartError,
+        OptionsError,
+    )
+    from wstp_jupyter.kernel._kernel import WolframKernel
+    from wstp_jupyter.kernel._mapping import CellTranslator
+    from wstp_jupyter.kernel._options import KernelOptions, parse_options
+    from wstp_jupyter.kernel._spec import (
+        KERNELSPEC_NAMES,
+        LANGUAGE_INFO,
+        LOCAL_KERNELSPEC,
+        SERVER_KERNELSPEC,
+        kernel_json,
+    )
+    from wstp_jupyter.kernel.install import install_kernelspecs
+
+# Every public name is loaded on first use: ``python -m wstp_jupyter.kernel`` imports this
+# package before it can start anything, and the kernel's start-up is on the clock (the WXF
+# codec pulls in numpy, the installer pillow; ipykernel is needed only by the kernel class).
+_LAZY = {
+    "KernelDied": "_errors",
+    "KernelError": "_errors",
+    "KernelStartError": "_errors",
+    "OptionsError": "_errors",
+    "WolframKernel": "_kernel",
+    "CellTranslator": "_mapping",
+    "KernelOptions": "_options",
+    "parse_options": "_options",
+    "KERNELSPEC_NAMES": "_spec",
+    "LANGUAGE_INFO": "_spec",
+    "LOCAL_KERNELSPEC": "_spec",
+    "SERVER_KERNELSPEC": "_spec",
+    "kernel_json": "_spec",
+    "install_kernelspecs": "install",
+}
 
 __all__ = [
     "KERNELSPEC_NAMES",
@@ -45,10 +73,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # ipykernel is imported only when the kernel class is needed, so `wstp-jupyter install`
-    # and the mapping tests stay light.
-    if name == "WolframKernel":
-        from wstp_jupyter.kernel._kernel import WolframKernel
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
-        return WolframKernel
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -24,14 +24,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wstp_jupyter.kernel: {exc}", file=sys.stderr)
         return 2
 
-    # The kernel process (seconds of Mathics3 start-up) starts now, while ipykernel loads.
     from wstp_jupyter.kernel._backend import prestart
 
-    prestarted = prestart(options)
+    # A local kernel process needs seconds (Mathics3) to start: it is launched before ipykernel
+    # loads, so both start-ups overlap.
+    prestarted = None if options.uses_server else prestart(options)
 
     from ipykernel.kernelapp import IPKernelApp
 
     from wstp_jupyter.kernel._kernel import WolframKernel
+
+    if prestarted is None:
+        # Attaching to a server is mostly waiting, but its imports (link, WXF codec, numpy) cost
+        # a tenth of a second of CPU. Begun only now, that work no longer delays ipykernel from
+        # binding its sockets; it runs while the front end connects and asks for kernel_info.
+        prestarted = prestart(options)
 
     WolframKernel.kernel_options = options
     WolframKernel.prestarted = prestarted

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import Any
 
 from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
-from wstp_jupyter.kernel._mapping import packet_parts, prompt_number
 from wstp_jupyter.kernel._options import KernelOptions
 from wstp_jupyter.kernel._spec import DEFAULT_SERVER
 
@@ -166,6 +165,7 @@ class Backend:
         # The parallel links may only be opened while the kernel is idle, i.e. after its
         # InputNamePacket. A reattached server kernel may not send one (it was sent to the
         # previous client), so a short wait without a packet is not an error.
+        from wstp_jupyter.kernel._mapping import packet_parts, prompt_number
         from wstp_jupyter.link import LinkTimeout
 
         wait = self.start_timeout if not self.options.uses_server else 2.0
@@ -380,7 +380,9 @@ def prestart(options: KernelOptions) -> concurrent.futures.Future[Backend]:
     """Begin :meth:`Backend.connect` in a thread now; the kernel picks the result up later.
 
     ``python -m wstp_jupyter.kernel`` calls this before importing ipykernel, so the kernel
-    process's cold start overlaps with the Jupyter kernel's own start-up.
+    process's cold start (or the attach to a server) overlaps with the Jupyter kernel's own
+    start-up. This module imports no link or WXF code at the top, so the thread starts at once
+    and loads those itself.
     """
     future: concurrent.futures.Future[Backend] = concurrent.futures.Future()
 

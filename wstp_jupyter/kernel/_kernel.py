@@ -26,7 +26,7 @@ import logging
 import re
 import threading
 from contextvars import copy_context
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ipykernel.kernelbase import Kernel
 
@@ -34,22 +34,19 @@ from wstp_jupyter import __version__
 from wstp_jupyter.kernel import _syntax
 from wstp_jupyter.kernel._backend import Backend, make_packet
 from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
-from wstp_jupyter.kernel._mapping import (
-    PLAIN,
-    CellDone,
-    CellTranslator,
-    InputRequest,
-    Menu,
-    Result,
-    Stream,
-    packet_parts,
-    result_data,
-)
 from wstp_jupyter.kernel._options import KernelOptions
 from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO
 from wstp_jupyter.kernel._stdin import StdinChannel, StdinUnavailable
 
+if TYPE_CHECKING:
+    from wstp_jupyter.kernel._mapping import InputRequest
+
+# The packet translation (and with it the WXF codec and numpy) is imported on first use, not
+# here: in server mode that import then happens after ipykernel has bound its sockets, in the
+# idle time while the front end is still connecting (see __main__).
+
 log = logging.getLogger("wstp_jupyter.kernel")
+PLAIN = "text/plain"
 
 # Shell requests served while an execute_request is still running.
 _CONCURRENT_REQUESTS = frozenset(
@@ -129,6 +126,27 @@ class WolframKernel(Kernel):
         self._order: _CellOrder | None = None  # the running cell's main/service ordering
         self._state_lock = threading.Lock()
         atexit.register(self._close_backend)
+
+    @property
+    def kernel_info(self) -> dict[str, Any]:
+        """ipykernel's kernel_info, without the debugger.
+
+        The base class imports ``ipykernel.debugger`` (and debugpy, about 0.1 s) on the first
+        ``kernel_info_request`` to decide whether to advertise debugging; this kernel has no
+        debugger, so it neither pays for that on the start-up path nor claims the feature.
+        """
+        from ipykernel.kernelbase import kernel_protocol_version
+
+        features = ["kernel subshells"] if self._supports_kernel_subshells else []
+        return {
+            "protocol_version": kernel_protocol_version,
+            "implementation": self.implementation,
+            "implementation_version": self.implementation_version,
+            "language_info": self.language_info,
+            "banner": self.banner,
+            "help_links": self.help_links,
+            "supported_features": features,
+        }
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -304,6 +322,8 @@ class WolframKernel(Kernel):
     async def _await_prompt(self, backend: Backend, parent: Any, silent: bool) -> None:
         # WSTP's rule: input is sent only after the kernel's InputNamePacket. Anything else the
         # kernel sent in between (late output of an aborted cell) is still shown.
+        from wstp_jupyter.kernel._mapping import CellDone, CellTranslator, Stream, packet_parts
+
         while not self._prompt_seen:
             name, args = packet_parts(await backend.next_packet())
             probe = CellTranslator(self._next_in)
@@ -375,6 +395,16 @@ class WolframKernel(Kernel):
     async def _run_cell(
         self, backend: Backend, code: str, parent: Any, ident: Any, allow_stdin: bool
     ) -> dict[str, Any]:
+        from wstp_jupyter.kernel._mapping import (
+            CellDone,
+            CellTranslator,
+            InputRequest,
+            Menu,
+            Result,
+            Stream,
+            packet_parts,
+        )
+
         count = self._next_in
         translator = CellTranslator(count)
         stdin_error: tuple[str, str] | None = None
@@ -450,6 +480,8 @@ class WolframKernel(Kernel):
 
     async def _evaluate_main(self, backend: Backend, expr: Any) -> Any:
         """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used."""
+        from wstp_jupyter.kernel._mapping import packet_parts
+
         backend.put_main(make_packet("EvaluatePacket", expr))
         while True:
             name, args = packet_parts(await backend.next_packet())
@@ -472,6 +504,8 @@ class WolframKernel(Kernel):
     async def _user_expressions(
         self, backend: Backend, expressions: dict[str, str] | None
     ) -> dict[str, Any]:
+        from wstp_jupyter.kernel._mapping import result_data
+
         results: dict[str, Any] = {}
         for key, text in (expressions or {}).items():
             value = await self._evaluate_main(
