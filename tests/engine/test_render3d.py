@@ -287,6 +287,7 @@ def mathics_json() -> Iterator[Any]:
         ).evaluate(backend.side)
         return dict(json.loads(boxes.to_format("json")))
 
+    to_json.backend = backend  # type: ignore[attr-defined]
     yield to_json
 
 
@@ -317,3 +318,34 @@ def test_mathics_scenes_rasterise(
     white = sum(n for n, colour in counts if colour == (255, 255, 255))
     assert image.width * image.height - white > 0.1 * image.width * image.height
     assert len(counts) > 50  # shaded, not flat
+
+
+@pytest.fixture(scope="module")
+def mathics_backend(mathics_json: Any) -> Any:
+    return mathics_json.backend
+
+
+def test_results_get_svg_and_png(mathics_backend: Any) -> None:
+    from wstp_jupyter.engine._render import PNG, PNG_DPI_3D, SVG, render_bundle
+
+    value = mathics_backend.session.evaluate("Plot3D[x y, {x, 0, 1}, {y, 0, 1}, PlotPoints -> 4]")
+    bundle = render_bundle(value, mathics_backend.side, {"ImageSize": 240})
+    assert bundle["text/plain"] == "-Graphics3D-"
+    assert size_of(bundle[SVG])[0] == 240
+    assert bundle[PNG].startswith(b"\x89PNG")
+    assert bundle["metadata"][PNG]["width"] == 240
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(bundle[PNG])).width == round(240 * PNG_DPI_3D / 72)
+    unboxed = mathics_backend.session.evaluate("Graphics3D[Sphere[], Boxed -> False]")
+    assert "<svg" in render_bundle(unboxed, mathics_backend.side, {})[SVG]
+
+
+def test_scenes_mathics_cannot_export_stay_text(mathics_backend: Any) -> None:
+    from wstp_jupyter.engine._render import SVG, render_bundle
+
+    value = mathics_backend.session.evaluate("Graphics3D[{Hue[0.5], Sphere[]}]")
+    bundle = render_bundle(value, mathics_backend.side, {})
+    assert bundle["text/plain"] == "-Graphics3D-"
+    if SVG not in bundle:  # Mathics3 10 cannot serialise Hue colours to JSON
+        assert set(bundle) <= {"text/plain", "application/vnd.wolfram.inputform"}

@@ -8,6 +8,11 @@ The bundle (a ``dict``; an Association on the wire) holds:
   complex numbers (not for integers, reals, strings, symbols, graphics or images);
 * ``image/svg+xml`` and ``image/png`` for ``Graphics``: Mathics' ``GraphicsBox.to_svg`` (the fast
   path, milliseconds), then cairosvg rasterizes the SVG at ``PNGResolution`` dpi (144 = HiDPI 2x);
+* the same for ``Graphics3D`` (``Plot3D`` & co.): Mathics3 has no 3D SVG, so the scene's JSON
+  (what its three.js front end draws) goes through the project's own renderer (``_render3d``);
+  3D PNGs are rasterized at no more than 96 dpi (1x), because cairosvg spends
+  ~0.5 ms per primitive and a surface has hundreds. Scenes Mathics3 cannot export as JSON
+  (``ParametricPlot3D``, ``Hue`` colours) stay ``-Graphics3D-`` text;
 * ``image/png`` for an ``Image`` (pillow);
 * ``metadata`` -- not a MIME type: ``{"image/png": {"width": w, "height": h}}`` in CSS pixels, so
   a HiDPI PNG is shown at its logical size.
@@ -43,6 +48,8 @@ LATEX_MAX_CHARS = 4000  # no text/latex for results whose text is longer than th
 DEFAULT_OPTIONS: dict[str, Any] = {"Formats": list(ALL_FORMATS), "PNGResolution": 144}
 
 _GRAPHICS = ("System`Graphics",)
+_GRAPHICS3D = "System`Graphics3D"
+PNG_DPI_3D = 96.0  # the most a 3D PNG gets (see the module docstring)
 _NO_LATEX_HEADS = frozenset(
     {"System`Graphics", "System`Graphics3D", "System`Image", "System`Sound", "System`TeXForm"}
 )
@@ -74,9 +81,9 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
         if PNG in formats:
             _image_png(value, bundle)
         return bundle
-    if head in _GRAPHICS:
+    if head in _GRAPHICS or head == _GRAPHICS3D:
         if SVG in formats or PNG in formats:
-            _graphics(value, evaluation, opts, formats, bundle)
+            _graphics(value, evaluation, opts, formats, bundle, three_d=head == _GRAPHICS3D)
         return bundle
     # TeX of a huge result costs seconds (Mathics3 formats it box by box) and no notebook
     # typesets it usefully; past this size the plain text is the honest rendering.
@@ -98,13 +105,20 @@ def _wants_latex(value: Any, head: str) -> bool:
 
 
 def _graphics(
-    value: Any, evaluation: Any, opts: dict[str, Any], formats: set[str], bundle: dict[str, Any]
+    value: Any,
+    evaluation: Any,
+    opts: dict[str, Any],
+    formats: set[str],
+    bundle: dict[str, Any],
+    *,
+    three_d: bool = False,
 ) -> None:
     try:
         boxes = Expression(
             Symbol("System`MakeBoxes"), value, Symbol("System`StandardForm")
         ).evaluate(evaluation)
-        svg = str(boxes.to_svg(evaluation=evaluation)).strip()
+        svg = _svg_3d(boxes, opts) if three_d else str(boxes.to_svg(evaluation=evaluation))
+        svg = svg.strip()
     except Exception:
         log.debug("SVG rendering failed", exc_info=True)
         return
@@ -120,6 +134,8 @@ def _graphics(
         bundle[SVG] = svg
     if PNG in formats:
         dpi = float(opts.get("PNGResolution") or 144)
+        if three_d:
+            dpi = min(dpi, PNG_DPI_3D)
         try:
             import cairosvg
 
@@ -130,6 +146,20 @@ def _graphics(
             }
         except Exception:  # cairosvg or libcairo missing: SVG alone is still useful
             log.debug("PNG rasterization failed", exc_info=True)
+
+
+def _svg_3d(boxes: Any, opts: dict[str, Any]) -> str:
+    """SVG of a ``Graphics3DBox`` through the project's renderer (raises if Mathics3 cannot
+    export the scene as JSON)."""
+    import json
+
+    from wstp_jupyter.engine._render3d import graphics3d_svg
+
+    data = json.loads(boxes.to_format("json"))
+    boxed = str(boxes.box_options.get("System`Boxed", "System`True")) != "System`False"
+    wanted = opts.get("ImageSize")
+    width = float(wanted) if isinstance(wanted, int | float) and wanted > 0 else 360.0
+    return graphics3d_svg(data, width=width, boxed=boxed)
 
 
 def _image_png(value: Any, bundle: dict[str, Any]) -> None:
