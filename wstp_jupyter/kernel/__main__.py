@@ -1,9 +1,10 @@
 """``python -m wstp_jupyter.kernel -f CONNECTION_FILE [--server ADDR] [--pool NAME] ...``.
 
 Splits the kernel options (see :mod:`wstp_jupyter.kernel._options`) from ipykernel's own
-arguments and runs ipykernel's application with :class:`WolframKernel`. Kernel-option errors
-are printed and give exit status 2 before any Jupyter socket is opened, so a bad kernelspec
-fails fast with a readable message in the Jupyter server's log.
+arguments and runs ipykernel's application (``WolframKernelApp``, no subshells) with
+:class:`WolframKernel`. Kernel-option errors are printed and give exit status 2 before any
+Jupyter socket is opened, so a bad kernelspec fails fast with a readable message in the Jupyter
+server's log.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # loads, so both start-ups overlap.
     prestarted = None if options.uses_server else prestart(options)
 
-    from ipykernel.kernelapp import IPKernelApp
-
+    from wstp_jupyter.kernel._app import WolframKernelApp
     from wstp_jupyter.kernel._kernel import WolframKernel
 
     if prestarted is None:
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     WolframKernel.kernel_options = options
     WolframKernel.prestarted = prestarted
-    IPKernelApp.launch_instance(
+    WolframKernelApp.launch_instance(
         argv=rest,
         kernel_class=WolframKernel,
         outstream_class="wstp_jupyter.kernel._iostream.QuietOutStream",
