@@ -93,3 +93,10 @@ def test_interrupt_aborts_quickly_and_keeps_state(
         assert reply["content"]["ename"] == "Aborted"
     assert statistics.median(delays) < 1.0, delays
     assert execute(kc, "keep + 1").plain() == ["43"]
+
+
+def test_kernel_info_claims_no_debugger_and_no_subshells(kc: BlockingKernelClient) -> None:
+    reply = shell_request(kc, kc.kernel_info())["content"]
+    assert reply["status"] == "ok" and reply["language_info"]["name"] == "wolfram"
+    # The shell socket is served on the main loop (see docs/jupyter.md): neither is offered.
+    assert reply["supported_features"] == []

@@ -18,5 +18,10 @@ class QuietOutStream(OutStream):
 
     def flush(self) -> None:
         """Send what was written, waiting for the IOPub thread; nothing to do if nothing was."""
-        if self._flush_pending or self._subprocess_flush_pending or self._buffers:
+        # An ipykernel without these attributes gets its own flush every time.
+        if (
+            getattr(self, "_flush_pending", True)
+            or getattr(self, "_subprocess_flush_pending", True)
+            or getattr(self, "_buffers", True)
+        ):
             super().flush()

@@ -137,7 +137,8 @@ class WolframKernel(Kernel):
         """
         from ipykernel.kernelbase import kernel_protocol_version
 
-        features = ["kernel subshells"] if self._supports_kernel_subshells else []
+        subshells = getattr(self, "_supports_kernel_subshells", False)
+        features = ["kernel subshells"] if subshells else []
         return {
             "protocol_version": kernel_protocol_version,
             "implementation": self.implementation,
