@@ -60,6 +60,7 @@ _CONCURRENT_REQUESTS = frozenset(
     }
 )
 _PREEMPTIVE_TIMEOUT = 5.0
+_SERVICE_HOLD_LIMIT = 1.0  # seconds a service-link item may wait for the main link
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 
 
@@ -261,6 +262,13 @@ class WolframKernel(Kernel):
         after = _service_seq(expr).get("After", 0)
         if order is not None and isinstance(after, int) and after > order.seen:
             order.pending.append((backend, expr))
+            if self._loop is not None:
+                # The packets it waits for were written before it, so they come within
+                # milliseconds; should a count ever disagree, the kernel process (waiting for
+                # the acknowledgement) must not stall for long.
+                self._loop.call_later(
+                    _SERVICE_HOLD_LIMIT, lambda: self._release_service(order, everything=True)
+                )
             return
         self._show_service(backend, expr)
 
