@@ -32,11 +32,12 @@ import types
 import weakref
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from wstp_jupyter.link._errors import RemoteProtocolError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 HEADER = struct.Struct("<BBHI")
 HEADER_SIZE = HEADER.size  # 8
@@ -92,6 +93,8 @@ def _receive_buffer(length: int) -> tuple[bytes | np.ndarray, memoryview]:
         _huge_pages(addr, length)
         raw = (ctypes.c_char * length).from_address(addr)
         return owner, memoryview(raw).cast("B")
+    import numpy as np  # only on interpreters other than CPython
+
     block = np.empty(length, dtype=np.uint8)
     return block, memoryview(block)  # type: ignore[arg-type]
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Final
 
 from wstp_jupyter.wxf._constants import ARRAY_TYPES, DTYPE_CODES, TYPE_NAMES
 from wstp_jupyter.wxf._errors import WXFError
 from wstp_jupyter.wxf._model import RULE, RULE_DELAYED, Expr, deep_equal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # WL number text: sign, digits with an optional point, optional `precision or ``accuracy
 # (the number after the marks may be missing, meaning machine precision), optional *^exponent.
@@ -267,11 +268,13 @@ class NumericArray:
     _array: np.ndarray[Any, Any]
 
     def __init__(self, array: Any, type: str | None = None) -> None:
+        import numpy as np
+
         if type is not None:
             code = TYPE_NAMES.get(type)
             if code is None:
                 raise WXFError(f"unknown NumericArray type {type!r}")
-            arr = np.asarray(array, dtype=ARRAY_TYPES[code][1].newbyteorder("="))
+            arr = np.asarray(array, dtype=np.dtype(ARRAY_TYPES[code].dtype).newbyteorder("="))
         else:
             arr = np.asarray(array)
             if (arr.dtype.kind, arr.dtype.itemsize) not in DTYPE_CODES:
@@ -289,7 +292,7 @@ class NumericArray:
     def type(self) -> str:
         """The WL element type name, e.g. ``"UnsignedInteger8"``."""
         dt = self._array.dtype
-        return ARRAY_TYPES[DTYPE_CODES[dt.kind, dt.itemsize]][0]
+        return ARRAY_TYPES[DTYPE_CODES[dt.kind, dt.itemsize]].name
 
     @property
     def shape(self) -> tuple[int, ...]:

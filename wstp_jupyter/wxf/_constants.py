@@ -1,14 +1,24 @@
 """Byte values of the WXF format (reference.wolfram.com/language/tutorial/WXFFormatDescription).
 
 Tokens are kept as ``int`` because the decoder compares ``data[pos]`` (an int) against them;
-the encoder uses the ``bytes`` forms. Array element types map to little-endian numpy dtypes.
+the encoder uses the ``bytes`` forms. Array element types map to little-endian numpy dtypes,
+named by their strings so that importing the codec does not import numpy (a process that never
+meets an array never pays for it).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
-import numpy as np
+
+class ArrayType(NamedTuple):
+    """One WXF array element type."""
+
+    name: str  # the WL name, e.g. "Real64"
+    dtype: str  # the little-endian numpy dtype string, e.g. "<f8"
+    packable: bool  # allowed in a PackedArray (else NumericArray only)
+    kind: str  # numpy dtype kind: "i", "u", "f" or "c"
+    itemsize: int  # bytes per element
 
 # Header: "8:" then one expression, or "8C:" then a zlib stream of one expression.
 VERSION: Final = 0x38  # "8"
@@ -39,26 +49,26 @@ RULE_DELAYED: Final = 0x3A  # :
 VARINT_MAX_BYTES: Final = 9
 VARINT_MAX: Final = (1 << 63) - 1
 
-# Array element type code -> (WL name, little-endian numpy dtype, allowed in a PackedArray).
-ARRAY_TYPES: Final[dict[int, tuple[str, np.dtype[np.generic], bool]]] = {
-    0x00: ("Integer8", np.dtype("i1"), True),
-    0x01: ("Integer16", np.dtype("<i2"), True),
-    0x02: ("Integer32", np.dtype("<i4"), True),
-    0x03: ("Integer64", np.dtype("<i8"), True),
-    0x10: ("UnsignedInteger8", np.dtype("u1"), False),
-    0x11: ("UnsignedInteger16", np.dtype("<u2"), False),
-    0x12: ("UnsignedInteger32", np.dtype("<u4"), False),
-    0x13: ("UnsignedInteger64", np.dtype("<u8"), False),
-    0x22: ("Real32", np.dtype("<f4"), True),
-    0x23: ("Real64", np.dtype("<f8"), True),
-    0x33: ("ComplexReal32", np.dtype("<c8"), True),
-    0x34: ("ComplexReal64", np.dtype("<c16"), True),
+# Array element type code -> its ArrayType.
+ARRAY_TYPES: Final[dict[int, ArrayType]] = {
+    0x00: ArrayType("Integer8", "i1", True, "i", 1),
+    0x01: ArrayType("Integer16", "<i2", True, "i", 2),
+    0x02: ArrayType("Integer32", "<i4", True, "i", 4),
+    0x03: ArrayType("Integer64", "<i8", True, "i", 8),
+    0x10: ArrayType("UnsignedInteger8", "u1", False, "u", 1),
+    0x11: ArrayType("UnsignedInteger16", "<u2", False, "u", 2),
+    0x12: ArrayType("UnsignedInteger32", "<u4", False, "u", 4),
+    0x13: ArrayType("UnsignedInteger64", "<u8", False, "u", 8),
+    0x22: ArrayType("Real32", "<f4", True, "f", 4),
+    0x23: ArrayType("Real64", "<f8", True, "f", 8),
+    0x33: ArrayType("ComplexReal32", "<c8", True, "c", 8),
+    0x34: ArrayType("ComplexReal64", "<c16", True, "c", 16),
 }
 
 # numpy dtype (compared by kind and size, byte order ignored) -> element type code.
 DTYPE_CODES: Final[dict[tuple[str, int], int]] = {
-    (dt.kind, dt.itemsize): code for code, (_, dt, _) in ARRAY_TYPES.items()
+    (t.kind, t.itemsize): code for code, t in ARRAY_TYPES.items()
 }
 
 # WL element type name -> element type code.
-TYPE_NAMES: Final[dict[str, int]] = {name: code for code, (name, _, _) in ARRAY_TYPES.items()}
+TYPE_NAMES: Final[dict[str, int]] = {t.name: code for code, t in ARRAY_TYPES.items()}

@@ -16,8 +16,6 @@ from fractions import Fraction
 from math import gcd
 from typing import Any, Final
 
-import numpy as np
-
 from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
 from wstp_jupyter.wxf._constants import ARRAY_TYPES
 from wstp_jupyter.wxf._errors import WXFDecodeError, WXFError, WXFLimitError
@@ -195,7 +193,7 @@ def read_array(data: Any, pos: int, tok: int, limits: Limits, zero_copy: bool) -
     spec = ARRAY_TYPES.get(code)
     if spec is None:
         raise WXFDecodeError(f"unknown array element type 0x{code:02x} at offset {pos}")
-    name, dtype, packable = spec
+    name, dtype, packable = spec.name, spec.dtype, spec.packable
     if tok == 0xC1 and not packable:
         raise WXFDecodeError(f"a PackedArray cannot hold {name} (offset {pos})")
     rank, pos = read_varint(data, pos + 1)
@@ -214,12 +212,14 @@ def read_array(data: Any, pos: int, tok: int, limits: Limits, zero_copy: bool) -
                 f"array of at least {count} elements exceeds max_length {limits.max_length} "
                 f"(offset {at})"
             )
-    nbytes = count * dtype.itemsize
+    nbytes = count * spec.itemsize
     if nbytes > limits.max_size:
         raise WXFLimitError(f"array of {nbytes} bytes exceeds max_size (offset {at})")
     stop = pos + nbytes
     if stop > end:
         raise Truncated
+    import numpy as np  # only documents with arrays need it
+
     arr = np.frombuffer(data, dtype=dtype, count=count, offset=pos).reshape(dims)
     if not zero_copy:
         arr = arr.copy()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, getcontext
 from fractions import Fraction
-from typing import Any, Final
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Final
 
 from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
 from wstp_jupyter.wxf._constants import ARRAY_TYPES, DTYPE_CODES, NUMERIC_ARRAY, PACKED_ARRAY
@@ -33,6 +32,9 @@ from wstp_jupyter.wxf._model import (
     Expr,
     Symbol,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 pack_j: Final = struct.Struct("<Bh").pack
 pack_i: Final = struct.Struct("<Bi").pack
@@ -106,6 +108,8 @@ def float_special(x: float) -> bytes:
 
 
 def _int_run(items: list[int]) -> bytes | None:
+    import numpy as np
+
     try:
         a = np.array(items, dtype=np.int64)
     except OverflowError:
@@ -126,16 +130,16 @@ def _int_run(items: list[int]) -> bytes | None:
     # row's token and the first bytes its own width needs.
     top = (1, 2, 4, 8)[hi]
     rows = np.empty((n, 1 + top), dtype=np.uint8)
-    rows[:, 0] = _RUN_TOKENS[cls]
+    rows[:, 0] = np.array([0x43, 0x6A, 0x69, 0x4C], dtype=np.uint8)[cls]
+    # Row mask per width class: the token byte and the first 1, 2, 4 or 8 value bytes.
+    masks = np.arange(9)[None, :] <= np.array([1, 2, 4, 8])[:, None]
     rows[:, 1:] = a.astype(f"<i{top}").view(np.uint8).reshape(n, top)
-    return rows[_RUN_MASKS[cls, : 1 + top]].tobytes()
-
-
-_RUN_TOKENS: Final = np.array([0x43, 0x6A, 0x69, 0x4C], dtype=np.uint8)
-_RUN_MASKS: Final = np.arange(9)[None, :] <= np.array([1, 2, 4, 8])[:, None]
+    return rows[masks[cls, : 1 + top]].tobytes()
 
 
 def _float_run(items: list[float]) -> bytes | None:
+    import numpy as np
+
     a = np.array(items, dtype="<f8")
     if not np.isfinite(a).all():
         return None
@@ -164,6 +168,8 @@ def _array_header(token: int, code: int, shape: tuple[int, ...]) -> bytes:
 
 def ndarray(arr: np.ndarray[Any, Any], token: int | None) -> Other:
     """Write plan for a numpy array (``token`` None: packed if the type allows it)."""
+    import numpy as np
+
     dt = arr.dtype
     if token is None and arr.ndim == 0:
         return b"", iter((arr.item(),)), None
@@ -177,10 +183,10 @@ def ndarray(arr: np.ndarray[Any, Any], token: int | None) -> Other:
     if code is None:
         raise WXFEncodeError(f"numpy dtype {dt} has no WXF array element type")
     if token is None:
-        token = PACKED_ARRAY if ARRAY_TYPES[code][2] else NUMERIC_ARRAY
+        token = PACKED_ARRAY if ARRAY_TYPES[code].packable else NUMERIC_ARRAY
     if arr.size == 0:
         raise WXFEncodeError("a NumericArray cannot be empty")
-    le = ARRAY_TYPES[code][1]
+    le = np.dtype(ARRAY_TYPES[code].dtype)
     if dt != le or not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr, dtype=le)
     return _array_header(token, code, arr.shape), None, arr.reshape(-1).view(np.uint8).data
@@ -223,6 +229,8 @@ def other(x: Any) -> Other:
     Raises:
         WXFEncodeError: the value has no WXF form.
     """
+    # Numpy values can only exist once numpy is loaded; a process without it never imports it.
+    np = sys.modules.get("numpy")
     if x is True:
         return _TRUE, None, None
     if x is False:
@@ -236,7 +244,7 @@ def other(x: Any) -> Other:
         view = memoryview(x)
         data = view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
         return b"B" + varint(len(data)), None, data
-    if isinstance(x, np.ndarray):
+    if np is not None and isinstance(x, np.ndarray):
         return ndarray(x, None)
     if isinstance(x, NumericArray):
         return ndarray(x.array, NUMERIC_ARRAY)
@@ -255,13 +263,13 @@ def other(x: Any) -> Other:
     if isinstance(x, Association):
         rules = x.rules
         return b"A" + varint(len(rules)), _rule_parts(rules), None
-    if isinstance(x, np.bool_):
+    if np is not None and isinstance(x, np.bool_):
         return (_TRUE if x else _FALSE), None, None
-    if isinstance(x, np.integer | int):  # numpy integers, int subclasses (IntEnum, ...)
-        return b"", iter((int(x),)), None
-    if isinstance(x, np.floating | float):
+    if isinstance(x, int) or (np is not None and isinstance(x, np.integer)):
+        return b"", iter((int(x),)), None  # numpy integers, int subclasses (IntEnum, ...)
+    if isinstance(x, float) or (np is not None and isinstance(x, np.floating)):
         return b"", iter((float(x),)), None
-    if isinstance(x, np.complexfloating):
+    if np is not None and isinstance(x, np.complexfloating):
         return b"", iter((complex(x),)), None
     if isinstance(x, str):
         return b"", iter((str(x),)), None

@@ -153,7 +153,7 @@ def _skip_array(data: bytearray, pos: int, tok: int, at: int, limits: Limits) ->
         count *= d
         if count > limits.max_length:
             raise WXFLimitError(f"array at offset {at} exceeds max_length {limits.max_length}")
-    return pos + count * spec[1].itemsize
+    return pos + count * spec.itemsize
 
 
 class Decoder:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import base64
 import math
 import re
+import sys
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
-
-import numpy as np
 
 from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
 from wstp_jupyter.wxf._model import LIST, Expr, Symbol
@@ -130,9 +129,9 @@ def _expand(x: Any, out: list[str], todo: list[Any]) -> None:
             todo.append(x.head)
     elif isinstance(x, bool) or x is None:
         out.append("Null" if x is None else str(x))
-    elif isinstance(x, int | np.integer):
+    elif isinstance(x, int):
         out.append(str(int(x)))
-    elif isinstance(x, float | np.floating):
+    elif isinstance(x, float):
         out.append(real_form(float(x)))
     elif isinstance(x, str):
         out.append(string_form(x))
@@ -147,7 +146,7 @@ def _expand(x: Any, out: list[str], todo: list[Any]) -> None:
         )
     elif isinstance(x, Fraction):
         out.append(f"Rational[{x.numerator}, {x.denominator}]")
-    elif isinstance(x, complex | np.complexfloating):
+    elif isinstance(x, complex):
         out.append(f"Complex[{real_form(float(x.real))}, {real_form(float(x.imag))}]")
     elif isinstance(x, BigReal):
         out.append(x.text)
@@ -157,7 +156,13 @@ def _expand(x: Any, out: list[str], todo: list[Any]) -> None:
         out.append(f'ByteArray["{base64.b64encode(bytes(x)).decode("ascii")}"]')
     elif isinstance(x, NumericArray):
         _push_seq(todo, "NumericArray[", [x.array.tolist(), x.type], "]")
-    elif isinstance(x, np.ndarray):
-        todo.append(x.tolist())
+    elif _numpy_value(x):
+        todo.append(x.tolist())  # an array or a numpy scalar: its Python value
     else:
         out.append(repr(x))
+
+
+def _numpy_value(x: object) -> bool:
+    """True for numpy arrays and scalars (only possible once numpy is loaded)."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.ndarray | np.generic)

@@ -12,10 +12,9 @@ whereas the Wolfram Language's ``SameQ`` tells them apart.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any, Final, overload
-
-import numpy as np
 
 from wstp_jupyter.wxf._errors import WXFError
 
@@ -216,7 +215,8 @@ def deep_equal(a: object, b: object) -> bool:
         x, y = stack.pop()
         if x is y:
             continue
-        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        np = sys.modules.get("numpy")  # without numpy loaded there are no arrays to compare
+        if np is not None and (isinstance(x, np.ndarray) or isinstance(y, np.ndarray)):
             if not (
                 isinstance(x, np.ndarray)
                 and isinstance(y, np.ndarray)

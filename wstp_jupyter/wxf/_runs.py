@@ -16,18 +16,13 @@ from __future__ import annotations
 import struct
 from typing import Any, Final
 
-import numpy as np
-
-# Token byte -> (struct code, structured dtype (token, little-endian value)) for runs of it.
+# Token byte -> (struct code, token + value width in bytes, numpy dtype string of the value).
 _RUNS: Final = {
-    tok: (code, np.dtype([("t", "u1"), ("v", fmt)]))
-    for tok, code, fmt in (
-        (0x43, "b", "i1"),
-        (0x6A, "h", "<i2"),
-        (0x69, "i", "<i4"),
-        (0x4C, "q", "<i8"),
-        (0x72, "d", "<f8"),
-    )
+    0x43: ("b", 2, "i1"),
+    0x6A: ("h", 3, "<i2"),
+    0x69: ("i", 5, "<i4"),
+    0x4C: ("q", 9, "<i8"),
+    0x72: ("d", 9, "<f8"),
 }
 RUN_MIN: Final = 64  # shorter runs are cheaper through the decoder's four-at-a-time path
 _PROBES: Final = {tok: bytes((tok,)) * RUN_MIN for tok in _RUNS}
@@ -63,13 +58,15 @@ def same_width_run(data: Any, pos: int, n: int) -> tuple[Any, int] | None:
     run = _RUNS.get(tok)
     if run is None:
         return None
-    code, dtype = run
-    stride = dtype.itemsize
+    code, stride, fmt = run
     if data[pos : pos + stride * RUN_MIN : stride] != _PROBES[tok]:
         return None
     count = _same_token_count(data, pos, tok, stride, n)
     if count <= _STRUCT_MAX:
         values: Any = struct.unpack_from("<" + ("x" + code) * count, data, pos)
     else:
+        import numpy as np  # only very long runs need it
+
+        dtype = np.dtype([("t", "u1"), ("v", fmt)])
         values = np.frombuffer(data, dtype, count, pos)["v"].tolist()
     return values, pos + count * stride
