@@ -124,6 +124,9 @@ def check_tour(nb: Any, n: int, factorial: str) -> None:
     assert value(nb, "1/0") == "ComplexInfinity"
     plot = next(o for src, outs in outputs(nb) if src.startswith("Plot") for o in outs)
     assert "<svg" in plot["data"]["image/svg+xml"] and "image/png" in plot["data"]
+    surface = next(o for src, outs in outputs(nb) if src.startswith("Plot3D") for o in outs)
+    assert surface["data"]["text/plain"] == "-Graphics3D-"
+    assert "<path" in surface["data"]["image/svg+xml"] and "image/png" in surface["data"]
     image = next(o for src, outs in outputs(nb) if src.startswith("Image") for o in outs)
     assert "image/png" in image["data"]
     tex = next(o for src, outs in outputs(nb) if src.startswith("Sqrt") for o in outs)

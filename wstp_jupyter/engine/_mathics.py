@@ -126,6 +126,9 @@ class MathicsBackend(Backend):
         self.side: EngineEvaluation
         self._lock = threading.Lock()
         self._running_thread: int | None = None
+        # An interrupt that arrives before the main evaluation has started (the cell is still
+        # being parsed) is kept here and applied when it starts, so the menu's hold holds.
+        self._hold_pending = False
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -157,6 +160,7 @@ class MathicsBackend(Backend):
         with self._lock:
             thread_id = self._running_thread
             ev = self.main
+            self._hold_pending = False
             if thread_id is None:
                 return False
             ev.abort_requested = True
@@ -168,6 +172,7 @@ class MathicsBackend(Backend):
     def hold(self) -> None:
         with self._lock:
             if self._running_thread is None:
+                self._hold_pending = True
                 return
             self.main.hold_requested = True
             self.main.stopped = True
@@ -175,6 +180,7 @@ class MathicsBackend(Backend):
     def resume(self) -> None:
         ev = self.main
         with self._lock:
+            self._hold_pending = False
             was_held = ev.hold_requested
             ev.hold_requested = False
             if was_held and not ev.abort_requested:
@@ -190,6 +196,9 @@ class MathicsBackend(Backend):
         if ev is self.main:
             with self._lock:
                 self._running_thread = threading.get_ident()
+                if self._hold_pending:
+                    self._hold_pending = False
+                    ev.hold_requested = ev.stopped = True
 
     def _leave(self, ev: EngineEvaluation) -> None:
         if ev is self.main:
