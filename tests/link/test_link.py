@@ -223,6 +223,21 @@ def test_get_packet_on_a_non_packet_keeps_it(pair: tuple[Link, Link]) -> None:
     assert a.next_packet() == PacketCode.TEXTPKT
 
 
+def test_put_many_sends_in_order_or_nothing(pair: tuple[Link, Link]) -> None:
+    a, b = pair
+    big = np.arange(20_000, dtype=np.float64)  # past the single-send size: sendmsg path
+    a.put_many(TextPacket("one").to_expr(), wl.f(2), big, "four")
+    assert b.get_packet(5) == TextPacket("one")
+    assert b.get(5) == wl.f(2)
+    assert np.array_equal(b.get(5), big)  # type: ignore[arg-type]
+    assert b.get(5) == "four"
+    with pytest.raises(LocalProtocolError):
+        a.put_many("fine", object())  # the second cannot be encoded: the first is not sent
+    a.put_many()
+    a.put("after")
+    assert b.get(5) == "after"
+
+
 def test_bulk_array(pair: tuple[Link, Link]) -> None:
     a, b = pair
     arr = np.random.default_rng(1).random((1000, 1250))  # 10 MB

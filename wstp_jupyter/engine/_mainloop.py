@@ -71,9 +71,10 @@ class LinkWriter:
 
     def put(self, *exprs: Any) -> None:
         with self.lock:
-            for expr in exprs:
-                self.link.put(expr)
-                self.count += 1
+            # Packets that belong together (Out name and result, a message and its text) go
+            # out in one write: one wake-up of the front end instead of several.
+            self.link.put_many(*exprs)
+            self.count += len(exprs)
 
 
 class LinkHost:

@@ -597,6 +597,38 @@ class Link(TokenAPI):
         with self._wlock:
             send_all(sock, conn.wxf_parts(document))
 
+    def put_many(self, *exprs: object) -> None:
+        """Send several expressions in order with one write (one system call when they are
+        small), as WSTP's buffered puts followed by ``WSFlush`` do.
+
+        Every expression is encoded first, so if one cannot be encoded nothing is sent.
+
+        Raises:
+            LocalProtocolError: a token-level put sequence is in progress, or an expression
+                cannot be encoded (nothing is sent).
+            LinkClosed: the link is closed.
+        """
+        if self._writer.active:
+            raise LocalProtocolError(
+                "a token-level put sequence is in progress; end_packet() first", ErrorCode.WSEPSEQ
+            )
+        if self._loopback:
+            for expr in exprs:
+                self._put(expr)
+            return
+        documents = [encode(expr) for expr in exprs]
+        if not documents:
+            return
+        if self._closed or not self._active:
+            self._ensure_active()
+        conn, sock = self._conn, self._sock
+        assert conn is not None and sock is not None
+        parts: list[Any] = []
+        for document in documents:
+            parts += conn.wxf_parts(document)
+        with self._wlock:
+            send_all(sock, parts)
+
     def put_packet(self, packet: Packet) -> None:
         """Send a packet object, e.g. ``link.put_packet(EvaluatePacket(expr))``."""
         if not isinstance(packet, Packet):
