@@ -268,6 +268,15 @@ def test_wait_ready_over_several_links() -> None:
             b.close()
 
 
+def test_loopback_put_many_is_all_or_nothing() -> None:
+    link = Link.loopback()
+    with pytest.raises(LocalProtocolError):
+        link.put_many(1, object())
+    assert not link.ready()
+    link.put_many(1, "two")
+    assert [link.get(1), link.get(1)] == [1, "two"]
+
+
 def test_loopback_is_fifo() -> None:
     lb = Link.loopback()
     for v in (1, "two", wl.f(3)):

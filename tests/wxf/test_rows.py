@@ -26,13 +26,30 @@ TABLES = {
     "many arguments": [f(*range(i, i + MAX_ARGS)) for i in range(5)]
     + [f(*range(i, i + MAX_ARGS + 1)) for i in range(5)],
     "inside a call head": [wl.h(f(1, 2), f(3, 4), f(5, 6)), f(7, 8)],
+    # The last call with a symbol head is the compound head h[1, 1], not the row h[1, 1][2]:
+    # rows after it must not be read with the outer call's shape (or the other way round).
+    "after a compound head": [wl.h(1, 1)(2), wl.h(3, 4), 0, wl.h(1)(2, 3), wl.h(5), 6],
+    "subscripted head then plain rows": [
+        wl.Subscript(wl.x, 1)(wl.t), wl.Subscript(wl.x, 2), wl.Subscript(wl.x, 3),
+        wl.Subscript(wl.x, 4),
+    ],
 }
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_tables_round_trip(name: str) -> None:
     value = TABLES[name]
-    assert wxf.loads(wxf.dumps(value)) == value
+    doc = wxf.dumps(value)
+    assert wxf.loads(doc) == value
+    # Also through the general decoder: small ``bytes`` documents take the short path, while a
+    # bytearray, a long document and the incremental Decoder do not.
+    assert wxf.loads(bytearray(doc)) == value
+    padded = [*value, "pad" * 200]
+    assert wxf.loads(wxf.dumps(padded)) == padded
+    decoder = wxf.Decoder()
+    decoder.feed(doc + wxf.dumps("next"))
+    assert decoder.next() == value
+    assert decoder.next() == "next"
 
 
 def test_large_table_round_trips() -> None:

@@ -613,8 +613,10 @@ class Link(TokenAPI):
                 "a token-level put sequence is in progress; end_packet() first", ErrorCode.WSEPSEQ
             )
         if self._loopback:
-            for expr in exprs:
-                self._put(expr)
+            # Encode (and decode, as the wire would) every expression before queueing any.
+            copies = [wxf.loads(b"".join(encode(expr))) for expr in exprs]
+            for copy in copies:
+                self._loopback_put(copy)
             return
         documents = [encode(expr) for expr in exprs]
         if not documents:

@@ -383,8 +383,16 @@ def _build(data: Any, pos: int, limits: Limits, zero_copy: bool) -> tuple[Any, i
                     and data.startswith(call_prefix, pos)
                 ):
                     # More calls like the last one follow (rows of a table): read them in bulk
-                    # with a reader specialised to the shape of this one.
-                    kinds = shape(val._args) if val.__class__ is expr_type else None
+                    # with a reader specialised to the shape of this one. `val` must be that
+                    # call itself: after a compound head such as h[1, 1][2], the prefix belongs
+                    # to the inner h[1, 1] while `val` is the outer call.
+                    kinds = (
+                        shape(val._args)
+                        if val.__class__ is expr_type
+                        and val._head is call_head
+                        and len(val._args) == call_n
+                        else None
+                    )
                     if kinds is None:
                         break
                     before = len(items)
