@@ -8,6 +8,8 @@ whether or not a specialised reader took part, and that malformed tables still f
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wstp_jupyter import wxf
 from wstp_jupyter.wxf import WXFDecodeError, wl
@@ -78,3 +80,23 @@ def test_shape_and_cache() -> None:
     assert shape((g(1),)) is None
     assert shape(tuple(range(MAX_ARGS + 1))) is None
     assert row_reader(("int", "str")) is row_reader(("int", "str"))
+
+
+# Table-like documents: runs of calls that share heads and shapes, with compound heads, nested
+# calls and plain atoms mixed in -- the inputs where bulk row reading can go wrong.
+_atoms = st.one_of(
+    st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3),
+    st.sampled_from([wl.x, wl.y, True, None]),
+)
+_heads = st.sampled_from([wl.f, wl.g, wl.h(1, 1), wl.Subscript(wl.x, 1)])
+_calls = st.builds(lambda head, args: head(*args), _heads, st.lists(_atoms, max_size=3))
+_rows = st.lists(st.one_of(_calls, _calls, _calls, _atoms, st.builds(wl.f, _calls)), max_size=40)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_rows)
+def test_generated_tables_round_trip_through_the_general_decoder(value: list[object]) -> None:
+    doc = wxf.dumps(value)
+    assert wxf.loads(bytearray(doc)) == value  # bytearray: never the small-document path
+    assert wxf.loads(doc) == value
