@@ -34,6 +34,7 @@ from wstp_jupyter.link import (
     TokenType,
     UrgentMessage,
     channel,
+    user_packet,
     wait_ready,
 )
 from wstp_jupyter.wxf import Expr, Symbol, wl
@@ -266,6 +267,27 @@ def test_wait_ready_over_several_links() -> None:
         for a, b in pairs:
             a.close()
             b.close()
+
+
+def test_user_packets(pair: tuple[Link, Link]) -> None:
+    a, b = pair
+    progress = user_packet(200, "WSTPJupyterTest`ProgressPacket")
+    assert user_packet(200, "WSTPJupyterTest`ProgressPacket") is progress  # both ends define it
+    assert progress.code == 200 and progress.head == "WSTPJupyterTest`ProgressPacket"
+    a.put_packet(progress(args=(3, "of 10")))
+    assert b.next_packet(5) == 200
+    assert b.get_integer() == 3 and b.get_string() == "of 10"
+    a.put(wl.WSTPJupyterTest.ProgressPacket(4))
+    packet = b.get_packet(5)
+    assert isinstance(packet, progress) and packet.args == (4,)
+    with pytest.raises(ValueError, match=r"128\.\.255"):
+        user_packet(127, "WSTPJupyterTest`Low")
+    with pytest.raises(ValueError, match="already the packet"):
+        user_packet(201, "WSTPJupyterTest`ProgressPacket")
+    with pytest.raises(ValueError, match="already the packet"):
+        user_packet(200, "WSTPJupyterTest`Other")
+    with pytest.raises(ValueError, match="already the packet"):
+        user_packet(130, "ReturnPacket")
 
 
 def test_loopback_put_many_is_all_or_nothing() -> None:

@@ -67,6 +67,7 @@ from wstp_jupyter.link._packets import (
     SyntaxPacket,
     TextPacket,
     packet_code,
+    user_packet,
 )
 from wstp_jupyter.link._server import LinkServer
 from wstp_jupyter.link._state import Role, State
@@ -126,5 +127,6 @@ __all__ = [
     "channel",
     "link_arguments",
     "packet_code",
+    "user_packet",
     "wait_ready",
 ]

@@ -269,9 +269,10 @@ class ExpressionPacket(Packet):
     expr: object
 
 
-def _obsolete(code: int, head: str, doc: str) -> type[Packet]:
+def _varargs_packet(code: int, head: str, doc: str, module: str = __name__) -> type[Packet]:
+    """A packet class that keeps whatever arguments it arrives with, in ``args``."""
     cls: type[Packet] = type(
-        head,
+        head.rpartition("`")[2],
         (Packet,),
         {"__doc__": doc, "__annotations__": {"args": "tuple[object, ...]"}, "args": ()},
     )
@@ -279,8 +280,12 @@ def _obsolete(code: int, head: str, doc: str) -> type[Packet]:
     cls.head = head
     cls._head_symbol = Symbol(head)
     cls._varargs = True
-    cls.__module__ = __name__
+    cls.__module__ = module
     return dataclass(frozen=True, slots=True)(cls)
+
+
+def _obsolete(code: int, head: str, doc: str) -> type[Packet]:
+    return _varargs_packet(code, head, doc)
 
 
 DisplayPacket = _obsolete(PacketCode.DISPLAYPKT, "DisplayPacket", "Obsolete PostScript packet.")
@@ -301,3 +306,39 @@ ALL_PACKETS: tuple[type[Packet], ...] = (
 )  # fmt: skip
 PACKETS_BY_HEAD: dict[str, type[Packet]] = {cls.head: cls for cls in ALL_PACKETS}
 PACKETS_BY_CODE: dict[int, type[Packet]] = {cls.code: cls for cls in ALL_PACKETS}
+
+
+def user_packet(code: int, head: str, doc: str | None = None) -> type[Packet]:
+    """Define a user packet: WSTP reserves codes 128-255 (``FIRSTUSERPKT``..``LASTUSERPKT``) for
+    packets an application defines itself.
+
+    On the wire a user packet is the expression ``head[args...]`` like any packet; once defined,
+    ``next_packet()`` returns ``code`` for it, ``get_packet()`` returns an instance of the new
+    class (its arguments in ``.args``) and ``put_packet(cls(args=(...)))`` sends one. Both ends
+    define the same packet. Defining the same ``(code, head)`` again returns the existing class.
+
+    Args:
+        code: 128..255.
+        head: the head's symbol name, e.g. ``"MyApp`ProgressPacket"`` (a context keeps it apart
+            from other applications' names).
+        doc: the class docstring.
+
+    Raises:
+        ValueError: the code is outside 128..255, or the code or head is already taken by
+            another packet.
+    """
+    if not PacketCode.FIRSTUSERPKT <= code <= PacketCode.LASTUSERPKT:
+        raise ValueError(f"user packet codes are 128..255, not {code}")
+    name = Symbol(head).name  # validates the name and drops a System` prefix, as on the wire
+    existing = PACKETS_BY_HEAD.get(name)
+    if existing is not None and existing.code == code:
+        return existing
+    if existing is not None:
+        raise ValueError(f"{name} is already the packet with code {existing.code}")
+    taken = PACKETS_BY_CODE.get(code)
+    if taken is not None:
+        raise ValueError(f"code {code} is already the packet {taken.head}")
+    cls = _varargs_packet(code, name, doc or f"``{name}[...]``: user packet {code}.")
+    PACKETS_BY_HEAD[name] = cls
+    PACKETS_BY_CODE[code] = cls
+    return cls
