@@ -341,11 +341,13 @@ def test_results_get_svg_and_png(mathics_backend: Any) -> None:
     assert "<svg" in render_bundle(unboxed, mathics_backend.side, {})[SVG]
 
 
-def test_scenes_mathics_cannot_export_stay_text(mathics_backend: Any) -> None:
+def test_non_rgb_colours_are_converted_for_the_json(mathics_backend: Any) -> None:
     from wstp_jupyter.engine._render import SVG, render_bundle
 
-    value = mathics_backend.session.evaluate("Graphics3D[{Hue[0.5], Sphere[]}]")
-    bundle = render_bundle(value, mathics_backend.side, {})
-    assert bundle["text/plain"] == "-Graphics3D-"
-    if SVG not in bundle:  # Mathics3 10 cannot serialise Hue colours to JSON
-        assert set(bundle) <= {"text/plain", "application/vnd.wolfram.inputform"}
+    # Mathics3 10 cannot write Hue or GrayLevel colours into its 3D JSON; the renderer retries
+    # with the colours converted to RGB.
+    scene = "Graphics3D[{Hue[0.5], Sphere[], GrayLevel[0.3], Cuboid[]}]"
+    value = mathics_backend.session.evaluate(scene)
+    assert "<svg" in render_bundle(value, mathics_backend.side, {})[SVG]
+    names = mathics_backend.session.evaluate('Names["Global`*colour*"]')
+    assert str(names) == "{}"  # the conversion leaves no symbols behind

@@ -11,8 +11,9 @@ The bundle (a ``dict``; an Association on the wire) holds:
 * the same for ``Graphics3D`` (``Plot3D`` & co.): Mathics3 has no 3D SVG, so the scene's JSON
   (what its three.js front end draws) goes through the project's own renderer (``_render3d``);
   3D PNGs are rasterized at no more than 96 dpi (1x), because cairosvg spends
-  ~0.5 ms per primitive and a surface has hundreds. Scenes Mathics3 cannot export as JSON
-  (``ParametricPlot3D``, ``Hue`` colours) stay ``-Graphics3D-`` text;
+  ~0.5 ms per primitive and a surface has hundreds. Mathics3 cannot write ``Hue`` or
+  ``GrayLevel`` colours into its 3D JSON, so such scenes are retried with the colours converted
+  to RGB; a scene that still fails stays ``-Graphics3D-`` text;
 * ``image/png`` for an ``Image`` (pillow);
 * ``metadata`` -- not a MIME type: ``{"image/png": {"width": w, "height": h}}`` in CSS pixels, so
   a HiDPI PNG is shown at its logical size.
@@ -114,10 +115,10 @@ def _graphics(
     three_d: bool = False,
 ) -> None:
     try:
-        boxes = Expression(
-            Symbol("System`MakeBoxes"), value, Symbol("System`StandardForm")
-        ).evaluate(evaluation)
-        svg = _svg_3d(boxes, opts) if three_d else str(boxes.to_svg(evaluation=evaluation))
+        if three_d:
+            svg = _svg_3d(value, evaluation, opts)
+        else:
+            svg = str(_boxes(value, evaluation).to_svg(evaluation=evaluation))
         svg = svg.strip()
     except Exception:
         log.debug("SVG rendering failed", exc_info=True)
@@ -148,14 +149,47 @@ def _graphics(
             log.debug("PNG rasterization failed", exc_info=True)
 
 
-def _svg_3d(boxes: Any, opts: dict[str, Any]) -> str:
-    """SVG of a ``Graphics3DBox`` through the project's renderer (raises if Mathics3 cannot
+def _boxes(value: Any, evaluation: Any) -> Any:
+    return Expression(Symbol("System`MakeBoxes"), value, Symbol("System`StandardForm")).evaluate(
+        evaluation
+    )
+
+
+# Colour directives Mathics3 10 cannot write into 3D JSON (their components are numpy arrays).
+_NON_RGB_COLOURS = ("Hue", "GrayLevel", "CMYKColor", "XYZColor", "LABColor", "LCHColor", "LUVColor")
+
+
+def _rgb_colours(value: Any, evaluation: Any) -> Any:
+    """``value`` with every non-RGB colour directive replaced by ``ColorConvert[c, "RGB"]``."""
+    from mathics.core.atoms import String
+
+    c = Symbol("WSTPJupyter`Private`colour")
+    colours = Expression(
+        Symbol("System`Alternatives"),
+        *(Expression(Symbol("System`Blank"), Symbol(f"System`{h}")) for h in _NON_RGB_COLOURS),
+    )
+    rule = Expression(
+        Symbol("System`RuleDelayed"),
+        Expression(Symbol("System`Pattern"), c, colours),
+        Expression(Symbol("System`ColorConvert"), c, String("RGB")),
+    )
+    return Expression(Symbol("System`ReplaceAll"), value, rule).evaluate(evaluation)
+
+
+def _svg_3d(value: Any, evaluation: Any, opts: dict[str, Any]) -> str:
+    """SVG of a ``Graphics3D`` through the project's renderer (raises if Mathics3 cannot
     export the scene as JSON)."""
     import json
 
     from wstp_jupyter.engine._render3d import graphics3d_svg
 
-    data = json.loads(boxes.to_format("json"))
+    boxes = _boxes(value, evaluation)
+    try:
+        text = boxes.to_format("json")
+    except TypeError:  # a Hue or GrayLevel colour: convert the colours to RGB and try again
+        boxes = _boxes(_rgb_colours(value, evaluation), evaluation)
+        text = boxes.to_format("json")
+    data = json.loads(text)
     boxed = str(boxes.box_options.get("System`Boxed", "System`True")) != "System`False"
     wanted = opts.get("ImageSize")
     width = float(wanted) if isinstance(wanted, int | float) and wanted > 0 else 360.0
