@@ -17,7 +17,7 @@ from math import gcd
 from typing import Any, Final
 
 from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
-from wstp_jupyter.wxf._constants import ARRAY_TYPES
+from wstp_jupyter.wxf._constants import ARRAY_TYPES, ArrayType
 from wstp_jupyter.wxf._errors import WXFDecodeError, WXFError, WXFLimitError
 from wstp_jupyter.wxf._model import (
     ASSOCIATION,
@@ -184,18 +184,28 @@ def finish_assoc(items: list[Any], marks: list[int]) -> object:
     )
 
 
-def read_array(data: Any, pos: int, tok: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
-    at = pos - 1
-    end = len(data)
-    if pos >= end:
-        raise Truncated
+def array_header(
+    data: Any, pos: int, tok: int, at: int, limits: Limits
+) -> tuple[ArrayType, list[int], int, int]:
+    """Read an array's element type, rank and dimensions (``pos``: after the 0xC1/0xC2 token).
+
+    ``at`` is the token's offset as error messages give it. Used by the builder and by the
+    incremental scanner, so both accept and refuse exactly the same headers.
+
+    Returns:
+        ``(element type, dimensions, element count, offset of the data)``.
+
+    Raises:
+        IndexError / Truncated: the buffer ends inside the header.
+        WXFDecodeError: unknown type, a type a PackedArray cannot hold, rank 0;
+            ``WXFLimitError`` for a rank over 64 or more than ``max_length`` elements.
+    """
     code = data[pos]
     spec = ARRAY_TYPES.get(code)
     if spec is None:
-        raise WXFDecodeError(f"unknown array element type 0x{code:02x} at offset {pos}")
-    name, dtype, packable = spec.name, spec.dtype, spec.packable
-    if tok == 0xC1 and not packable:
-        raise WXFDecodeError(f"a PackedArray cannot hold {name} (offset {pos})")
+        raise WXFDecodeError(f"unknown array element type 0x{code:02x} at offset {at + 1}")
+    if tok == 0xC1 and not spec.packable:
+        raise WXFDecodeError(f"a PackedArray cannot hold {spec.name} (offset {at + 1})")
     rank, pos = read_varint(data, pos + 1)
     if rank == 0:
         raise WXFDecodeError(f"array rank cannot be zero (offset {at})")
@@ -212,6 +222,15 @@ def read_array(data: Any, pos: int, tok: int, limits: Limits, zero_copy: bool) -
                 f"array of at least {count} elements exceeds max_length {limits.max_length} "
                 f"(offset {at})"
             )
+    return spec, dims, count, pos
+
+
+def read_array(data: Any, pos: int, tok: int, limits: Limits, zero_copy: bool) -> tuple[Any, int]:
+    at = pos - 1
+    end = len(data)
+    if pos >= end:
+        raise Truncated
+    spec, dims, count, pos = array_header(data, pos, tok, at, limits)
     nbytes = count * spec.itemsize
     if nbytes > limits.max_size:
         raise WXFLimitError(f"array of {nbytes} bytes exceeds max_size (offset {at})")
@@ -220,7 +239,7 @@ def read_array(data: Any, pos: int, tok: int, limits: Limits, zero_copy: bool) -
         raise Truncated
     import numpy as np  # only documents with arrays need it
 
-    arr = np.frombuffer(data, dtype=dtype, count=count, offset=pos).reshape(dims)
+    arr = np.frombuffer(data, dtype=spec.dtype, count=count, offset=pos).reshape(dims)
     if not zero_copy:
         arr = arr.copy()
     if tok == 0xC2:

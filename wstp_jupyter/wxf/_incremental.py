@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any, Final
 
-from wstp_jupyter.wxf._constants import ARRAY_TYPES
+from wstp_jupyter.wxf._decode_parts import array_header
 from wstp_jupyter.wxf._decoder import (
     DEFAULT_LIMITS,
     Limits,
@@ -137,22 +137,7 @@ def _scan(data: bytearray, base: int, st: _Scan, limits: Limits) -> int | None:
 
 
 def _skip_array(data: bytearray, pos: int, tok: int, at: int, limits: Limits) -> int:
-    spec = ARRAY_TYPES.get(data[pos])
-    if spec is None:
-        raise WXFDecodeError(f"unknown array element type at offset {at + 1}")
-    if tok == 0xC1 and not spec[2]:
-        raise WXFDecodeError(f"a PackedArray cannot hold {spec[0]} (offset {at + 1})")
-    rank, pos = read_varint(data, pos + 1)
-    if rank == 0:
-        raise WXFDecodeError(f"array rank cannot be zero (offset {at})")
-    if rank > 64:
-        raise WXFLimitError(f"array rank {rank} exceeds 64 (offset {at})")
-    count = 1
-    for _ in range(rank):
-        d, pos = read_varint(data, pos)
-        count *= d
-        if count > limits.max_length:
-            raise WXFLimitError(f"array at offset {at} exceeds max_length {limits.max_length}")
+    spec, _, count, pos = array_header(data, pos, tok, at, limits)
     return pos + count * spec.itemsize
 
 
