@@ -47,6 +47,7 @@ from wstp_jupyter.link._transport import (
     Listener,
     connect_socket,
     open_listener,
+    receive_once,
     send_all,
     wait_readable,
 )
@@ -345,14 +346,7 @@ class Link(TokenAPI):
                     )
                 if not wait_readable(sock, max(0.0, deadline - time.monotonic())):
                     raise LinkTimeout("the handshake timed out")
-                try:
-                    n = sock.recv_into(conn.get_buffer())
-                except OSError:
-                    n = 0
-                if n:
-                    conn.buffer_updated(n)
-                else:
-                    conn.receive_data(b"")
+                receive_once(sock, conn)
         except BaseException:
             sock.close()
             raise
@@ -426,14 +420,7 @@ class Link(TokenAPI):
             return False
         if timeout is not None and not wait_readable(sock, timeout):
             return False
-        try:
-            n = sock.recv_into(conn.get_buffer())
-        except OSError:
-            n = 0
-        if n:
-            conn.buffer_updated(n)
-        else:
-            conn.receive_data(b"")
+        receive_once(sock, conn)
         self._drain()
         return True
 

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import (
@@ -33,6 +34,9 @@ from wstp_jupyter.link._names import (
     is_loopback_host,
     parse_tcpip_name,
 )
+
+if TYPE_CHECKING:
+    from wstp_jupyter.link._connection import Connection
 
 _SMALL = 1 << 16  # below this a frame is joined and sent with one send()
 
@@ -69,6 +73,19 @@ def send_all(sock: socket.socket, parts: Sequence[bytes | bytearray | memoryview
         raise LinkClosed(f"the peer is gone ({exc.strerror or exc})", ErrorCode.WSEDEAD) from exc
     except OSError as exc:
         raise LinkClosed(f"cannot send: {exc}", ErrorCode.WSEDEAD) from exc
+
+
+def receive_once(sock: socket.socket, conn: Connection) -> None:
+    """One ``recv_into`` the connection's buffer; a socket error counts as the end of the stream
+    (the core then reports the peer as gone)."""
+    try:
+        n = sock.recv_into(conn.get_buffer())
+    except OSError:
+        n = 0
+    if n:
+        conn.buffer_updated(n)
+    else:
+        conn.receive_data(b"")
 
 
 def wait_readable(sock: socket.socket, timeout: float | None) -> bool:
