@@ -39,6 +39,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from tests.server.helpers import jupyter_first_result
 from tests.server.loadgen import run_load
 from wstp_jupyter.link import Link, Protocol
 from wstp_jupyter.wxf import Expr, Symbol
@@ -148,38 +149,9 @@ def _direct_round_trip(n: int) -> float:
 
 def _jupyter_first_result(argv: list[str], tmp: Path) -> float:
     """``start_kernel`` of a kernel with ``argv`` until its first ``1+1`` result."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
-
-    name = f"bench-{abs(hash(tuple(argv)))}"
-    folder = tmp / "kernels" / name
-    folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": argv, "display_name": name, "language": "wolfram",
-            "interrupt_mode": "message"}
-    (folder / "kernel.json").write_text(json.dumps(spec))
-    specs = KernelSpecManager()
-    specs.kernel_dirs = [str(tmp / "kernels")]
-    km = KernelManager(kernel_name=name, kernel_spec_manager=specs)
-    started = time.perf_counter()
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
-        msg_id = kc.execute("1+1")
-        while True:
-            msg = kc.get_iopub_msg(timeout=120)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "execute_result":
-                elapsed = time.perf_counter() - started
-                assert "2" in msg["content"]["data"]["text/plain"]
-                return elapsed
-            if msg["msg_type"] == "error":
-                raise RuntimeError(msg["content"]["evalue"])
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    elapsed, data = jupyter_first_result(argv, tmp)
+    assert "2" in data["text/plain"]
+    return elapsed
 
 
 def _reconnect_after_disconnect(address: str) -> tuple[bool, float]:

@@ -146,3 +146,41 @@ def is_failure(value: object) -> bool:
 def failure_message(value: object) -> str:
     assert is_failure(value), value
     return str(value.args[1]["Message"])  # type: ignore[attr-defined]
+
+
+def jupyter_first_result(
+    argv: list[str], tmp: Path, code: str = "1+1"
+) -> tuple[float, dict[str, Any]]:
+    """Start a Jupyter kernel whose kernelspec runs ``argv`` (a spec written under ``tmp``) and
+    return the seconds from ``start_kernel`` to the ``execute_result`` of ``code``, with its
+    MIME data. The kernel is shut down afterwards. An ``error`` reply fails the assertion."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    name = f"k{abs(hash(tuple(argv)))}"
+    folder = tmp / "kernels" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": name, "language": "wolfram",
+         "interrupt_mode": "message"}))
+    specs = KernelSpecManager()
+    specs.kernel_dirs = [str(tmp / "kernels")]
+    km = KernelManager(kernel_name=name, kernel_spec_manager=specs)
+    start = time.perf_counter()
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        msg_id = kc.execute(code)
+        while True:
+            msg = kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            assert msg["msg_type"] != "error", msg["content"]
+            if msg["msg_type"] == "execute_result":
+                return time.perf_counter() - start, msg["content"]["data"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
