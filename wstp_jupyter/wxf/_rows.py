@@ -63,12 +63,15 @@ _INT = """\
         else:
             return pos
 """
-_STR = """\
-        if data[p] != 0x53 or data[p + 1] >= 0x80:
+# A short (one-byte length) string or symbol token {token}: `stop` ends its bytes.
+_SHORT_TEXT = """\
+        if data[p] != {token} or data[p + 1] >= 0x80:
             return pos
         stop = p + 2 + data[p + 1]
         if stop > end:
             raise Truncated
+"""
+_STR = _SHORT_TEXT.replace("{token}", "0x53") + """\
         a{k} = data[p + 2 : stop].decode()
         p = stop
 """
@@ -78,12 +81,7 @@ _REAL = """\
         a{k} = unpack_d(data, p)[0]
         p += 9
 """
-_SYMBOL = """\
-        if data[p] != 0x73 or data[p + 1] >= 0x80:
-            return pos
-        stop = p + 2 + data[p + 1]
-        if stop > end:
-            raise Truncated
+_SYMBOL = _SHORT_TEXT.replace("{token}", "0x73") + """\
         raw = data[p + 2 : stop]
         a{k} = symbols.get(raw, symbols)
         if a{k} is symbols:
