@@ -210,12 +210,12 @@ class Expr:
 
 def deep_equal(a: object, b: object) -> bool:
     """Structural equality that also compares numpy arrays as whole values (dtype, shape, data)."""
+    np = sys.modules.get("numpy")  # without numpy loaded there are no arrays to compare
     stack = [(a, b)]
     while stack:
         x, y = stack.pop()
         if x is y:
             continue
-        np = sys.modules.get("numpy")  # without numpy loaded there are no arrays to compare
         if np is not None and (isinstance(x, np.ndarray) or isinstance(y, np.ndarray)):
             if not (
                 isinstance(x, np.ndarray)
