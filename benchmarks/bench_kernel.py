@@ -7,7 +7,11 @@ Everything is measured through jupyter_client, as a front end sees it:
 * start to first result -- ``start_kernel`` until the first ``1+1`` result arrives (cold start of
   the kernel process included);
 * large results -- ``Range[10^5]`` and a 10^6-element packed array (``RandomReal[1, 10^6]``)
-  until the result arrived.
+  until the result arrived;
+* interrupt -- Jupyter's ``interrupt_kernel`` during an endless loop until the cell's
+  ``execute_reply`` arrives (ours aborts the evaluation and keeps the session; the floor is
+  ipykernel interrupting ``while True: pass``);
+* a 3D surface -- the Graphics3D renderer turning an 1800-triangle surface into SVG, in process.
 
 Peers: the in-process Mathics3 kernel (``mathics3-jupyter-kernel``, whose kernelspec is written
 into a temporary directory when it is not installed) and ipykernel's ``python3`` (a floor for
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import queue
 import statistics
 import sys
@@ -97,7 +102,11 @@ def _timed(kc: BlockingKernelClient, code: str, timeout: float = 300.0) -> float
 
 @contextmanager
 def _kernel(name: str, specs: KernelSpecManager) -> Iterator[tuple[BlockingKernelClient, float]]:
-    """Start kernel ``name``; yield a ready client and the time to the first ``1+1`` result."""
+    """Start kernel ``name``; yield a ready client and the time to the first ``1+1`` result.
+
+    The client's ``parent`` is its KernelManager (jupyter_client sets it); the interrupt
+    measurement goes through it.
+    """
     km = KernelManager(kernel_name=name, kernel_spec_manager=specs)
     started = time.perf_counter()
     km.start_kernel()
@@ -139,6 +148,60 @@ def _large(kc: BlockingKernelClient, code: str, reps: int, timeout: float) -> fl
     return statistics.median(times)
 
 
+def _interrupt(kc: BlockingKernelClient, code: str, reps: int) -> float:
+    """Median time from ``interrupt_kernel`` to the interrupted cell's ``execute_reply``."""
+    km = kc.parent
+    if not isinstance(km, KernelManager):
+        raise RuntimeError("the client has no KernelManager to interrupt through")
+    times = []
+    for _ in range(reps):
+        msg_id = kc.execute(code)
+        time.sleep(0.5)  # well inside the loop
+        started = time.perf_counter()
+        km.interrupt_kernel()
+        while True:
+            reply = kc.get_shell_msg(timeout=30)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        times.append(time.perf_counter() - started)
+        _wait(kc, msg_id, 30)  # drain its iopub up to idle
+    return statistics.median(times)
+
+
+INTERRUPTED = {OURS: "i = 0; While[True, i++]", PYTHON: "while True: pass"}
+
+
+def _render3d(reps: int) -> float:
+    """Median time to render an 1800-triangle Graphics3D surface (Plot3D's default is ~1000)."""
+    from wstp_jupyter.engine._render3d import graphics3d_svg
+
+    n = 30
+    elements = []
+    for i in range(n):
+        for j in range(n):
+            quad = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)]
+            pts = [[x / n, y / n, 0.2 * math.sin(6 * x * y / n / n)] for x, y in quad]
+            for tri in ((pts[0], pts[1], pts[2]), (pts[0], pts[2], pts[3])):
+                elements.append({"type": "polygon", "coords": [[p, None] for p in tri],
+                                 "color": [1, 1, 1], "opacity": 1})
+    data = {
+        "elements": elements,
+        "background_color": "rgba(100.0%, 100.0%, 100.0%, 100.0%)",
+        "axes": {"hasaxes": [True, True, True], "ticks": []},
+        "extent": {"xmin": 0.0, "xmax": 1.0, "ymin": 0.0, "ymax": 1.0, "zmin": -0.2, "zmax": 0.2},
+        "lighting": [{"type": "Ambient", "color": [0.4, 0.4, 0.4]},
+                     {"type": "Directional", "color": [0.8, 0.3, 0.3], "position": [2, 0, 2]}],
+        "viewpoint": [1.3, -2.4, 2.0],
+        "protocol": "1.1",
+    }
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        graphics3d_svg(data)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def _measure(specs: KernelSpecManager, quick: bool) -> dict[str, dict[str, Any]]:
     numbers: dict[str, dict[str, Any]] = {OURS: {}, MATHICS: {}, PYTHON: {}}
     limit = LARGE_TIMEOUT_QUICK if quick else LARGE_TIMEOUT
@@ -155,6 +218,9 @@ def _measure(specs: KernelSpecManager, quick: bool) -> dict[str, dict[str, Any]]
         for name in (OURS, MATHICS):
             numbers[name]["range"] = _large(clients[name], "Range[10^5]", reps, limit)
             numbers[name]["packed"] = _large(clients[name], "RandomReal[1, 10^6]", reps, limit)
+        for name, code in INTERRUPTED.items():
+            numbers[name]["interrupt"] = _interrupt(clients[name], code, 3 if quick else 7)
+    numbers[OURS]["render3d"] = _render3d(3 if quick else 9)
     for name, values in starts.items():
         numbers[name]["start"] = statistics.median(values)
     return numbers
@@ -190,7 +256,18 @@ def run(quick: bool = False) -> list[Row]:
              _peer_label(mathics["range"], limit), "info", must=False),
         _row("RandomReal[1, 10^6] result", "s", ours["packed"], mathics["packed"],
              _peer_label(mathics["packed"], limit), "info", must=False),
+        _limit_row("interrupt -> cell reply (evaluation aborted)", "s", ours["interrupt"],
+                   python["interrupt"], "ipykernel python3 (while True: pass)", 1.0),
+        _limit_row("Graphics3D 1800 triangles -> SVG", "s", ours["render3d"], None, "", 1.0),
     ]
+
+
+def _limit_row(name: str, unit: str, ours: float, peer: float | None, peer_name: str,  # noqa: PLR0917
+               limit: float) -> Row:
+    """A row whose goal is an absolute bound on our number (the peer, if any, is for scale)."""
+    row = _row(name, unit, ours, peer, peer_name, f"< {limit:g} {unit}", must=False)
+    row["verdict"] = "pass" if ours < limit else "fail"
+    return row
 
 
 def _peer_label(value: float | None, limit: float) -> str:

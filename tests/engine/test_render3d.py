@@ -6,7 +6,6 @@ import io
 import json
 import math
 import re
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,7 +247,7 @@ def test_sphere_gradient_ids_are_resolved() -> None:
     assert "@" not in svg
 
 
-def test_a_large_surface_renders_fast_and_compactly() -> None:
+def test_a_large_surface_renders_compactly() -> None:
     n = 30  # 1800 triangles, twice what Plot3D's default sampling gives
     elements = []
     for i in range(n):
@@ -260,9 +259,7 @@ def test_a_large_surface_renders_fast_and_compactly() -> None:
                 polygon([pts[0], pts[2], pts[3]], [1, 1, 1]),
             ]
     data = scene(*elements, viewpoint=[1.3, -2.4, 2.0])
-    start = time.perf_counter()
-    svg = graphics3d_svg(data)
-    assert time.perf_counter() - start < 1.0
+    svg = graphics3d_svg(data)  # its speed is measured in benchmarks/bench_kernel.py
     assert len(svg) < 150 * len(elements)
     assert not re.search(r"\d\.\d{3}", svg)  # at most two decimals
 

@@ -139,6 +139,28 @@ class Client:
         self.link.put_message(UrgentMessage.ABORT)
 
 
+def idle_kernels(address: str, pool: str = "Default", timeout: float = 60.0) -> set[str]:
+    """IDs of ``pool``'s kernels that are started, initialized and free, as the server reports.
+
+    Waits (bounded) until there is at least one: a pool refills in the background after a test
+    took its kernels. A client that is then given one of these IDs was given a warm kernel --
+    no kernel was started on its way, whatever the machine's speed.
+    """
+    observer = Client(address)  # commands only: it never takes a kernel
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            info = observer.command("GetServerInformation")
+            idle = {kid for kid in info["Pools"][pool]["Kernels"]
+                    if info["Kernels"][kid]["State"] == "Idle"}
+            if idle:
+                return idle
+            assert time.monotonic() < deadline, f"no idle kernel in {pool} within {timeout} s"
+            time.sleep(0.1)
+    finally:
+        observer.close()
+
+
 def is_failure(value: object) -> bool:
     return isinstance(value, Expr) and value.head == Symbol("Failure")
 

@@ -15,7 +15,7 @@ from wstp_jupyter.server import AttachError, ServerSession, attach
 from wstp_jupyter.server.client import call, load_profile, normalize_address
 from wstp_jupyter.wxf import Expr, Symbol
 
-from .helpers import ServerProcess, wl_code
+from .helpers import ServerProcess, idle_kernels, wl_code
 
 
 def free_port() -> int:
@@ -42,10 +42,11 @@ def test_normalize_address() -> None:
 
 
 def test_attach_like_a_kernel_process(main_server: ServerProcess) -> None:
-    start = time.perf_counter()
+    warm = idle_kernels(main_server.address)
     s = attach(main_server.address)
     try:
         assert isinstance(s, ServerSession) and len(s.kernel_id) == 36
+        assert s.kernel_id in warm  # warm pool: no kernel start on the way
         # As with KernelProcess, the first packet is the kernel's InputNamePacket.
         prompt = s.link.get(timeout=10)
         assert prompt.head == Symbol("InputNamePacket")
@@ -53,19 +54,17 @@ def test_attach_like_a_kernel_process(main_server: ServerProcess) -> None:
         s.link.put(Expr(Symbol("EnterTextPacket"), "1+1"))
         assert s.link.get(timeout=10) == Expr(Symbol("OutputNamePacket"), f"Out[{n}]= ")
         assert s.link.get(timeout=10) == Expr(Symbol("ReturnTextPacket"), "2")
-        assert time.perf_counter() - start < 1.0  # warm pool: no kernel start on the way
         assert s.link.get(timeout=10) == Expr(Symbol("InputNamePacket"), f"In[{n + 1}]:= ")
         service, preemptive = s.open_parallel_links()
         assert (service, preemptive) == (s.service, s.preemptive)
         # The preemptive link answers while the main link is busy.
-        s.link.put(Expr(Symbol("EvaluatePacket"), wl_code("Pause[1]; 5")))
+        s.link.put(Expr(Symbol("EvaluatePacket"), wl_code("While[True, Pause[0.05]]")))
         time.sleep(0.1)
-        t = time.perf_counter()
-        assert evaluate(preemptive, "1+2") == 3
-        assert time.perf_counter() - t < 0.8
+        assert evaluate(preemptive, "1+2") == 3  # the main evaluation never ends by itself
         preemptive.put(Expr(Symbol("EvaluatePacket"),
                             Expr(Symbol("WSTPJupyter`Complete"), "Plu")))
         assert "Plus" in preemptive.get(timeout=10).args[0]
+        assert not s.link.ready(0)  # ... and is still running
         s.abort()
         assert s.link.get(timeout=10).args[0] == Symbol("$Aborted")
     finally:
@@ -105,8 +104,8 @@ def test_attach_errors(main_server: ServerProcess) -> None:
         attach(main_server.address, pool="Nope")
     t = time.perf_counter()
     with pytest.raises(AttachError, match="no wstpserver answers"):
-        attach(f"{free_port()}@127.0.0.1", timeout=5)
-    assert time.perf_counter() - t < 5
+        attach(f"{free_port()}@127.0.0.1", timeout=60)
+    assert time.perf_counter() - t < 30  # at once, not after the timeout
 
 
 def test_autostart_local_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

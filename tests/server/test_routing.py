@@ -6,9 +6,10 @@ import socket
 import time
 
 from wstp_jupyter.link import UrgentMessage
+from wstp_jupyter.server._wire import HANDSHAKE_TIMEOUT
 from wstp_jupyter.wxf import Expr, Symbol
 
-from .helpers import Client, ServerProcess, failure_message
+from .helpers import Client, ServerProcess, failure_message, idle_kernels
 
 
 def heads(packets: list[object]) -> list[str]:
@@ -16,13 +17,13 @@ def heads(packets: list[object]) -> list[str]:
 
 
 def test_warm_kernel_answers_at_once_and_was_initialized(main_server: ServerProcess) -> None:
-    start = time.perf_counter()
+    warm = idle_kernels(main_server.address)
     c = Client(main_server.address)
     try:
         assert c.evaluate("1+1") == 2
-        elapsed = time.perf_counter() - start
-        # Generous bound (a cold Mathics3 kernel needs ~4 s): the kernel was already running.
-        assert elapsed < 1.0, elapsed
+        # The client was given a kernel that was already initialized and waiting (how fast
+        # that is, is measured in benchmarks/bench_server.py).
+        assert c.command("GetKernelID") in warm
         # InitializationCode then InitializationFile ran before the kernel was offered.
         assert c.evaluate("{initValue, fileValue}") == [42, 43]
         n = c.evaluate("$Line") + 1  # the next input; kernels may be reused (kept alive)
@@ -51,9 +52,7 @@ def test_packets_as_on_a_direct_link(main_server: ServerProcess) -> None:
                         Expr(Symbol("ToExpression"), "Do[Pause[0.05], {200}]; 1")))
         time.sleep(0.3)
         c.abort()
-        t = time.perf_counter()
         assert c.until("ReturnPacket", 10)[-1].args[0] == Symbol("$Aborted")
-        assert time.perf_counter() - t < 5
         assert c.evaluate("keepMe") == 5
         # Interrupt: the kernel's MenuPacket comes through, the answer goes back.
         c.link.put(Expr(Symbol("EvaluatePacket"),
@@ -127,11 +126,9 @@ def test_pool_choice_input_name_and_maximum(main_server: ServerProcess) -> None:
         assert a.get() == Expr(Symbol("InputNamePacket"), "In[1]:= ")
         assert a.evaluate("smallInit") == 1
         assert a.command("GetPoolName") == "Small"
-        # The pool's only kernel is taken: a clear answer, not a hang.
-        t = time.perf_counter()
+        # The pool's only kernel is taken: a clear answer, not a hang (b.command would time out).
         msg = failure_message(b.command("ConnectPool", "Small"))
         assert "no free kernel" in msg and "MaximumKernelNumber" in msg
-        assert time.perf_counter() - t < 2
         assert "no pool named" in failure_message(b.command("ConnectPool", "Nope"))
         # A non-command packet with the pool exhausted is answered with a Failure too.
         assert b.command("ConnectPool") != kid  # b takes one from Default instead
@@ -157,7 +154,9 @@ def test_bad_clients_do_not_stall_others(main_server: ServerProcess) -> None:
         t = time.perf_counter()
         for i in range(5):
             assert c.evaluate(f"{i}+1") == i + 1
-        assert time.perf_counter() - t < 2
+        # Had the silent client held the server up, these would have waited for its handshake
+        # timeout; the bound tells the two apart on any machine.
+        assert time.perf_counter() - t < HANDSHAKE_TIMEOUT / 2
         hog.close()
     finally:
         c.close()
