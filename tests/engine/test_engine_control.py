@@ -46,6 +46,47 @@ def test_abort_when_idle_does_nothing(kernel: Session) -> None:
     assert kernel.enter("6*7")[1] == wl.ReturnTextPacket("42")
 
 
+@pytest.mark.parametrize("kind", ["EnterTextPacket", "EvaluatePacket"])
+def test_abort_sent_right_after_the_request_reaches_it(kernel: Session, kind: str) -> None:
+    # No pause between the two: the abort arrives while the request is still queued or being
+    # parsed, before any evaluation has started. It must still end that request (the loop
+    # never ends by itself), and nothing of it may reach the next request.
+    code = "k = 0; While[True, k++]"
+    for _ in range(3):
+        if kind == "EvaluatePacket":
+            kernel.link.put(wl.EvaluatePacket(wl.ToExpression(code)))
+            kernel.kernel.abort()
+            assert kernel.link.get(timeout=30) == wl.ReturnPacket(Symbol("$Aborted"))
+        else:
+            kernel.link.put(wl.EnterTextPacket(code))
+            kernel.kernel.abort()
+            packets = read_until_end(kernel.link)
+            assert packets[1:] == [wl.ReturnTextPacket("$Aborted"), packets[-1]]
+            assert head(packets[-1]) == "InputNamePacket"
+        assert kernel.enter("6*7")[1] == wl.ReturnTextPacket("42")
+
+
+def test_an_abort_ends_the_whole_cell(kernel: Session) -> None:
+    n = kernel.line()
+    assert kernel.enter("Abort[]; 1\nsecondLine = 2") == [
+        wl.OutputNamePacket(f"Out[{n + 1}]= "),
+        wl.ReturnTextPacket("$Aborted"),
+        wl.InputNamePacket(f"In[{n + 2}]:= "),
+    ]
+    assert kernel.enter("secondLine")[1] == wl.ReturnTextPacket("secondLine")
+    # A line that merely evaluates to $Aborted is not an abort.
+    assert kernel.enter("$Aborted\nthirdLine = 3")[-2] == wl.ReturnTextPacket("3")
+
+
+def test_interrupt_sent_right_after_the_request_opens_the_menu(kernel: Session) -> None:
+    kernel.link.put(wl.EnterTextPacket("m = 0; While[True, m++]"))
+    kernel.kernel.interrupt()  # before the evaluation can have started
+    assert read_until_end(kernel.link) == [wl.MenuPacket(1, "Interrupt> ")]
+    kernel.link.put(wl.EnterTextPacket("a"))
+    assert read_until_end(kernel.link)[1] == wl.ReturnTextPacket("$Aborted")
+    assert kernel.enter("6*7")[1] == wl.ReturnTextPacket("42")
+
+
 def test_interrupt_menu_show_continue_then_abort(kernel: Session) -> None:
     kernel.link.put(wl.EnterTextPacket("j = 0; While[True, j++]"))
     time.sleep(0.5)

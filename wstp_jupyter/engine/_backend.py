@@ -61,10 +61,13 @@ class LineResult:
         line: the ``$Line`` number the input was evaluated as.
         value: the backend's result object, or ``None`` when the output is ``Null`` (including
             output suppressed with ``;``).
+        aborted: the evaluation was aborted (``Abort[]``, an abort message, the interrupt
+            menu); the rest of its cell is not evaluated, as in the Wolfram kernel.
     """
 
     line: int
     value: Any
+    aborted: bool = False
 
 
 class Backend(ABC):
@@ -95,12 +98,22 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    def abort(self) -> bool:
-        """Abort the running main evaluation; True if one was running."""
+    def abort(self, *, pending: bool = False) -> bool:
+        """Abort the running main evaluation; True if one was running.
+
+        With ``pending`` and nothing running, the next main evaluation to start is aborted
+        instead (the caller knows a request is on its way to it); :meth:`clear_pending` takes
+        that back.
+        """
 
     @abstractmethod
     def hold(self) -> None:
-        """Ask the running evaluation to pause at its next safe point (interrupt menu)."""
+        """Ask the running evaluation to pause at its next safe point (interrupt menu); with
+        nothing running, the next main evaluation pauses as it starts."""
+
+    @abstractmethod
+    def clear_pending(self) -> None:
+        """Forget a pending abort or hold: the request it was meant for has finished."""
 
     @abstractmethod
     def resume(self) -> None:

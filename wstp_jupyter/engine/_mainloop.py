@@ -142,6 +142,17 @@ class MainLoop:
         self.replies: queue.Queue[Any] = queue.Queue()
         self.waiting_reply = threading.Event()
         self.busy = threading.Event()
+        # Which main-link requests an urgent message can still reach: the reader counts the
+        # expressions it has routed and the jobs it has queued; a job counts as finished when
+        # its last packet (prompt or ReturnPacket) is written, which is when the front end
+        # considers it over. Abort and interrupt compare these with ``Link.received`` (see
+        # ``_request_in_flight``).
+        self._requests_lock = threading.Lock()
+        self._routed = 0
+        self._queued = 0
+        self._finished = 0
+        self._job_finished = False
+        self._menu_after = 0  # main-link expressions received before the menu was shown
         self.menu_open = False
         self.current_input: str = ""
         self.exit_code: int | None = None
@@ -166,7 +177,7 @@ class MainLoop:
             elif source == "preemptive":
                 self._serve_preemptive(item)
             elif source == "interrupt":
-                self._interrupt()
+                self._interrupt(int(item))
             elif source == "service":
                 self._service_reply(item)
             elif source == "closed":
@@ -191,6 +202,7 @@ class MainLoop:
                     break
                 if name == "main":
                     self._route_main(expr)
+                    self._routed += 1
                 else:
                     self.events.put((name, expr))
             self.events.put(("closed", name))
@@ -202,42 +214,67 @@ class MainLoop:
 
     # -- urgent messages ---------------------------------------------------------------
     def _on_message(self, message: Any, arg: int = 0) -> None:
+        # Runs on the main link's reader thread, in wire order: ``received`` now counts every
+        # request the front end sent before this message.
         code = int(getattr(message, "code", message))
         if code == UrgentMessage.ABORT:
-            self.abort()
+            self.abort(self.main.link.received)
         elif code == UrgentMessage.INTERRUPT:
-            self.events.put(("interrupt", None))
+            self.events.put(("interrupt", self.main.link.received))
         elif code == UrgentMessage.TERMINATE:
             self.backend.abort()
             self.events.put(("exit", 0))
 
-    def abort(self) -> None:
-        """Abort the running evaluation (and close the interrupt menu if it is open)."""
-        self.backend.abort()
+    def _request_in_flight(self, received: int) -> bool:
+        """True if a request sent before an urgent message (``received`` expressions into the
+        main link) is queued, running, or read but not yet routed. Caller holds
+        ``_requests_lock``."""
+        return self._queued > self._finished or received > self._routed
+
+    def abort(self, received: int | None = None) -> None:
+        """Abort the running evaluation (and close the interrupt menu if it is open).
+
+        With ``received`` (the main link's count when the abort arrived), a request that was
+        sent before the abort but has not started evaluating yet is aborted as it starts: a
+        front end that aborts right after sending must not see its request run on.
+        """
+        with self._requests_lock:
+            pending = received is not None and self._request_in_flight(received)
+            self.backend.abort(pending=pending)
         self.waiting_reply.clear()
         if self.menu_open:
             self.menu_open = False
             self.waiting_reply.clear()
             self.replies.put(None)
 
-    def _interrupt(self) -> None:
-        if not self.busy.is_set() or self.menu_open:
-            return
-        self.backend.hold()
-        self.menu_open = True
-        self.main.put(packet("MenuPacket", 1, INTERRUPT_MENU_TITLE))
+    def _interrupt(self, received: int) -> None:
+        with self._requests_lock:
+            if self.menu_open or not self._request_in_flight(received):
+                return  # nothing sent before the interrupt is left to interrupt
+            self.backend.hold()
+            self.menu_open = True
+            # Only what the front end sends after seeing the menu answers it; a request that
+            # was still unread when the interrupt came is the one being interrupted.
+            self._menu_after = self.main.link.received
+            # Under the lock, so the menu cannot follow the job's last packet.
+            self.main.put(packet("MenuPacket", 1, INTERRUPT_MENU_TITLE))
+
+    def _abort_request(self) -> None:
+        """Abort the interrupted request, whether or not its evaluation has started."""
+        with self._requests_lock:
+            self.backend.abort(pending=self._queued > self._finished)
 
     def _menu_answer(self, reply: Any) -> None:
         choice = (reply_text(reply) or "").strip().lower()[:1]
         if choice == "a":
             self.menu_open = False
-            self.backend.abort()
+            self._abort_request()
         elif choice in {"c", ""}:
             self.menu_open = False
             self.backend.resume()
         elif choice in ("e", "q"):
             self.menu_open = False
-            self.backend.abort()
+            self._abort_request()
             self.events.put(("exit", 0))  # answered on the reader thread: the loop ends it
         elif choice in ("s", "t", "i"):
             shown = (
@@ -256,12 +293,13 @@ class MainLoop:
 
     # -- routing -----------------------------------------------------------------------
     def _route_main(self, expr: Any) -> None:
-        if self.menu_open:
+        if self.menu_open and self._routed >= self._menu_after:
             self._menu_answer(expr)
         elif self.waiting_reply.is_set():
             self.waiting_reply.clear()
             self.replies.put(expr)
         else:
+            self._queued += 1
             self.jobs.put(expr)
 
     def ask_front_end(self, request: Any, timeout: float | None = None) -> Any:
@@ -302,19 +340,35 @@ class MainLoop:
                 log.exception("evaluation of a packet failed")
                 self._recover(expr)
             finally:
-                self.busy.clear()
+                with self._requests_lock:
+                    if not self._job_finished:  # ended without a last packet
+                        self._finished += 1
+                        self.backend.clear_pending()
+                    self._job_finished = False
+                    self.busy.clear()
                 self._clear_temporary()
 
     def _recover(self, expr: Any) -> None:
         """After an internal failure, still end the exchange so the front end never hangs."""
         head = packet_head(expr)
         try:
+            if self._job_finished:
+                return
             if head == "EvaluatePacket":
-                self.main.put(packet("ReturnPacket", Symbol("$Failed")))
+                self._finish(packet("ReturnPacket", Symbol("$Failed")))
             elif head in ("EnterTextPacket", "EnterExpressionPacket"):
-                self.main.put(self.input_name())
+                self._finish(self.input_name())
         except BaseException:
             log.exception("could not report the failure to the front end")
+
+    def _finish(self, *packets: Any) -> None:
+        """Write the current job's last packets; from then on it is over for urgent messages
+        too (an abort or hold still pending for it is dropped, not left for the next job)."""
+        with self._requests_lock:
+            self.main.put(*packets)
+            self._finished += 1
+            self._job_finished = True
+            self.backend.clear_pending()
 
     def _job(self, expr: Any) -> None:
         head = packet_head(expr)
@@ -325,9 +379,9 @@ class MainLoop:
             self.current_input = str(args[0])[:200]
             self._send_line(self.backend.run_line(args[0], self.main_host), text=False)
             self._clear_temporary(ordered=True)
-            self.main.put(self.input_name())
+            self._finish(self.input_name())
         elif head == "EvaluatePacket" and len(args) == 1:
-            self.main.put(packet("ReturnPacket", self.evaluate_packet(args[0], self.main_host)))
+            self._finish(packet("ReturnPacket", self.evaluate_packet(args[0], self.main_host)))
         else:
             log.warning("ignoring unexpected packet on the main link: %.200r", expr)
 
@@ -335,14 +389,14 @@ class MainLoop:
         self.current_input = text[:200]
         issue = self.backend.check_syntax(text, self.main_host)
         if issue is not None:
-            self.main.put(packet("SyntaxPacket", issue.position), self.input_name())
+            self._finish(packet("SyntaxPacket", issue.position), self.input_name())
             return
         for result in self.backend.run_cell(text, self.main_host):
             self._send_line(result, text=True)
         # Temporary displays vanish before the prompt, so the cell's output is final when the
         # front end sees the cell end (nbconvert stops collecting output there).
         self._clear_temporary(ordered=True)
-        self.main.put(self.input_name())
+        self._finish(self.input_name())
 
     def _send_line(self, result: LineResult, *, text: bool) -> None:
         if result.value is None:

@@ -78,15 +78,25 @@ class _HostOutput(Output):
 class EngineEvaluation(Evaluation):
     """An ``Evaluation`` that streams output to a host and can be aborted or held."""
 
-    stopped: bool
-
     def __init__(self, definitions: Any) -> None:
+        self.abort_requested = False
+        self.hold_requested = False
+        self._stopped = False
         super().__init__(definitions=definitions, catch_interrupt=False)
         self.output = _HostOutput(self)
         self.host: Host | None = None
-        self.abort_requested = False
-        self.hold_requested = False
         self.resume_event = threading.Event()
+
+    @property
+    def stopped(self) -> bool:
+        """Mathics' cooperative flag: True makes the next :meth:`check_stopped` act."""
+        return self._stopped
+
+    @stopped.setter
+    def stopped(self, value: bool) -> None:
+        # Mathics clears the flag as each evaluation starts; an abort or hold requested
+        # before that moment (a pending one, applied by MathicsBackend._enter) must survive.
+        self._stopped = value or self.abort_requested or self.hold_requested
 
     def check_stopped(self) -> None:
         # Mathics calls this at every recursion step; ``stopped`` is False on the fast path.
@@ -126,9 +136,11 @@ class MathicsBackend(Backend):
         self.side: EngineEvaluation
         self._lock = threading.Lock()
         self._running_thread: int | None = None
-        # An interrupt that arrives before the main evaluation has started (the cell is still
-        # being parsed) is kept here and applied when it starts, so the menu's hold holds.
+        # An interrupt or abort that arrives before the main evaluation has started (the
+        # request is queued, or the cell is still being parsed) is kept here and applied when
+        # it starts, so that the menu's hold holds and the abort aborts.
         self._hold_pending = False
+        self._abort_pending = False
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -156,12 +168,13 @@ class MathicsBackend(Backend):
         return int(self.definitions.get_line_no()) + 1
 
     # -- abort and hold ----------------------------------------------------------------
-    def abort(self) -> bool:
+    def abort(self, *, pending: bool = False) -> bool:
         with self._lock:
             thread_id = self._running_thread
             ev = self.main
             self._hold_pending = False
             if thread_id is None:
+                self._abort_pending = self._abort_pending or pending
                 return False
             ev.abort_requested = True
             ev.stopped = True
@@ -176,6 +189,10 @@ class MathicsBackend(Backend):
                 return
             self.main.hold_requested = True
             self.main.stopped = True
+
+    def clear_pending(self) -> None:
+        with self._lock:
+            self._abort_pending = self._hold_pending = False
 
     def resume(self) -> None:
         ev = self.main
@@ -196,16 +213,29 @@ class MathicsBackend(Backend):
         if ev is self.main:
             with self._lock:
                 self._running_thread = threading.get_ident()
-                if self._hold_pending:
+                if self._abort_pending:
+                    self._abort_pending = False
+                    ev.abort_requested = ev.stopped = True
+                elif self._hold_pending:
                     self._hold_pending = False
                     ev.hold_requested = ev.stopped = True
 
     def _leave(self, ev: EngineEvaluation) -> None:
         if ev is self.main:
-            with self._lock:
-                thread_id, self._running_thread = self._running_thread, None
-                if thread_id is not None and ev.abort_requested:
-                    _async_raise(thread_id, None)
+            while True:
+                try:
+                    with self._lock:
+                        thread_id, self._running_thread = self._running_thread, None
+                        if thread_id is not None and ev.abort_requested:
+                            _async_raise(thread_id, None)
+                        # The request is over: formatting its result must not stop again.
+                        ev.abort_requested = ev.hold_requested = False
+                        ev.stopped = False
+                    break
+                except AbortInterrupt:
+                    # An abort raised just before the lock was taken lands here, after the
+                    # evaluation; once ``_running_thread`` is None no other one can come.
+                    continue
         ev.out = []
 
     # -- parsing -----------------------------------------------------------------------
@@ -244,27 +274,34 @@ class MathicsBackend(Backend):
             query = ev.parse_feeder(feeder)
             if query is None:
                 continue
-            yield self._line(query, host)
+            result = self._line(query, host)
+            yield result
+            if result.aborted:
+                return  # an abort ends the whole cell, not just its current line
 
     def run_line(self, expr: Any, host: Host) -> LineResult:
         return self._line(self.from_wire(expr), host)
 
     def _line(self, query: Any, host: Host) -> LineResult:
         ev = self.main
-        self._enter(ev, host)
         line = self.next_line()
+        aborted = False
         try:
             try:
+                self._enter(ev, host)  # inside the try, as in evaluate_element
                 result = ev.evaluate(query, format="unformatted")
                 value = result.result
                 line = result.line_no
+                # Mathics turns an abort into the result $Aborted with nothing evaluated
+                # (``last_eval`` unset); a line that merely evaluates to $Aborted keeps it.
+                aborted = value is SymbolAborted and result.last_eval is None
             finally:
                 self._leave(ev)
         except AbortInterrupt:
-            value = SymbolAborted
+            value, aborted = SymbolAborted, True
         if value is SymbolNull:
             value = None
-        return LineResult(line=line, value=value)
+        return LineResult(line=line, value=value, aborted=aborted)
 
     def evaluate(self, expr: Any, host: Host, *, side: bool = False) -> Any:
         return self.evaluate_element(self.from_wire(expr), host, side=side)
@@ -272,12 +309,14 @@ class MathicsBackend(Backend):
     def evaluate_element(self, element: Any, host: Host, *, side: bool = False) -> Any:
         """Evaluate a Mathics element outside the main loop; ``$Aborted`` on abort."""
         ev = self.side if side else self.main
-        self._enter(ev, host)
         ev.stopped = False
         ev.recursion_depth = 0
         ev.iteration_count = 0
         try:
             try:
+                # Inside the try: an abort may be raised in this thread from the moment
+                # ``_enter`` marks it as the running one.
+                self._enter(ev, host)
                 return element.evaluate(ev)
             finally:
                 self._leave(ev)

@@ -420,9 +420,11 @@ class WolframKernel(Kernel):
         self._last_plain: str | None = None
         self._cell_parent = parent
         self._order = order = _CellOrder()
-        backend.put_main(make_packet("EnterTextPacket", code))
         self._prompt_seen = False
         with self._state_lock:
+            # Together, so that an interrupt either finds no cell (and does nothing) or is sent
+            # after the request, where the kernel applies it even before evaluation starts.
+            backend.put_main(make_packet("EnterTextPacket", code))
             self._running = backend
         try:
             while not translator.done:

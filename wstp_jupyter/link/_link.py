@@ -113,6 +113,7 @@ class Link(TokenAPI):
         self._peer_close: Close | None = None
         self._fatal: LinkError | None = None
         self._inbox: deque[object] = deque()
+        self._received = 0
         self._messages: deque[UrgentMessage] = deque()
         self._handler: MessageHandler | None = None
         self._reader: threading.Thread | None = None
@@ -379,6 +380,7 @@ class Link(TokenAPI):
                     break
                 if isinstance(event, Expression):
                     self._inbox.append(event.expr)
+                    self._received += 1
                     got_expr = True
                 elif isinstance(event, UrgentMessage):
                     self._deliver(event)
@@ -707,6 +709,7 @@ class Link(TokenAPI):
             raise LinkClosed("the link is closed")
         with self._cond:
             self._inbox.append(expr)
+            self._received += 1
             self._cond.notify_all()
 
     def _loopback_wait(self, timeout: float | None) -> None:
@@ -724,6 +727,18 @@ class Link(TokenAPI):
         return self._inbox.popleft()
 
     # -- life -------------------------------------------------------------------------------
+
+    @property
+    def received(self) -> int:
+        """How many expressions have arrived on this link so far, read or not (it only grows).
+
+        Urgent messages are handled in wire order with the expressions around them: while a
+        message handler runs, ``received`` already counts every expression the peer sent
+        before that message. A handler compares it with what its reader has taken to learn
+        whether a request it has not read yet came first (an abort sent right after a request
+        must reach that request).
+        """
+        return self._received
 
     @property
     def is_loopback(self) -> bool:
