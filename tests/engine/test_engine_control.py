@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import time
@@ -88,13 +87,14 @@ def test_interrupt_sent_right_after_the_request_opens_the_menu(kernel: Session) 
 
 
 def test_interrupt_menu_show_continue_then_abort(kernel: Session) -> None:
-    kernel.link.put(wl.EnterTextPacket("j = 0; While[True, j++]"))
-    time.sleep(0.5)
+    code = 'j = 0; Print["go"]; While[True, j++]'
+    kernel.link.put(wl.EnterTextPacket(code))
+    assert kernel.link.get(timeout=30) == wl.TextPacket("go\n")  # j is set, the loop runs
     kernel.kernel.interrupt()
     assert read_until_end(kernel.link) == [wl.MenuPacket(1, "Interrupt> ")]
     kernel.link.put(wl.EnterTextPacket("s"))
     assert read_until_end(kernel.link) == [
-        wl.TextPacket("Evaluating: j = 0; While[True, j++]"),
+        wl.TextPacket(f"Evaluating: {code}"),
         wl.MenuPacket(1, "Interrupt> "),
     ]
     # Held while the menu is open: j does not move (read on the preemptive link).
@@ -119,17 +119,12 @@ def test_interrupt_menu_show_continue_then_abort(kernel: Session) -> None:
 def test_preemptive_completion_while_main_link_pauses(kernel: Session) -> None:
     assert kernel.kernel.preemptive is not None
     pre = kernel.kernel.preemptive
-    kernel.link.put(wl.EnterTextPacket("Pause[5]"))
+    kernel.link.put(wl.EnterTextPacket("While[True, Pause[0.05]]"))
     time.sleep(0.3)
-    times = []
     for _ in range(5):
-        start = time.monotonic()
         pre.put(wl.EvaluatePacket(wl.WSTPJupyter.Complete("Plo")))
-        reply = pre.get(timeout=5)
-        times.append(time.monotonic() - start)
-        assert "Plot" in reply.args[0]
-    assert statistics.median(times) < 0.2, times
-    assert not kernel.link.ready(0)  # the main evaluation is still running
+        assert "Plot" in pre.get(timeout=10).args[0]
+    assert not kernel.link.ready(0)  # the main evaluation never ends by itself: still running
     pre.put(wl.EvaluatePacket(wl.WSTPJupyter.IsComplete("f[x")))
     assert pre.get(timeout=5) == wl.ReturnPacket("incomplete")
     pre.put(wl.EvaluatePacket(wl.WSTPJupyter.Inspect("Plus")))

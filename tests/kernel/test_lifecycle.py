@@ -45,6 +45,11 @@ def test_death_restart_and_shutdown_leave_no_processes() -> None:
         # Restart: a new Jupyter kernel process and a new kernel process; the old ones are gone.
         km.restart_kernel(now=False)
         kc.wait_for_ready(timeout=120)
+        # (Bounded wait: if the old kernel was slow to stop, jupyter_client killed it and its
+        # kernel process notices the closed link a moment later.)
+        deadline = time.monotonic() + 30
+        while (pid_alive(engine2) or pid_alive(kernel_pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert not pid_alive(engine2) and not pid_alive(kernel_pid)
         restarted = execute(kc, "$Line", timeout=120)
         assert restarted.plain() == ["1"]

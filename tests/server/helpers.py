@@ -51,6 +51,7 @@ class ServerProcess:
                 break
             if time.monotonic() > deadline:
                 break
+        self._drain: threading.Thread | None = None
         if not self.port:
             self.stop()
             raise RuntimeError("server did not start:\n" + "".join(self.lines))
@@ -70,6 +71,15 @@ class ServerProcess:
     def log(self) -> str:
         return "".join(self.lines)
 
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> str:
+        """The log once it contains ``text`` (the drain thread reads it a little later than
+        the server writes it)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log:
+            assert time.monotonic() < deadline, f"{text!r} not in the server log"
+            time.sleep(0.02)
+        return self.log
+
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -84,6 +94,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self._drain is not None:
+            self._drain.join(10)  # every line the server wrote is in ``lines`` from here
         return self.proc.returncode
 
 
@@ -96,9 +108,13 @@ def wl_code(code: str) -> Expr:
 
 
 class Client:
-    """A blocking client link to a server, with helpers."""
+    """A blocking client link to a server, with helpers.
 
-    def __init__(self, address: str, *, key: str | None = None, timeout: float = 30.0) -> None:
+    ``timeout`` bounds every read; it is generous because a request may wait for a cold kernel
+    start on a loaded machine, and it only costs time when something is already broken.
+    """
+
+    def __init__(self, address: str, *, key: str | None = None, timeout: float = 120.0) -> None:
         self.link = Link.connect(Protocol.TCPIP, address, key=key)
         self.link.activate(timeout=timeout)
         self.timeout = timeout
@@ -151,9 +167,10 @@ def idle_kernels(address: str, pool: str = "Default", timeout: float = 60.0) -> 
         deadline = time.monotonic() + timeout
         while True:
             info = observer.command("GetServerInformation")
-            idle = {kid for kid in info["Pools"][pool]["Kernels"]
-                    if info["Kernels"][kid]["State"] == "Idle"}
-            if idle:
+            states = {kid: info["Kernels"][kid]["State"] for kid in info["Pools"][pool]["Kernels"]}
+            idle = {kid for kid, state in states.items() if state == "Idle"}
+            # While a kernel is still starting it may become the one handed out next.
+            if idle and not {"Starting", "Initializing"} & set(states.values()):
                 return idle
             assert time.monotonic() < deadline, f"no idle kernel in {pool} within {timeout} s"
             time.sleep(0.1)

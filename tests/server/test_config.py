@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wstp_jupyter.server import ConfigError, ServerError, load_config, resolve_config
@@ -191,7 +191,7 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.dictionaries(st.text(max_size=6), _json, max_size=5),
        comments=st.lists(st.integers(min_value=0, max_value=200), max_size=5))
 def test_reader_agrees_with_json(value: dict[str, object], comments: list[int]) -> None:

@@ -35,7 +35,8 @@ def test_keep_alive_reconnect_by_id_with_buffered_result(main_server: ServerProc
     kid = a.command("ConnectPool")
     assert a.evaluate("kept = 123") == 123
     # Disconnect in the middle of an evaluation; its result must not be lost.
-    a.link.put(Expr(Symbol("EvaluatePacket"), wl_code('Pause[0.5]; Print["while away"]; kept + 1')))
+    # (Long enough that the server sees the disconnect before the result, even when slow.)
+    a.link.put(Expr(Symbol("EvaluatePacket"), wl_code('Pause[2]; Print["while away"]; kept + 1')))
     time.sleep(0.1)
     a.close()
     b = Client(main_server.address)
@@ -128,7 +129,7 @@ def _client_script(address: str, keep: bool) -> str:
         cmd("SetKeepAlive", {keep!r})
         print(cmd("ConnectPool"), flush=True)
         link.put(Expr(Symbol("EvaluatePacket"),
-                      Expr(Symbol("ToExpression"), 'Pause[0.5]; "finished"')))
+                      Expr(Symbol("ToExpression"), 'Pause[2]; "finished"')))
         time.sleep(0.1)
         os.kill(os.getpid(), 9)
     """)
