@@ -140,6 +140,28 @@ def test_handler_fires_while_owner_is_busy(pair: tuple[Link, Link]) -> None:
     assert a.get(timeout=5) == 1
 
 
+def test_received_counts_what_came_before_each_message(pair: tuple[Link, Link]) -> None:
+    a, b = pair
+    counts: list[int] = []
+    done = threading.Event()
+
+    def handler(msg: UrgentMessage) -> None:
+        counts.append(a.received)  # every expression sent before this message has arrived
+        if msg.arg == 2:
+            done.set()
+
+    a.set_message_handler(handler)
+    for i in range(3):
+        b.put(i)
+    b.put_message(UrgentMessage.ABORT, 1)
+    b.put_many(3, 4)
+    b.put_message(UrgentMessage.ABORT, 2)
+    assert done.wait(5)
+    assert counts == [3, 5]
+    assert [a.get(timeout=5) for _ in range(5)] == [0, 1, 2, 3, 4]
+    assert a.received == 5  # reading does not change the count
+
+
 def test_user_message_codes_and_bad_codes(pair: tuple[Link, Link]) -> None:
     a, b = pair
     b.put_message(UrgentMessage.FIRST_USER + 1, 2**32 - 1)
