@@ -69,8 +69,12 @@ def _spec_manager(tmp: Path) -> KernelSpecManager:
     return manager
 
 
-def _wait(kc: BlockingKernelClient, msg_id: str, timeout: float) -> dict[str, Any] | None:
-    """Drain iopub until ``msg_id`` is idle; return its execute_result content, if any."""
+def _wait(kc: BlockingKernelClient, msg_id: str, timeout: float,
+          errors_ok: bool = False) -> dict[str, Any] | None:
+    """Drain iopub until ``msg_id`` is idle; return its execute_result content, if any.
+
+    An ``error`` message raises ``RuntimeError`` unless ``errors_ok``.
+    """
     deadline = time.monotonic() + timeout
     result = None
     while True:
@@ -85,7 +89,7 @@ def _wait(kc: BlockingKernelClient, msg_id: str, timeout: float) -> dict[str, An
             continue
         if msg["msg_type"] == "execute_result":
             result = msg["content"]
-        elif msg["msg_type"] == "error":
+        elif msg["msg_type"] == "error" and not errors_ok:
             raise RuntimeError(f"{msg['content']['ename']}: {msg['content']['evalue']}")
         elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             return result
@@ -164,7 +168,7 @@ def _interrupt(kc: BlockingKernelClient, code: str, reps: int) -> float:
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
         times.append(time.perf_counter() - started)
-        _wait(kc, msg_id, 30)  # drain its iopub up to idle
+        _wait(kc, msg_id, 30, errors_ok=True)  # drain its iopub up to idle
     return statistics.median(times)
 
 
