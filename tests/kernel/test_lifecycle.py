@@ -72,3 +72,25 @@ def test_killed_jupyter_kernel_leaves_no_kernel_process() -> None:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_interrupt_while_the_kernel_process_starts_cancels_the_cell() -> None:
+    # A fresh Jupyter kernel boots its kernel process in the background (a few seconds); a
+    # cell sent meanwhile waits for it. Interrupting then cancels the cell before it is sent.
+    km, kc = start_kernel()
+    try:
+        msg_id = kc.execute("While[True]")
+        while True:  # the cell has reached the kernel (execute_input is published first)
+            msg = kc.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") == msg_id \
+                    and msg["msg_type"] == "execute_input":
+                break
+        km.interrupt_kernel()
+        reply = shell_request(kc, msg_id, timeout=120)["content"]
+        assert reply["status"] == "error" and reply["ename"] == "Aborted"
+        assert "before the evaluation started" in reply["evalue"]
+        after = execute(kc, "$Line", timeout=120)
+        assert after.plain() == ["1"]  # the cancelled cell never reached the kernel: In[1] again
+        assert after.reply["content"]["execution_count"] == 1
+    finally:
+        stop_kernel(km, kc)

@@ -120,6 +120,10 @@ class WolframKernel(Kernel):
         self._next_in = 1  # the kernel process's next In[n]
         self._prompt_seen = False  # the kernel has sent the InputNamePacket for _next_in
         self._running: Backend | None = None  # the backend evaluating a cell, for interrupts
+        # An interrupt that comes while a cell is on its way (waiting for the kernel process to
+        # start, or for the previous prompt) cancels it before it is sent.
+        self._executing = False
+        self._interrupted = False
         self._stdin: StdinChannel | None = None
         self._history: list[tuple[int, int, str, str | None]] = []
         self._cell_parent: Any = None  # the running cell's request, parent of display_data
@@ -238,6 +242,8 @@ class WolframKernel(Kernel):
         content: dict[str, Any] = {"status": "ok"}
         with self._state_lock:
             running, stdin = self._running, self._stdin
+            if running is None and self._executing:
+                self._interrupted = True
         if stdin is not None:
             stdin.cancel()
         if running is not None:
@@ -352,6 +358,22 @@ class WolframKernel(Kernel):
         **_: Any,
     ) -> dict[str, Any]:
         """Run one cell through the Wolfram kernel's main loop (see the module docstring)."""
+        with self._state_lock:
+            self._executing, self._interrupted = True, False
+        try:
+            return await self._execute(code, silent, store_history, user_expressions, allow_stdin)
+        finally:
+            with self._state_lock:
+                self._executing = False
+
+    async def _execute(
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool,
+        user_expressions: dict[str, str] | None,
+        allow_stdin: bool,
+    ) -> dict[str, Any]:
         parent = self.get_parent("shell")
         ident = self._get_shell_context_var(self._shell_parent_ident)
         count = self._next_in if not silent else self.execution_count
@@ -420,12 +442,18 @@ class WolframKernel(Kernel):
         self._last_plain: str | None = None
         self._cell_parent = parent
         self._order = order = _CellOrder()
-        self._prompt_seen = False
         with self._state_lock:
-            # Together, so that an interrupt either finds no cell (and does nothing) or is sent
-            # after the request, where the kernel applies it even before evaluation starts.
-            backend.put_main(make_packet("EnterTextPacket", code))
-            self._running = backend
+            # Together, so that an interrupt either cancels the cell before it is sent or is
+            # sent after the request, where the kernel applies it even before evaluation starts.
+            cancelled = self._interrupted
+            if not cancelled:
+                backend.put_main(make_packet("EnterTextPacket", code))
+                self._prompt_seen = False
+                self._running = backend
+        if cancelled:
+            self._order = None
+            return self._error_reply(parent, "Aborted",
+                                     "$Aborted: interrupted before the evaluation started", count)
         try:
             while not translator.done:
                 name, args = packet_parts(await backend.next_packet())
