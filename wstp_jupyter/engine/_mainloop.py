@@ -365,10 +365,13 @@ class MainLoop:
         """Write the current job's last packets; from then on it is over for urgent messages
         too (an abort or hold still pending for it is dropped, not left for the next job)."""
         with self._requests_lock:
-            self.main.put(*packets)
+            # Before the write: a request the front end sends once it has read these packets
+            # must find this job over. (Not during it: a large result must not keep the link's
+            # reader, which runs the message handler, waiting for the lock.)
             self._finished += 1
             self._job_finished = True
             self.backend.clear_pending()
+        self.main.put(*packets)
 
     def _job(self, expr: Any) -> None:
         head = packet_head(expr)
