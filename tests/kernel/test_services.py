@@ -106,3 +106,16 @@ def test_kernel_info_claims_no_debugger_and_no_subshells(kc: BlockingKernelClien
     assert reply["status"] == "ok" and reply["language_info"]["name"] == "wolfram"
     # The shell socket is served on the main loop (see docs/jupyter.md): neither is offered.
     assert reply["supported_features"] == []
+
+
+def test_interrupt_stops_a_silent_cell(km: KernelManager, kc: BlockingKernelClient) -> None:
+    msg_id = kc.execute("While[True]", silent=True)
+    while True:  # busy: the kernel has taken the request
+        msg = kc.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                and msg["content"]["execution_state"] == "busy":
+            break
+    km.interrupt_kernel()
+    # The loop never ends by itself; a silent cell shows nothing, aborted or not.
+    assert shell_request(kc, msg_id, timeout=30)["content"]["status"] == "ok"
+    assert execute(kc, "1 + 1").plain() == ["2"]

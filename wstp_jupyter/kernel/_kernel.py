@@ -518,16 +518,29 @@ class WolframKernel(Kernel):
         return None
 
     async def _evaluate_main(self, backend: Backend, expr: Any) -> Any:
-        """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used."""
-        from wstp_jupyter.kernel._mapping import packet_parts
+        """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used.
 
-        backend.put_main(make_packet("EvaluatePacket", expr))
-        while True:
-            name, args = packet_parts(await backend.next_packet())
-            if name == "ReturnPacket":
-                return args[0] if args else None
-            if name in ("InputPacket", "InputStringPacket"):
-                backend.put_main("")
+        Interruptible like a cell (silent cells, user_expressions): the result is then
+        ``$Aborted``.
+        """
+        from wstp_jupyter.kernel._mapping import packet_parts
+        from wstp_jupyter.wxf import Symbol
+
+        with self._state_lock:
+            if self._interrupted:
+                return Symbol("$Aborted")
+            backend.put_main(make_packet("EvaluatePacket", expr))
+            self._running = backend
+        try:
+            while True:
+                name, args = packet_parts(await backend.next_packet())
+                if name == "ReturnPacket":
+                    return args[0] if args else None
+                if name in ("InputPacket", "InputStringPacket"):
+                    backend.put_main("")
+        finally:
+            with self._state_lock:
+                self._running = None
 
     async def _execute_silent(self, backend: Backend, code: str, parent: Any) -> dict[str, Any]:
         try:
