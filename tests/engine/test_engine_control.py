@@ -73,8 +73,33 @@ def test_an_abort_ends_the_whole_cell(kernel: Session) -> None:
         wl.InputNamePacket(f"In[{n + 2}]:= "),
     ]
     assert kernel.enter("secondLine")[1] == wl.ReturnTextPacket("secondLine")
-    # A line that merely evaluates to $Aborted is not an abort.
+    # A line that merely evaluates to $Aborted is not an abort, nor is a line that a message
+    # such as $IterationLimit::itlim ended (the Wolfram kernel goes on there too).
     assert kernel.enter("$Aborted\nthirdLine = 3")[-2] == wl.ReturnTextPacket("3")
+    packets = kernel.enter("runaway[x_] := runaway[x + 1]\nrunaway[1]\nfourthLine = 4")
+    assert head(packets[0]) == "MessagePacket" and packets[-2] == wl.ReturnTextPacket("4")
+
+
+def test_abort_during_input_and_with_the_menu_open_leave_no_trace(kernel: Session) -> None:
+    # The menu's "a" while Input[] waits: the next request is a request, not an answer.
+    kernel.link.put(wl.EnterTextPacket('InputString["ask> "]'))
+    assert read_until_end(kernel.link) == [wl.InputStringPacket("ask> ")]
+    kernel.kernel.interrupt()
+    assert read_until_end(kernel.link) == [wl.MenuPacket(1, "Interrupt> ")]
+    kernel.link.put(wl.EnterTextPacket("a"))
+    assert read_until_end(kernel.link)[1] == wl.ReturnTextPacket("$Aborted")
+    assert kernel.enter("6*7")[1] == wl.ReturnTextPacket("42")
+    # An abort message instead of a menu answer: the next Input[] gets its own answer.
+    kernel.link.put(wl.EnterTextPacket('Print["go"]; While[True]'))
+    assert kernel.link.get(timeout=30) == wl.TextPacket("go\n")
+    kernel.kernel.interrupt()
+    assert read_until_end(kernel.link) == [wl.MenuPacket(1, "Interrupt> ")]
+    kernel.kernel.abort()
+    assert read_until_end(kernel.link)[1] == wl.ReturnTextPacket("$Aborted")
+    kernel.link.put(wl.EnterTextPacket('{InputString["ask> "]}'))
+    assert read_until_end(kernel.link) == [wl.InputStringPacket("ask> ")]
+    kernel.link.put(wl.EnterTextPacket("hello"))
+    assert read_until_end(kernel.link)[1] == wl.ReturnTextPacket("{hello}")
 
 
 def test_interrupt_sent_right_after_the_request_opens_the_menu(kernel: Session) -> None:

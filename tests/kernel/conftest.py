@@ -110,6 +110,21 @@ def shell_request(kc: BlockingKernelClient, msg_id: str, timeout: float = 30.0) 
             return reply
 
 
+def failed_request(kc: BlockingKernelClient, msg_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The reply to an ``execute_request`` that fails, once the kernel is idle after it.
+
+    After an error reply ipykernel aborts the execute requests that reach it before it goes
+    idle (Jupyter's stop-on-error, for "Run All"); a test's next cell must come after that.
+    """
+    reply = shell_request(kc, msg_id, timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                and msg["content"]["execution_state"] == "idle":
+            return reply
+
+
 def child_pids(pid: int) -> list[int]:
     """Direct children of ``pid`` (from /proc; no psutil needed)."""
     children = []

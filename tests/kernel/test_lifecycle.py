@@ -9,8 +9,8 @@ import time
 from tests.kernel.conftest import (
     engine_pids,
     execute,
+    failed_request,
     pid_alive,
-    shell_request,
     start_kernel,
     stop_kernel,
     wait_for,
@@ -28,7 +28,7 @@ def test_death_restart_and_shutdown_leave_no_processes() -> None:
         msg_id = kc.execute("Pause[20]")
         time.sleep(0.5)  # the evaluation is running
         os.kill(engine, signal.SIGKILL)
-        reply = shell_request(kc, msg_id, timeout=30)["content"]
+        reply = failed_request(kc, msg_id, timeout=30)["content"]
         assert reply["status"] == "error" and reply["ename"] == "KernelDied"
         assert "killed by signal 9" in reply["evalue"]
         assert "fresh kernel" in reply["evalue"]
@@ -86,7 +86,7 @@ def test_interrupt_while_the_kernel_process_starts_cancels_the_cell() -> None:
                     and msg["msg_type"] == "execute_input":
                 break
         km.interrupt_kernel()
-        reply = shell_request(kc, msg_id, timeout=120)["content"]
+        reply = failed_request(kc, msg_id, timeout=120)["content"]
         assert reply["status"] == "error" and reply["ename"] == "Aborted"
         assert "before the evaluation started" in reply["evalue"]
         after = execute(kc, "$Line", timeout=120)

@@ -7,7 +7,7 @@ import time
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
-from tests.kernel.conftest import execute, shell_request
+from tests.kernel.conftest import execute, failed_request, shell_request
 
 
 def start_endless(kc: BlockingKernelClient, code: str) -> str:
@@ -94,7 +94,7 @@ def test_interrupt_aborts_and_keeps_state(
         km.interrupt_kernel()
         # The loop never ends by itself; how fast the reply comes (the 1 s goal) is measured
         # in benchmarks/bench_kernel.py.
-        reply = shell_request(kc, msg_id, timeout=30)
+        reply = failed_request(kc, msg_id, timeout=30)
         assert reply["content"]["status"] == "error"
         assert reply["content"]["ename"] == "Aborted"
     assert execute(kc, "keep + 1").plain() == ["43"]

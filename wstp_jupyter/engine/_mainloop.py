@@ -152,6 +152,7 @@ class MainLoop:
         self._queued = 0
         self._finished = 0
         self._job_finished = False
+        self._job_written = False  # its last packets reached the link
         self._menu_after = 0  # main-link expressions received before the menu was shown
         self.menu_open = False
         self.current_input: str = ""
@@ -220,7 +221,11 @@ class MainLoop:
         if code == UrgentMessage.ABORT:
             self.abort(self.main.link.received)
         elif code == UrgentMessage.INTERRUPT:
-            self.events.put(("interrupt", self.main.link.received))
+            with self._requests_lock:
+                # Jobs sent before the interrupt: those queued plus any still unread. The loop
+                # thread handles the interrupt later; by then a job sent after it may be queued.
+                sent_before = self._queued + max(0, self.main.link.received - self._routed)
+            self.events.put(("interrupt", sent_before))
         elif code == UrgentMessage.TERMINATE:
             self.backend.abort()
             self.events.put(("exit", 0))
@@ -242,20 +247,17 @@ class MainLoop:
             pending = received is not None and self._request_in_flight(received)
             self.backend.abort(pending=pending)
         self.waiting_reply.clear()
-        if self.menu_open:
-            self.menu_open = False
-            self.waiting_reply.clear()
-            self.replies.put(None)
+        self.menu_open = False  # the abort answers an open menu too
 
-    def _interrupt(self, received: int) -> None:
+    def _interrupt(self, sent_before: int) -> None:
         with self._requests_lock:
-            if self.menu_open or not self._request_in_flight(received):
-                return  # nothing sent before the interrupt is left to interrupt
+            if self.menu_open or self._finished >= sent_before:
+                return  # every job sent before the interrupt is over: nothing to interrupt
             self.backend.hold()
-            self.menu_open = True
             # Only what the front end sends after seeing the menu answers it; a request that
             # was still unread when the interrupt came is the one being interrupted.
             self._menu_after = self.main.link.received
+            self.menu_open = True
             # Under the lock, so the menu cannot follow the job's last packet.
             self.main.put(packet("MenuPacket", 1, INTERRUPT_MENU_TITLE))
 
@@ -305,21 +307,39 @@ class MainLoop:
     def ask_front_end(self, request: Any, timeout: float | None = None) -> Any:
         """From the worker: send ``request`` on the main link and wait for the next packet the
         front end sends there (the answer). ``None`` on timeout or when aborted."""
-        self.waiting_reply.set()
+        self.expect_reply()
         self.main.put(request)
         return self.wait_reply(timeout)
 
-    def wait_reply(self, timeout: float | None = None) -> Any:
-        """Wait for the answer announced by setting ``waiting_reply``; ``None`` on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+    def expect_reply(self) -> None:
+        """Route the next main-link packet to :meth:`wait_reply` (call before sending the
+        request it answers). Anything left from an earlier, aborted wait is dropped."""
         while True:
-            # Short waits so an asynchronous abort reaches this thread promptly.
             try:
-                return self.replies.get(timeout=0.05)
+                self.replies.get_nowait()
             except queue.Empty:
-                if deadline is not None and time.monotonic() > deadline:
-                    self.waiting_reply.clear()
-                    return None
+                break
+        self.waiting_reply.set()
+
+    def wait_reply(self, timeout: float | None = None) -> Any:
+        """Wait for the answer announced by :meth:`expect_reply`; ``None`` on timeout.
+
+        An abort raised in this thread while waiting ends the wait: the next packet is then
+        a request again, not an answer.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                # Short waits so an asynchronous abort reaches this thread promptly.
+                try:
+                    return self.replies.get(timeout=0.05)
+                except queue.Empty:
+                    if deadline is not None and time.monotonic() > deadline:
+                        self.waiting_reply.clear()
+                        return None
+        except BaseException:
+            self.waiting_reply.clear()
+            raise
 
     # -- the worker --------------------------------------------------------------------
     def _worker(self) -> None:
@@ -344,7 +364,7 @@ class MainLoop:
                     if not self._job_finished:  # ended without a last packet
                         self._finished += 1
                         self.backend.clear_pending()
-                    self._job_finished = False
+                    self._job_finished = self._job_written = False
                     self.busy.clear()
                 self._clear_temporary()
 
@@ -352,7 +372,7 @@ class MainLoop:
         """After an internal failure, still end the exchange so the front end never hangs."""
         head = packet_head(expr)
         try:
-            if self._job_finished:
+            if self._job_written:
                 return
             if head == "EvaluatePacket":
                 self._finish(packet("ReturnPacket", Symbol("$Failed")))
@@ -368,10 +388,12 @@ class MainLoop:
             # Before the write: a request the front end sends once it has read these packets
             # must find this job over. (Not during it: a large result must not keep the link's
             # reader, which runs the message handler, waiting for the lock.)
-            self._finished += 1
-            self._job_finished = True
+            if not self._job_finished:  # (counted once, even when _recover writes again)
+                self._finished += 1
+                self._job_finished = True
             self.backend.clear_pending()
         self.main.put(*packets)
+        self._job_written = True
 
     def _job(self, expr: Any) -> None:
         head = packet_head(expr)

@@ -81,6 +81,7 @@ class EngineEvaluation(Evaluation):
     def __init__(self, definitions: Any) -> None:
         self.abort_requested = False
         self.hold_requested = False
+        self.error_abort = False
         self._stopped = False
         super().__init__(definitions=definitions, catch_interrupt=False)
         self.output = _HostOutput(self)
@@ -97,6 +98,16 @@ class EngineEvaluation(Evaluation):
         # Mathics clears the flag as each evaluation starts; an abort or hold requested
         # before that moment (a pending one, applied by MathicsBackend._enter) must survive.
         self._stopped = value or self.abort_requested or self.hold_requested
+
+    def error(self, symbol: Any, tag: Any, *msgs: Any) -> None:
+        # Mathics ends a line after some messages ($RecursionLimit::reclim, ...) by raising
+        # AbortInterrupt; that is not an abort of the cell, so it is marked.
+        self.error_abort = True
+        super().error(symbol, tag, *msgs)
+
+    def error_args(self, symbol: Any, given: Any, *needed: Any) -> None:
+        self.error_abort = True
+        super().error_args(symbol, given, *needed)
 
     def check_stopped(self) -> None:
         # Mathics calls this at every recursion step; ``stopped`` is False on the fast path.
@@ -199,9 +210,11 @@ class MathicsBackend(Backend):
         with self._lock:
             self._hold_pending = False
             was_held = ev.hold_requested
-            ev.hold_requested = False
             if was_held and not ev.abort_requested:
-                ev.stopped = False
+                # The flag first: a check between the two must not find ``stopped`` set with
+                # no request behind it (that reads as a timeout).
+                ev._stopped = False
+            ev.hold_requested = False
             ev.resume_event.set()
 
     def _enter(self, ev: EngineEvaluation, host: Host) -> None:
@@ -209,6 +222,7 @@ class MathicsBackend(Backend):
         ev.out = []
         ev.abort_requested = False
         ev.hold_requested = False
+        ev.error_abort = False
         ev.resume_event.clear()
         if ev is self.main:
             with self._lock:
@@ -220,7 +234,10 @@ class MathicsBackend(Backend):
                     self._hold_pending = False
                     ev.hold_requested = ev.stopped = True
 
-    def _leave(self, ev: EngineEvaluation) -> None:
+    def _leave(self, ev: EngineEvaluation) -> bool:
+        """End the evaluation's running state; True if an abort was requested during it (it
+        may have come too late to interrupt anything, but it still ends the cell)."""
+        aborted = False
         if ev is self.main:
             while True:
                 try:
@@ -228,6 +245,10 @@ class MathicsBackend(Backend):
                         thread_id, self._running_thread = self._running_thread, None
                         if thread_id is not None and ev.abort_requested:
                             _async_raise(thread_id, None)
+                        aborted = aborted or ev.abort_requested
+                        if ev.hold_requested and not ev.abort_requested:
+                            # An interrupt that came as this line ended holds the next one.
+                            self._hold_pending = True
                         # The request is over: formatting its result must not stop again.
                         ev.abort_requested = ev.hold_requested = False
                         ev.stopped = False
@@ -235,8 +256,10 @@ class MathicsBackend(Backend):
                 except AbortInterrupt:
                     # An abort raised just before the lock was taken lands here, after the
                     # evaluation; once ``_running_thread`` is None no other one can come.
+                    aborted = True
                     continue
         ev.out = []
+        return aborted
 
     # -- parsing -----------------------------------------------------------------------
     def check_syntax(self, text: str, host: Host) -> SyntaxIssue | None:
@@ -285,7 +308,7 @@ class MathicsBackend(Backend):
     def _line(self, query: Any, host: Host) -> LineResult:
         ev = self.main
         line = self.next_line()
-        aborted = False
+        aborted = requested = False
         try:
             try:
                 self._enter(ev, host)  # inside the try, as in evaluate_element
@@ -293,11 +316,15 @@ class MathicsBackend(Backend):
                 value = result.result
                 line = result.line_no
                 # Mathics turns an abort into the result $Aborted with nothing evaluated
-                # (``last_eval`` unset); a line that merely evaluates to $Aborted keeps it.
-                aborted = value is SymbolAborted and result.last_eval is None
+                # (``last_eval`` unset); a line that merely evaluates to $Aborted keeps it,
+                # and so does a line that a message like $RecursionLimit::reclim ended.
+                aborted = (value is SymbolAborted and result.last_eval is None
+                           and not ev.error_abort)
             finally:
-                self._leave(ev)
+                requested = self._leave(ev)
         except AbortInterrupt:
+            value, aborted = SymbolAborted, not ev.error_abort
+        if requested:  # an abort came, if only as the line ended: the cell ends here
             value, aborted = SymbolAborted, True
         if value is SymbolNull:
             value = None
@@ -312,14 +339,16 @@ class MathicsBackend(Backend):
         ev.stopped = False
         ev.recursion_depth = 0
         ev.iteration_count = 0
+        aborted = False
         try:
             try:
                 # Inside the try: an abort may be raised in this thread from the moment
                 # ``_enter`` marks it as the running one.
                 self._enter(ev, host)
-                return element.evaluate(ev)
+                value = element.evaluate(ev)
             finally:
-                self._leave(ev)
+                aborted = self._leave(ev)
+            return SymbolAborted if aborted else value
         except (AbortInterrupt, TimeoutInterrupt):
             return SymbolAborted
         except ReturnInterrupt as ret:

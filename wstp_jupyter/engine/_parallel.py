@@ -46,7 +46,7 @@ class KernelParallelLinks:
             ),
         )
         # The front end connects before it answers, so activate first, then read the answer.
-        loop.waiting_reply.set()
+        loop.expect_reply()
         loop.main.put(request)
         try:
             service.activate(timeout=ACTIVATE_TIMEOUT)

@@ -124,6 +124,7 @@ class WolframKernel(Kernel):
         # start, or for the previous prompt) cancels it before it is sent.
         self._executing = False
         self._interrupted = False
+        self._sent = 0  # requests sent on the main link, so an interrupt knows which it meant
         self._stdin: StdinChannel | None = None
         self._history: list[tuple[int, int, str, str | None]] = []
         self._cell_parent: Any = None  # the running cell's request, parent of display_data
@@ -241,14 +242,22 @@ class WolframKernel(Kernel):
         """Abort the running evaluation; the session keeps its definitions."""
         content: dict[str, Any] = {"status": "ok"}
         with self._state_lock:
-            running, stdin = self._running, self._stdin
+            running, stdin, sent = self._running, self._stdin, self._sent
             if running is None and self._executing:
                 self._interrupted = True
         if stdin is not None:
             stdin.cancel()
         if running is not None:
+
+            def abort_if_still_running() -> None:
+                # Checked again where it is sent: meanwhile the cell may have ended and the
+                # next one (Run All) been sent, which this interrupt must not reach.
+                with self._state_lock:
+                    if self._running is running and self._sent == sent:
+                        running.abort()
+
             try:
-                await asyncio.to_thread(running.abort)
+                await asyncio.to_thread(abort_if_still_running)
             except Exception as exc:
                 content = {"status": "error", "ename": type(exc).__name__, "evalue": str(exc),
                            "traceback": []}
@@ -450,6 +459,7 @@ class WolframKernel(Kernel):
                 backend.put_main(make_packet("EnterTextPacket", code))
                 self._prompt_seen = False
                 self._running = backend
+                self._sent += 1
         if cancelled:
             self._order = None
             return self._error_reply(parent, "Aborted",
@@ -531,6 +541,7 @@ class WolframKernel(Kernel):
                 return Symbol("$Aborted")
             backend.put_main(make_packet("EvaluatePacket", expr))
             self._running = backend
+            self._sent += 1
         try:
             while True:
                 name, args = packet_parts(await backend.next_packet())
