@@ -146,7 +146,7 @@ class MainLoop:
         # expressions it has routed and the jobs it has queued; a job counts as finished when
         # its last packet (prompt or ReturnPacket) is written, which is when the front end
         # considers it over. Abort and interrupt compare these with ``Link.received`` (see
-        # ``_request_in_flight``).
+        # ``_jobs_sent_before``).
         self._requests_lock = threading.Lock()
         self._routed = 0
         self._queued = 0
@@ -221,20 +221,21 @@ class MainLoop:
         if code == UrgentMessage.ABORT:
             self.abort(self.main.link.received)
         elif code == UrgentMessage.INTERRUPT:
+            # Counted now: the loop thread handles the interrupt later, when a job sent after
+            # it may already be queued.
             with self._requests_lock:
-                # Jobs sent before the interrupt: those queued plus any still unread. The loop
-                # thread handles the interrupt later; by then a job sent after it may be queued.
-                sent_before = self._queued + max(0, self.main.link.received - self._routed)
+                sent_before = self._jobs_sent_before(self.main.link.received)
             self.events.put(("interrupt", sent_before))
         elif code == UrgentMessage.TERMINATE:
             self.backend.abort()
             self.events.put(("exit", 0))
 
-    def _request_in_flight(self, received: int) -> bool:
-        """True if a request sent before an urgent message (``received`` expressions into the
-        main link) is queued, running, or read but not yet routed. Caller holds
+    def _jobs_sent_before(self, received: int) -> int:
+        """How many jobs (at most) the front end sent before an urgent message that arrived
+        when the main link had ``received`` expressions: those queued plus any still unread.
+        While ``_finished`` is below it, such a job is queued, running or unread. Caller holds
         ``_requests_lock``."""
-        return self._queued > self._finished or received > self._routed
+        return self._queued + max(0, received - self._routed)
 
     def abort(self, received: int | None = None) -> None:
         """Abort the running evaluation (and close the interrupt menu if it is open).
@@ -244,7 +245,7 @@ class MainLoop:
         front end that aborts right after sending must not see its request run on.
         """
         with self._requests_lock:
-            pending = received is not None and self._request_in_flight(received)
+            pending = received is not None and self._finished < self._jobs_sent_before(received)
             self.backend.abort(pending=pending)
         self.waiting_reply.clear()
         self.menu_open = False  # the abort answers an open menu too
