@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,12 +117,20 @@ def failed_request(kc: BlockingKernelClient, msg_id: str, timeout: float = 30.0)
     idle (Jupyter's stop-on-error, for "Run All"); a test's next cell must come after that.
     """
     reply = shell_request(kc, msg_id, timeout)
+    iopub_until(kc, msg_id, lambda m: m["msg_type"] == "status"
+                and m["content"]["execution_state"] == "idle", timeout)
+    return reply
+
+
+def iopub_until(kc: BlockingKernelClient, msg_id: str,
+                match: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
+    """The first iopub message of request ``msg_id`` that ``match`` accepts (earlier ones of
+    any request are consumed); ``queue.Empty`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         msg = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
-                and msg["content"]["execution_state"] == "idle":
-            return reply
+        if msg["parent_header"].get("msg_id") == msg_id and match(msg):
+            return msg
 
 
 def child_pids(pid: int) -> list[int]:

@@ -10,6 +10,7 @@ from tests.kernel.conftest import (
     engine_pids,
     execute,
     failed_request,
+    iopub_until,
     pid_alive,
     start_kernel,
     stop_kernel,
@@ -80,11 +81,8 @@ def test_interrupt_while_the_kernel_process_starts_cancels_the_cell() -> None:
     km, kc = start_kernel()
     try:
         msg_id = kc.execute("While[True]")
-        while True:  # the cell has reached the kernel (execute_input is published first)
-            msg = kc.get_iopub_msg(timeout=30)
-            if msg["parent_header"].get("msg_id") == msg_id \
-                    and msg["msg_type"] == "execute_input":
-                break
+        # The cell has reached the kernel (execute_input is published first).
+        iopub_until(kc, msg_id, lambda m: m["msg_type"] == "execute_input")
         km.interrupt_kernel()
         reply = failed_request(kc, msg_id, timeout=120)["content"]
         assert reply["status"] == "error" and reply["ename"] == "Aborted"

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
-from tests.kernel.conftest import execute, failed_request, shell_request
+from tests.kernel.conftest import execute, failed_request, iopub_until, shell_request
 
 
 def start_endless(kc: BlockingKernelClient, code: str) -> str:
     """Execute ``code`` (which never ends by itself) and return once it is evaluating."""
     msg_id = kc.execute(f'Print["started"]; {code}')
-    deadline = time.monotonic() + 60
-    while True:
-        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream" \
-                and "started" in msg["content"]["text"]:
-            return msg_id
+    iopub_until(kc, msg_id, lambda m: m["msg_type"] == "stream"
+                and "started" in m["content"]["text"], timeout=60)
+    return msg_id
 
 
 def test_complete_system_user_and_context_names(kc: BlockingKernelClient) -> None:
@@ -61,14 +56,9 @@ def test_services_answer_while_a_cell_runs(km: KernelManager, kc: BlockingKernel
     assert "Integrate" in complete["content"]["matches"]
     assert inspect["content"]["found"] is True
     km.interrupt_kernel()
-    reply = shell_request(kc, msg_id, timeout=30)
+    # The cell's own iopub traffic is still coherent: it ends with its idle status.
+    reply = failed_request(kc, msg_id, timeout=30)
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Aborted"
-    # The cell's own iopub traffic is still coherent: one result for it.
-    while True:
-        msg = kc.get_iopub_msg(timeout=10)
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
-                and msg["content"]["execution_state"] == "idle":
-            break
 
 
 def test_history(kc: BlockingKernelClient) -> None:
@@ -110,11 +100,9 @@ def test_kernel_info_claims_no_debugger_and_no_subshells(kc: BlockingKernelClien
 
 def test_interrupt_stops_a_silent_cell(km: KernelManager, kc: BlockingKernelClient) -> None:
     msg_id = kc.execute("While[True]", silent=True)
-    while True:  # busy: the kernel has taken the request
-        msg = kc.get_iopub_msg(timeout=30)
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
-                and msg["content"]["execution_state"] == "busy":
-            break
+    # busy: the kernel has taken the request
+    iopub_until(kc, msg_id, lambda m: m["msg_type"] == "status"
+                and m["content"]["execution_state"] == "busy")
     km.interrupt_kernel()
     # The loop never ends by itself; a silent cell shows nothing, aborted or not.
     assert shell_request(kc, msg_id, timeout=30)["content"]["status"] == "ok"
