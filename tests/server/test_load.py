@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Client, ServerProcess
+from .helpers import Client, ServerProcess, wait_for
 from .loadgen import run_load
 
 CONFIG = {"Pools": {"Load": {"MinimumKernelNumber": 4, "MaximumKernelNumber": 4,
@@ -51,12 +51,10 @@ def test_no_lost_or_misrouted_reply_and_no_leak(load_server: ServerProcess) -> N
     c = Client(load_server.address)
     try:
         # The 32 links were just closed: the server may still be seeing their ends.
-        deadline = time.monotonic() + 10
-        while True:
-            kernels = c.command("GetServerInformation")["Kernels"]
-            if all(k["Clients"] == 0 for k in kernels.values()) or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        wait_for(lambda: all(k["Clients"] == 0
+                             for k in c.command("GetServerInformation")["Kernels"].values()),
+                 timeout=10)
+        kernels = c.command("GetServerInformation")["Kernels"]
         assert set(kernels) == result.kernels  # the same 4 kernels, kept alive, nothing extra
         assert sum(k["Requests"] for k in kernels.values()) >= 32 * 25
         assert all(k["Clients"] == 0 and k["QueuedRequests"] == 0 for k in kernels.values())

@@ -14,19 +14,12 @@ import pytest
 
 from wstp_jupyter.wxf import Expr, Symbol
 
-from .helpers import Client, ServerProcess, failure_message, is_failure, wl_code
+from .helpers import Client, ServerProcess, failure_message, is_failure, wait_for, wl_code
 
 
 def kernel_info(c: Client, kid: str) -> dict[str, object] | None:
     info = c.command("GetServerInformation")
     return info["Kernels"].get(kid)  # type: ignore[no-any-return]
-
-
-def wait_for(predicate: object, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 def test_keep_alive_reconnect_by_id_with_buffered_result(main_server: ServerProcess) -> None:
