@@ -451,19 +451,11 @@ class WolframKernel(Kernel):
         self._last_plain: str | None = None
         self._cell_parent = parent
         self._order = order = _CellOrder()
-        with self._state_lock:
-            # Together, so that an interrupt either cancels the cell before it is sent or is
-            # sent after the request, where the kernel applies it even before evaluation starts.
-            cancelled = self._interrupted
-            if not cancelled:
-                backend.put_main(make_packet("EnterTextPacket", code))
-                self._prompt_seen = False
-                self._running = backend
-                self._sent += 1
-        if cancelled:
+        if not self._send_request(backend, make_packet("EnterTextPacket", code)):
             self._order = None
             return self._error_reply(parent, "Aborted",
                                      "$Aborted: interrupted before the evaluation started", count)
+        self._prompt_seen = False
         try:
             while not translator.done:
                 name, args = packet_parts(await backend.next_packet())
@@ -527,6 +519,21 @@ class WolframKernel(Kernel):
         backend.put_main(value if event.as_string else make_packet("EnterTextPacket", value))
         return None
 
+    def _send_request(self, backend: Backend, request: Any) -> bool:
+        """Send ``request`` on the main link and mark it running; False (nothing sent) if an
+        interrupt came while it was on its way.
+
+        Both under one lock, so that an interrupt either cancels the request before it is sent
+        or is sent after it, where the kernel applies it even before evaluation starts.
+        """
+        with self._state_lock:
+            if self._interrupted:
+                return False
+            backend.put_main(request)
+            self._running = backend
+            self._sent += 1
+            return True
+
     async def _evaluate_main(self, backend: Backend, expr: Any) -> Any:
         """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used.
 
@@ -536,12 +543,8 @@ class WolframKernel(Kernel):
         from wstp_jupyter.kernel._mapping import packet_parts
         from wstp_jupyter.wxf import Symbol
 
-        with self._state_lock:
-            if self._interrupted:
-                return Symbol("$Aborted")
-            backend.put_main(make_packet("EvaluatePacket", expr))
-            self._running = backend
-            self._sent += 1
+        if not self._send_request(backend, make_packet("EvaluatePacket", expr)):
+            return Symbol("$Aborted")
         try:
             while True:
                 name, args = packet_parts(await backend.next_packet())
