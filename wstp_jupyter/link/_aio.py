@@ -31,7 +31,7 @@ from wstp_jupyter.link._errors import (
     LocalProtocolError,
 )
 from wstp_jupyter.link._events import NEED_DATA, Close, Connected, Expression, UrgentMessage
-from wstp_jupyter.link._link import DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT
+from wstp_jupyter.link._handshake import DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT
 from wstp_jupyter.link._names import Protocol
 from wstp_jupyter.link._packets import Packet
 from wstp_jupyter.link._state import Role

@@ -18,7 +18,7 @@ from typing import Any
 from wstp_jupyter.link._aio import AsyncLink
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import LinkClosed, LinkError, LinkTimeout
-from wstp_jupyter.link._link import DEFAULT_HANDSHAKE_TIMEOUT
+from wstp_jupyter.link._handshake import DEFAULT_HANDSHAKE_TIMEOUT
 from wstp_jupyter.link._names import Protocol, format_tcpip_name
 from wstp_jupyter.link._state import Role
 from wstp_jupyter.link._transport import check_exposure
