@@ -57,7 +57,8 @@ class Inbox:
         """File every complete event ``conn`` holds.
 
         Returns:
-            True if a waiting reader should wake: an expression arrived or the link ended.
+            True if a waiting reader should wake: an expression arrived, a message was queued,
+            or the link ended.
 
         Raises:
             LinkError: the peer broke the protocol (it is kept as ``fatal``; the core has queued
@@ -77,7 +78,7 @@ class Inbox:
                     self.received += 1
                     woke = True
                 elif isinstance(event, UrgentMessage):
-                    self.deliver(event)
+                    woke = self.deliver(event) or woke
                 elif isinstance(event, Connected):
                     self.connected = event
                 elif isinstance(event, Close):
@@ -92,13 +93,15 @@ class Inbox:
         self.expressions.append(expr)
         self.received += 1
 
-    def deliver(self, message: UrgentMessage) -> None:
-        """Hand ``message`` to the handler, or queue it at its place in the stream."""
+    def deliver(self, message: UrgentMessage) -> bool:
+        """Hand ``message`` to the handler, or queue it at its place in the stream (then the
+        result is True: a reader of ``next_in_order`` may wake)."""
         handler = self.handler
         if handler is None:
             self._messages.append((self.received, message))
-        else:
-            self._call(handler, message)
+            return True
+        self._call(handler, message)
+        return False
 
     def set_handler(self, handler: MessageHandler | None) -> None:
         """Install (or remove) the handler; messages already queued are handed to it now."""
