@@ -118,11 +118,14 @@ class AsyncLink(asyncio.BufferedProtocol):
         self._file()
 
     def eof_received(self) -> bool:
-        self._conn.receive_data(b"")
-        self._file()
+        if self._transport is not None:
+            self._conn.receive_data(b"")
+            self._file()
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is None:
+            return  # a dropped handshake's transport, after _reset: not this connection
         if self._inbox.peer_close is None and self._inbox.fatal is None:
             self._conn.receive_data(b"")
             self._file()
@@ -212,16 +215,16 @@ class AsyncLink(asyncio.BufferedProtocol):
                 await _attach(self, sock)
                 await asyncio.wait_for(asyncio.shield(self._connected), DEFAULT_HANDSHAKE_TIMEOUT)
             except (LinkError, TimeoutError) as exc:
+                if self._transport is not None:
+                    self._transport.abort()
+                self._reset()
                 if isinstance(exc, AuthenticationError):
-                    raise
+                    raise  # the caller learns of it; activating again goes on listening
                 log.info(
                     "link %s: dropped a client during the handshake: %s",
                     self.name,
                     exc or "the handshake timed out",
                 )
-                if self._transport is not None:
-                    self._transport.abort()
-                self._reset()
                 continue
             listener.close()
             self._listener = None

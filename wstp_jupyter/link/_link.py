@@ -14,21 +14,23 @@ link that is not active yet does not wait for the peer: it is queued, the link a
 thread of its own and sends the queue once the handshake is done (WSTP also buffers output until
 the link connects), so a program may connect, write and only then serve the listening end.
 
-Opening (accepting, connecting, the handshake) is in ``_handshake``; the loopback link, which
-has no socket, is ``_loopback.LoopbackLink``.
+Opening (accepting, connecting, the handshake) is in ``_handshake``; ``channel`` and
+``wait_ready`` in ``_links``; the loopback link, which has no socket, is ``_loopback``'s
+``LoopbackLink`` and launching a peer is ``_launch``. Those two build on ``Link``, so rather than
+this module importing them back, each registers itself here (````_REGISTERED``) when
+the package is imported; ``Link.loopback()`` and ``Link.launch()`` use what was registered.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import select
 import socket
 import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wstp_jupyter import wxf
@@ -67,18 +69,15 @@ log = logging.getLogger("wstp_jupyter.link")
 
 KEY_ENV = "WSTP_JUPYTER_LINK_KEY"
 
+#: ``"loopback"``: the ``LoopbackLink`` class; ``"launch"``: ``_launch.launch`` (see the module
+#: docstring: they build on ``Link`` and register themselves here).
+_REGISTERED: dict[str, Any] = {}
+
 #: What waits in the outbox of a link that activates in the background: encoded documents
 #: (lists of chunks) and urgent messages.
 _Outgoing = list[Any] | UrgentMessage
 
-__all__ = [
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_HANDSHAKE_TIMEOUT",
-    "KEY_ENV",
-    "Link",
-    "channel",
-    "wait_ready",
-]
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_HANDSHAKE_TIMEOUT", "KEY_ENV", "Link"]
 
 
 class Link(TokenAPI):
@@ -211,9 +210,7 @@ class Link(TokenAPI):
     @classmethod
     def loopback(cls) -> Link:
         """A loopback link (``WSLoopbackOpen``): one object, what is put is got back, FIFO."""
-        from wstp_jupyter.link._loopback import LoopbackLink  # it builds on this class
-
-        return LoopbackLink()
+        return _REGISTERED["loopback"]()
 
     @classmethod
     def launch(
@@ -242,8 +239,7 @@ class Link(TokenAPI):
             LaunchTimeout: (also a ``LinkTimeout``) it did not connect within ``timeout``
                 seconds; it has been killed.
         """
-        from wstp_jupyter.link._launch import launch  # _launch builds on this module
-
+        launch = _REGISTERED["launch"]
         return launch(
             command,
             protocol=protocol,
@@ -738,65 +734,3 @@ class Link(TokenAPI):
     def __repr__(self) -> str:
         state = "closed" if self._inbox.closed else "active" if self._active else "inactive"
         return f"<Link {self.protocol.value} {self.name!r} {state}>"
-
-
-def wait_ready(links: Iterable[Link], timeout: float | None = None) -> list[Link]:
-    """The links that have an expression ready, waiting up to ``timeout`` seconds for one
-    (``LinkReadyQ`` over several links). Returns ``[]`` on timeout."""
-    group = list(links)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        ready = [link for link in group if link.ready(0)]
-        if ready:
-            return ready
-        left = remaining(deadline)
-        if left == 0:
-            return []
-        fds = [fd for fd in (link._select_fd() for link in group) if fd >= 0]
-        # Links read by their own thread (or loopbacks) have no descriptor to wait on; poll.
-        slice_ = 0.005 if len(fds) < len(group) else left
-        if slice_ is not None and left is not None:
-            slice_ = min(slice_, left)
-        if fds:
-            select.select(fds, [], [], slice_)
-        else:
-            time.sleep(slice_ or 0.005)
-
-
-def channel(
-    protocol: Protocol | str = Protocol.IntraProcess,
-    *,
-    key: bytes | str | None = None,
-    timeout: float = 10.0,
-) -> tuple[Link, Link]:
-    """Two connected, active links (the listening end first), as wstp-rs ``channel``.
-
-    Raises:
-        LocalProtocolError: ``Loopback`` (a loopback link is one object: ``Link.loopback()``).
-    """
-    proto = Protocol.parse(protocol)
-    if proto is Protocol.Loopback:
-        raise LocalProtocolError(
-            "a loopback link has one end; use Link.loopback()", ErrorCode.WSEBADPARAM
-        )
-    a = Link.listen(proto, None, key=key)
-    b = Link.connect(proto, a.name, key=key)
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            a.activate(timeout)
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="wstp-channel")
-    thread.start()
-    try:
-        b.activate(timeout)
-    finally:
-        thread.join()
-    if failure:
-        b.close()
-        a.close()
-        raise failure[0]
-    return a, b

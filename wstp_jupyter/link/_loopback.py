@@ -3,7 +3,7 @@
 It has no socket and no peer, so it is a ``Link`` whose writes file into its own ``Inbox``
 (after an encode and decode, exactly as the wire would copy them) and whose reads wait on a
 condition. Everything else (the token API, packets, urgent messages, ``received``) is the
-``Link``'s own.
+``Link``'s own. ``Link.loopback()`` builds one (registered below).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from wstp_jupyter import wxf
 from wstp_jupyter.link._connection import check_message, encode
 from wstp_jupyter.link._errors import LinkClosed, LinkTimeout
 from wstp_jupyter.link._events import UrgentMessage
-from wstp_jupyter.link._link import Link, _Outgoing
+from wstp_jupyter.link._link import _REGISTERED, Link, _Outgoing
 from wstp_jupyter.link._names import Protocol
 
 
@@ -88,3 +88,6 @@ class LoopbackLink(Link):
 
     def __repr__(self) -> str:
         return f"<Link Loopback {'closed' if self._inbox.closed else 'active'}>"
+
+
+_REGISTERED["loopback"] = LoopbackLink
