@@ -528,3 +528,18 @@ def test_closing_a_link_that_activates_in_the_background_stops_it() -> None:
     with pytest.raises(LinkClosed):
         client.put("after")
     listener.close()
+
+
+def test_the_package_quick_start_runs_as_printed() -> None:
+    import textwrap
+
+    import wstp_jupyter.link as package
+
+    doc = package.__doc__ or ""
+    block = doc.split("Quick start", 1)[1].split("::\n", 1)[1]
+    code = textwrap.dedent("\n".join(
+        line for line in block.splitlines() if not line or line.startswith("    ")))
+    names: dict[str, object] = {}
+    exec(compile(code, "wstp_jupyter.link quick start", "exec"), names)
+    for name in ("client", "server"):
+        names[name].close()  # type: ignore[attr-defined]

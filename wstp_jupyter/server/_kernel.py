@@ -200,11 +200,13 @@ class ManagedKernel:
         assert self._link is not None
         while True:
             event = await self._link.receive()
-            packet = as_packet(event.expr) if isinstance(event, Expression) else None
+            if not isinstance(event, Expression):
+                continue
+            packet = as_packet(event.expr)
             if isinstance(packet, terminal):
                 return packet
             if isinstance(packet, MessagePacket | TextPacket):
-                logger.error("kernel %s initialization: %s", self.id[:8], event)
+                logger.error("kernel %s initialization: %s", self.id[:8], event.expr)
 
     async def _initialize(self) -> None:
         assert self._link is not None
