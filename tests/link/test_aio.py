@@ -130,3 +130,35 @@ def test_both_adapters_report_the_end_of_a_link_alike(orderly: bool) -> None:
             await server.wait_closed()
 
     assert asyncio.run(main()) == want
+
+
+def test_a_closed_link_is_freed_without_the_cycle_collector() -> None:
+    # A server with many short-lived links must get each one's buffers back at once.
+    import gc
+    import weakref
+
+    async def main() -> list[weakref.ref[object]]:
+        a, b = await aio.channel(Protocol.TCPIP)
+        b.set_message_handler(lambda message: None)
+        await a.put(1)
+        assert await b.get(timeout=5) == 1
+        refs: list[weakref.ref[object]] = [weakref.ref(a), weakref.ref(b)]
+        a.close()
+        b.close()
+        await a.wait_closed()
+        await b.wait_closed()
+        return refs
+
+    c, d = channel(Protocol.TCPIP)
+    d.put(2)
+    assert c.get(timeout=5) == 2
+    blocking: list[weakref.ref[object]] = [weakref.ref(c), weakref.ref(d)]
+    c.close()
+    d.close()
+    del c, d
+    gc.disable()
+    try:
+        refs = asyncio.run(main()) + blocking
+        assert [r() for r in refs] == [None] * 4
+    finally:
+        gc.enable()

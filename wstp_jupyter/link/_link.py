@@ -549,7 +549,7 @@ class Link(TokenAPI):
                 raise LinkClosed("the link is closed")
             if self._activation_error is not None:
                 raise self._activation_error
-            if self._listener is None and self._pending_sock is None:
+            if self._role is Role.CONNECTOR:
                 with self._wlock:
                     if not self._active:
                         self._outbox += items
