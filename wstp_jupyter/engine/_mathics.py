@@ -8,8 +8,9 @@ How it works:
 * :class:`EngineEvaluation` sends ``Print`` output and messages to its ``host`` the moment they
   happen (Mathics calls ``output.out`` during the evaluation), formats text in OutputForm
   (``_outputform``), stops a message after its third time in one evaluation with
-  ``General::stop``, as the Wolfram kernel does, and turns Mathics' cooperative ``stopped`` flag into three behaviours: abort
-  (``AbortInterrupt``), hold (wait for the interrupt menu's answer) and timeout.
+  ``General::stop``, as the Wolfram kernel does, and turns Mathics' cooperative ``stopped``
+  flag into three behaviours: abort (``AbortInterrupt``), hold (wait for the interrupt menu's
+  answer) and timeout.
 * Abort is delivered by raising ``AbortInterrupt`` asynchronously in the evaluating thread
   (``PyThreadState_SetAsyncExc``), which reaches the next Python bytecode even inside sympy; the
   ``stopped`` flag is the fallback for code that checks it. Both make the evaluation return
@@ -118,9 +119,8 @@ class EngineEvaluation(Evaluation):
         full = ensure_context(symbol_name)
         key = (full, str(tag))
         stop = ("System`General", "stop")
-        if key != stop and self.message_counts[key] >= MESSAGE_REPEATS:
-            if self._stop_applies():
-                return None
+        if key != stop and self.message_counts[key] >= MESSAGE_REPEATS and self._stop_applies():
+            return None
         shown = super().message(symbol_name, tag, *msgs)
         if shown is None or key == stop:
             return shown

@@ -1,4 +1,4 @@
-"""Render a result to MIME data in the kernel process, so a front end needs one round trip.
+r"""Render a result to MIME data in the kernel process, so a front end needs one round trip.
 
 The bundle (a ``dict``; an Association on the wire) holds:
 

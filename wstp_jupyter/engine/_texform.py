@@ -5,7 +5,8 @@ TraditionalForm), which no notebook typesets as mathematics; this writer produce
 ``TeXForm`` gives in Wolfram's kernel: ``\\sin (x)``, ``\\log (x)``, ``\\tan ^{-1}(x)``,
 ``\\Gamma (x)``, ``\\sqrt{x}``, ``\\frac{a}{b}``, ``e^x``, ``\\pi``, ``\\infty``, ``\\alpha``,
 ``\\{1,2,3\\}``, ``a\\to b``, ``x\\geq y``, ``\\left| x\\right|``, ``f'(x)``, ``\\sum`` and
-``\\int`` of unevaluated sums and integrals, and series as ``1+x+\\frac{x^2}{2}+O\\left(x^3\\right)``.
+``\\int`` of unevaluated sums and integrals, and series as
+``1+x+\\frac{x^2}{2}+O\\left(x^3\\right)``.
 
 How it works: :func:`tex_form` walks the expression tree once, as ``_forms`` does for text. Each
 node returns its TeX and the precedence of its outermost operator; a child is parenthesised
@@ -40,14 +41,17 @@ _P_ATOM = 1000
 _GREEK = {
     chr(0x3B1 + i): "\\" + name
     for i, name in enumerate(
-        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi o pi rho "
-        "varsigma sigma tau upsilon phi chi psi omega".split()
+        (
+            "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
+            "kappa", "lambda", "mu", "nu", "xi", "o", "pi", "rho", "varsigma", "sigma", "tau",
+            "upsilon", "phi", "chi", "psi", "omega",
+        )
     )
 }
 _GREEK.update(
     {
         "Γ": "\\Gamma", "Δ": "\\Delta", "Θ": "\\Theta", "Λ": "\\Lambda", "Ξ": "\\Xi",
-        "Π": "\\Pi", "Σ": "\\Sigma", "Υ": "\\Upsilon", "Φ": "\\Phi", "Ψ": "\\Psi",
+        "Π": "\\Pi", "Σ": "\\Sigma", "\u03a5": "\\Upsilon", "Φ": "\\Phi", "Ψ": "\\Psi",
         "Ω": "\\Omega", "ϕ": "\\phi", "ϵ": "\\epsilon",
     }
 )  # fmt: skip
@@ -148,7 +152,7 @@ class _TeX:
             return str(atom.value), (_P_UMINUS if atom.value < 0 else _P_ATOM)
         if isinstance(atom, MachineReal | PrecisionReal):
             out = str(render_output_form(atom, self.evaluation))
-            mantissa, times, exponent = out.partition("×10^")
+            mantissa, times, exponent = out.partition("\u00d710^")  # "1.5", times sign, "10^20"
             if times:
                 out = f"{mantissa}\\times 10^{{{exponent}}}"
             return out, (_P_UMINUS if out.startswith("-") else _P_ATOM)
@@ -247,7 +251,7 @@ class _TeX:
         name = expr.get_head_name()
         args = self.args(expr.elements)
         if name in _OPERATORS:
-            return f"{_OPERATORS[name]} ({args})", _P_APPLY
+            return f"{_call(_OPERATORS[name])}({args})", _P_APPLY
         if name in ("System`Hold", "System`HoldComplete", "System`Unevaluated"):
             return f"{text(self.shorten(name))}[{args}]", _P_ATOM
         head = self.tex(expr.head, _P_ATOM) if name == "" else self.symbol(name)
@@ -372,6 +376,11 @@ class _TeX:
         else:
             limits = f"_{{{self.tex(spec)}}}"
         return f"{op} {limits} {self.tex(body, _P_TIMES)}", _P_PLUS
+
+
+def _call(operator: str) -> str:
+    """An operator name before its parenthesised argument: ``\\sin (``, but ``^{-1}(``."""
+    return operator + " " if operator[-1].isalpha() else operator
 
 
 def _braced(tex: str) -> str:
