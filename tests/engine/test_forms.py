@@ -106,6 +106,41 @@ def test_output_form_matches_mathics_command_line(backend: Any, source: str) -> 
     assert backend.output_text(value) == reference
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a - 2 b",
+        "x y z/(u v)",
+        "1/2 + x^2/(1 + y) + Sqrt[z]",
+        "a/(b + c)^2 - 1/(a b)",
+        "x^(1/3) + 2^(-1/2)",
+        "a^b^c + (a^b)^c + (-1)^n",
+        "-(a + b) + 1.5 x - I y + 2 I z",
+        "{a -> 1, b :> 2, x == y && !z || w}",
+        "Hold[x_Integer /; x > 0, 1;;3, a.b, x!]",
+        "E^(-x^2)/(x + 1)",
+    ],
+)
+def test_core_syntax_agrees_with_mathics_renderer(backend: Any, source: str) -> None:
+    # The project prints the core syntax itself (for speed); its text must be what Mathics3's
+    # OutputForm renderer gives (with the project's Infix spacing installed).
+    from mathics.format.form.outputform import render_output_form
+
+    value = backend.session.evaluate(source)
+    reference = render_output_form(value, backend.side, encoding="ASCII")
+    assert backend.output_text(value) == reference
+
+
+def test_format_rules_apply_inside_core_syntax(backend: Any) -> None:
+    cell(backend, "Format[inner[x_]] := outer[x]; Format[sym] = \"S\"; x")
+    value = backend.session.evaluate(
+        "{inner[1] + sym, HoldForm[2 q] /. q -> Series[Exp[y], {y, 0, 1}]}"
+    )
+    assert backend.output_text(value) == "{S + outer[1], 2 (1 + y + O[y]^2)}"
+    value = backend.session.evaluate("{NumberForm[N[Pi], 10], BaseForm[255, 16]}")
+    assert backend.output_text(value) == "{3.141592654, ff_16}"
+
+
 def test_mathml_form_is_the_mathml_text(backend: Any) -> None:
     text = backend.output_text(backend.session.evaluate("MathMLForm[x^2]"))
     assert text.startswith("<math") and "<msup>" in text and "MathMLForm" not in text

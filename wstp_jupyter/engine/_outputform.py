@@ -1,23 +1,26 @@
 """OutputForm text of a result: what a Wolfram kernel's main loop prints in ``ReturnTextPacket``.
 
-Mathics3's own OutputForm renderer (``mathics.format.form.outputform.render_output_form``, the
-one its ``mathics`` command line prints with) does the work: it applies the ``Format`` rules of
-the session (the user's and the builtin ones, which is how ``SeriesData`` prints as a series and
-``Quantity[10, "Meters"]`` as ``10 meter``), writes machine reals with six significant digits
-and arbitrary-precision reals with their precision's digits, strings without quotes, graphics as
-``-Graphics-``, ``NumberForm``/``TableForm``/``StringForm`` laid out.
+The reference is the text Mathics3's own command line (``mathics``) prints, which is its
+OutputForm: ``Format`` rules apply (the user's, and the builtin ones, which is how ``SeriesData``
+prints as a series and ``Quantity[10, "Meters"]`` as ``10 meter``), machine reals show six
+significant digits and arbitrary-precision reals their precision's digits, strings have no
+quotes, graphics are ``-Graphics-``, ``NumberForm``/``TableForm``/``StringForm`` are laid out.
+
+How it works: ``_forms.to_text(..., output=True, evaluation=...)`` prints the core syntax
+itself and hands reals and every subexpression that ``Format`` rules decide to Mathics3's
+OutputForm renderer (``mathics.format.form.outputform``); see ``_forms`` for why the split.
 
 Three things differ from Mathics3's text, on purpose:
 
-* operators are ASCII (``->``, ``>=``, ``!=``): Mathics3 writes ``⇾`` and ``≥``, which no
-  Wolfram kernel prints;
+* operators are ASCII (``->``, ``>=``, ``!=``): Mathics3 writes arrows and signs as Unicode
+  characters, which no Wolfram kernel prints;
 * ``^``, ``/``, ``.`` and ``;;`` are written without spaces around them (``x^2/2``, as Wolfram's
   one-line forms write them), where Mathics3 writes ``x ^ 2 / 2``. For that, :func:`install`
   registers this module's ``Infix`` renderer in Mathics3's table of OutputForm renderers
   (process-wide: ``ToString[..., OutputForm]`` in the session then agrees with the result text);
 * a result wrapped in ``InputForm``, ``FullForm`` or ``TeXForm`` prints as the text of that
   form, written by the project's ASCII printers (``_forms``) and TeX writer (``_texform``);
-  ``MathMLForm`` prints Mathics3's MathML.
+  ``MathMLForm`` prints Mathics3's MathML inside a ``<math>`` element.
 """
 
 from __future__ import annotations
@@ -74,11 +77,10 @@ def output_form(expr: Any, evaluation: Any) -> str:
         if head == "System`MathMLForm":
             return _mathml(inner, evaluation)
     try:
-        text = render_output_form(expr, evaluation, encoding=_ENCODING)
+        return to_text(expr, shorten, output=True, ascii_only=False, evaluation=evaluation)
     except Exception:
         log.debug("OutputForm rendering failed; using InputForm", exc_info=True)
         return to_text(expr, shorten)
-    return str(text).rstrip("\n")
 
 
 def _mathml(expr: Any, evaluation: Any) -> str:
