@@ -141,6 +141,15 @@ def test_format_rules_apply_inside_core_syntax(backend: Any) -> None:
     assert backend.output_text(value) == "{3.141592654, ff_16}"
 
 
+def test_input_form_escapes_like_the_codec(backend: Any) -> None:
+    from wstp_jupyter.wxf._inputform import string_form
+
+    value = backend.session.evaluate('{\\[Alpha]x, "\\[Alpha]\\n"}')
+    quoted = string_form("\u03b1\n", ascii_only=True)
+    assert backend.input_text(value) == "{\\:03b1x, " + quoted + "}"
+    assert backend.output_text(value) == "{\u03b1x, \u03b1\n}"
+
+
 def test_mathml_form_is_the_mathml_text(backend: Any) -> None:
     text = backend.output_text(backend.session.evaluate("MathMLForm[x^2]"))
     assert text.startswith("<math") and "<msup>" in text and "MathMLForm" not in text

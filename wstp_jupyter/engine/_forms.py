@@ -39,7 +39,7 @@ from mathics.core.number import dps
 from mathics.core.symbols import Atom, Symbol
 from mathics.format.form import outputform as mathics_outputform
 
-from wstp_jupyter.wxf._inputform import char_escape, real_form, string_form
+from wstp_jupyter.wxf._inputform import ascii_escaped, real_form, string_form
 
 Shorten = Callable[[str], str]
 
@@ -119,12 +119,6 @@ _TRANSPARENT = frozenset(
         "System`HoldForm",
     }
 )
-
-
-def _ascii_name(name: str) -> str:
-    if name.isascii():
-        return name
-    return "".join(ch if ord(ch) < 127 else char_escape(ch) for ch in name)
 
 
 def format_machine_real(value: float) -> str:
@@ -216,7 +210,7 @@ class _Printer:
             if self.evaluation is not None and self.user_format(atom.get_name()):
                 return self.mathics(atom)
             name = self.shorten(atom.get_name())
-            return (_ascii_name(name) if self.ascii_only else name), _P_ATOM
+            return (ascii_escaped(name) if self.ascii_only else name), _P_ATOM
         if isinstance(atom, ByteArray):
             if self.output:
                 return f"ByteArray[<{len(atom.value)}>]", _P_ATOM
