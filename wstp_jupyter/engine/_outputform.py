@@ -43,6 +43,7 @@ from mathics.format.form.util import (
 )
 
 from wstp_jupyter.engine._forms import full_form, to_text
+from wstp_jupyter.engine._texform import tex_form
 
 log = logging.getLogger("wstp_jupyter.engine")
 
@@ -71,8 +72,6 @@ def output_form(expr: Any, evaluation: Any) -> str:
         if head == "System`FullForm":
             return full_form(inner, shorten)
         if head == "System`TeXForm":
-            from wstp_jupyter.engine._texform import tex_form
-
             return tex_form(inner, evaluation)
         if head == "System`MathMLForm":
             return _mathml(inner, evaluation)
@@ -123,7 +122,7 @@ _installed = False
 
 
 def install() -> None:
-    """Register the renderers above in Mathics3's OutputForm table (idempotent)."""
+    """Register :func:`_infix` in Mathics3's table of OutputForm renderers (idempotent)."""
     global _installed
     if _installed:
         return
