@@ -208,6 +208,14 @@ def test_tex_form(backend: Any, source: str, tex: str) -> None:
     assert tex_form(backend.session.evaluate(source), backend.main) == tex
 
 
+def test_tex_follows_user_format_rules(backend: Any) -> None:
+    from wstp_jupyter.engine._texform import tex_form
+
+    cell(backend, "Format[vec[x_]] := OverHat[x]; Format[mass, TeXForm] := m0")
+    value = backend.session.evaluate("vec[a] + mass^2")
+    assert tex_form(value, backend.main) == "\\text{m0}^2+\\text{OverHat}(a)"
+
+
 def test_message_text_is_output_form(backend: Any) -> None:
     _, host = cell(backend, "1/0; Print[N[Pi], \" \", x^2]")
     assert host.out == [

@@ -108,6 +108,8 @@ _INFIX = {
     "System`SetDelayed": (":=", 40),
 }
 
+_TEX_FORMATS = ("", "System`TeXForm")
+
 _TEXT_SPECIALS = {
     "\\": "\\backslash ", "{": "\\{", "}": "\\}", "$": "\\$", "&": "\\&", "#": "\\#",
     "%": "\\%", "_": "\\_", "^": "\\wedge ", "~": "\\sim ",
@@ -140,11 +142,28 @@ class _TeX:
         return f"({body})" if own < prec else body
 
     def render(self, expr: Any) -> tuple[str, int]:
+        formatted = self.user_format(expr)
+        if formatted is not None:
+            return self.render(formatted)
         if isinstance(expr, Atom):
             return self.atom(expr)
         if isinstance(expr, Expression):
             return self.compound(expr)
         return text(str(expr)), _P_ATOM
+
+    def user_format(self, expr: Any) -> Any:
+        """What the user's ``Format`` rules (for all forms or for TeXForm) make of ``expr``,
+        or None when none applies."""
+        name = expr.get_lookup_name() if isinstance(expr, Expression | Symbol) else ""
+        definition = self.evaluation.definitions.user.get(name) if name else None
+        if definition is None:
+            return None
+        rules = [r for f in _TEX_FORMATS for r in definition.formatvalues.get(f, ())]
+        for rule in sorted(rules, key=lambda r: r.pattern_precedence):
+            result = rule.apply(expr, self.evaluation)
+            if result is not None and result != expr:
+                return result.evaluate(self.evaluation)
+        return None
 
     # -- atoms -------------------------------------------------------------------------
     def atom(self, atom: Atom) -> tuple[str, int]:
