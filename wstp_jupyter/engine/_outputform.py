@@ -92,7 +92,7 @@ def _infix(expr: Expression, evaluation: Any, **kwargs: Any) -> str:
     """``Infix[{a, b, ...}, op, precedence, grouping]`` as one line; see the module docstring."""
     if not isinstance(expr.head, Symbol):
         raise _WrongFormattedExpression
-    kwargs.setdefault("encoding", _ENCODING)
+    kwargs["encoding"] = _ENCODING  # callers pass Mathics3's default (UTF-8) explicitly
     kwargs.setdefault("_render_function", render_output_form)
     operands, ops, precedence, group = collect_in_pre_post_arguments(expr, evaluation, **kwargs)
     if isinstance(ops, str):
