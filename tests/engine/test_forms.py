@@ -61,6 +61,7 @@ def cell(backend: Any, text: str) -> tuple[list[LineResult], Recorder]:
         ("Series[Exp[x], {x, 0, 3}]", "1 + x + x^2/2 + x^3/6 + O[x]^4"),
         ("x^2 // TeXForm", "x^2"),
         ("TeXForm[Sin[x]/2]", "\\frac{\\sin (x)}{2}"),
+        ("{TeXForm[Sin[x]], InputForm[a -> 1.5]}", "{\\sin (x), a -> 1.5}"),
         ('InputForm[{1/2, "s", a -> b, N[Pi]}]', '{1/2, "s", a -> b, 3.141592653589793}'),
         ("FullForm[{x^2/y}]", "List[Times[Power[x, 2], Power[y, -1]]]"),
         ('Quantity[10, "Meters"]', "10 meter"),

@@ -152,7 +152,7 @@ _CORE_HEADS = frozenset(
         "System`Not", "System`CompoundExpression", "System`Function", "System`Slot",
         "System`SlotSequence", "System`Pattern", "System`Part", "System`Factorial",
         "System`DirectedInfinity", "System`Increment", "System`Decrement", "System`Rational",
-        "System`Complex", "System`Row", "System`InputForm", "System`FullForm",
+        "System`Complex", "System`Row", "System`InputForm", "System`FullForm", "System`TeXForm",
         *_INFIX, *_BLANKS, *_OUTPUT_PLACEHOLDERS, *_TRANSPARENT,
     }
 )  # fmt: skip
@@ -464,6 +464,10 @@ class _Printer:
             return to_text(els[0], self.shorten, output=False, ascii_only=self.ascii_only), _P_ATOM
         if name == "System`FullForm" and len(els) == 1:
             return full_form(els[0], self.shorten), _P_ATOM
+        if name == "System`TeXForm" and len(els) == 1 and self.evaluation is not None:
+            from wstp_jupyter.engine._texform import tex_form
+
+            return tex_form(els[0], self.evaluation), _P_ATOM
         if name == "System`Row" and els and self.is_list(els[0]):
             sep = self.text(els[1]) if len(els) > 1 else ""
             return sep.join(self.text(e) for e in els[0].elements), _P_ATOM
