@@ -253,7 +253,7 @@ class AsyncLink(asyncio.BufferedProtocol):
         try:
             await asyncio.wait_for(asyncio.shield(self._connected), timeout)
         except TimeoutError:
-            raise LinkTimeout(f"the handshake did not finish within {timeout:g} s") from None
+            raise LinkTimeout(f"no handshake within {timeout:g} s") from None
 
     # -- expressions ------------------------------------------------------------------------
 

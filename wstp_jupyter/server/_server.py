@@ -106,7 +106,7 @@ class WSTPServer:
         task.add_done_callback(self._tasks.discard)
 
     def _rejected(self, peer: str, error: LinkError) -> None:
-        logger.debug("rejected a connection from %s: %s", peer, error)
+        logger.warning("Rejected a connection from %s: %s", peer, error)
 
     async def _serve(self, link: AsyncLink) -> None:
         conn = ClientConnection(self.sessions, link, f"client {next(self._numbers)} {link.name}")
