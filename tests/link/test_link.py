@@ -375,6 +375,15 @@ def test_listen_names_and_connect_later() -> None:
         Link.connect(Protocol.TCPIP, "notaport@host").activate(1)
 
 
+def test_one_loopback_rule() -> None:
+    from wstp_jupyter.link import is_loopback_host
+
+    for host in ("127.0.0.1", "127.0.1.1", "::1", "[::1]", "localhost"):
+        assert is_loopback_host(host), host
+    for host in ("0.0.0.0", "::", "192.0.2.1", "no-such-host.invalid"):
+        assert not is_loopback_host(host), host
+
+
 def test_listening_without_key_beyond_loopback_is_refused() -> None:
     with pytest.raises(AuthenticationError, match="without a key"):
         Link.listen(Protocol.TCPIP, "0@0.0.0.0")
