@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from wstp_jupyter.link import (
+    AuthenticationError,
     ErrorCode,
     Expression,
     Link,
@@ -162,3 +163,24 @@ def test_a_closed_link_is_freed_without_the_cycle_collector() -> None:
         assert [r() for r in refs] == [None] * 4
     finally:
         gc.enable()
+
+
+def test_a_listening_async_link_keeps_listening_after_a_wrong_key() -> None:
+    async def main() -> None:
+        link = await aio.listen(Protocol.TCPIP, key="right")
+        loop = asyncio.get_running_loop()
+        intruder = Link.connect(Protocol.TCPIP, link.name, key="wrong")
+        failed = loop.run_in_executor(None, intruder.activate, 5)
+        with pytest.raises(AuthenticationError):
+            await link.activate(5)
+        with pytest.raises(AuthenticationError):
+            await failed
+        intruder.close()
+        peer = Link.connect(Protocol.TCPIP, link.name, key="right")
+        peer.put("in")  # activates in the background
+        await link.activate(5)
+        assert await link.get(timeout=5) == "in"
+        peer.close()
+        link.close()
+
+    asyncio.run(main())
