@@ -128,9 +128,6 @@ class Inbox:
 
     # -- taking ----------------------------------------------------------------------------
 
-    def __len__(self) -> int:
-        return len(self.expressions)
-
     @property
     def ready(self) -> bool:
         """True if taking would not wait: an expression is queued, or the link has ended."""
