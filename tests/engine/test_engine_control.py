@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from wstp_jupyter.engine import StartupError, launch
-from wstp_jupyter.link import Link, UrgentMessage
+from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, UrgentMessage
 from wstp_jupyter.wxf import Symbol, wl
 
 from .helpers import Session, head, read_until_end
@@ -265,6 +266,36 @@ def test_listen_mode_prints_name_and_exits_when_link_closes() -> None:
         assert read_until_end(link)[1] == wl.ReturnTextPacket("1024")
         link.close()
         assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_listening_kernel_refuses_a_wrong_key_and_keeps_waiting() -> None:
+    env = {**os.environ, KEY_ENV: "right-key"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wstp_jupyter.engine", "-wstp", "-linkmode", "listen",
+         "-linkprotocol", "TCPIP"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        name = proc.stdout.readline().decode().strip()
+        intruder = Link.connect("TCPIP", name, key="wrong-key")
+        with pytest.raises(AuthenticationError):
+            intruder.activate(timeout=30)
+        intruder.close()
+        assert proc.poll() is None  # still there, waiting for the right peer
+        link = Link.connect("TCPIP", name, key="right-key")
+        link.activate(timeout=30)
+        assert link.get(timeout=30) == wl.InputNamePacket("In[1]:= ")
+        link.put(wl.EnterTextPacket("6*7"))
+        assert read_until_end(link)[1] == wl.ReturnTextPacket("42")
+        link.close()
+        assert proc.wait(timeout=30) == 0
+        assert proc.stderr is not None
+        assert b"refused a client" in proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
