@@ -155,13 +155,13 @@ class ManagedKernel:
             await asyncio.wait_for(self._initialize(), max(1.0, deadline - time.monotonic()))
         except (TimeoutError, ChannelClosed) as exc:
             await self._kill()
-            raise ServerError(f"kernel initialization failed: {exc or 'timed out'}") from None
+            raise ServerError(f"kernel initialization failed: {str(exc) or 'timed out'}") from None
         try:
             parallel = await asyncio.wait_for(open_parallel(self._chan, key.encode()),
                                               max(1.0, deadline - time.monotonic()))
         except (TimeoutError, ChannelClosed) as exc:
             await self._kill()
-            raise ServerError(f"kernel parallel links failed: {exc or 'timed out'}") from None
+            raise ServerError(f"kernel parallel links failed: {str(exc) or 'timed out'}") from None
         self.main = Router(self._chan, f"kernel {self.id[:8]} main")
         self.main.prompt = self._prompt
         if parallel is not None:

@@ -120,7 +120,8 @@ class WSTPServer:
         try:
             chan = await Channel.handshake(Role.LISTENER, reader, writer, key=self.options.key)
         except ChannelClosed as exc:
-            logger.debug("rejected a connection from %s: %s", peer, exc)
+            where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+            logger.warning("Rejected a connection from %s: %s", where, exc)
             return
         conn = ClientConnection(self, chan, f"client {next(self._numbers)} {peer}")
         self.connections.add(conn)
