@@ -156,8 +156,9 @@ def run_console(block: Block, cwd: Path) -> None:
     # Commands name `python`; make it this interpreter, and find the package's scripts beside it.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     for command, expected in console_steps(block):
-        proc = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=COMMAND_TIMEOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(["bash", "-c", command], check=False, cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+                              stdin=subprocess.DEVNULL)
         actual = proc.stdout + proc.stderr
         if expected is None:
             assert proc.returncode == 0, (
@@ -294,7 +295,8 @@ def test_the_runner_reads_the_convention(tmp_path: Path) -> None:
         "```wl\nIn[1]:= 1 + 1\nOut[1]= 2\n```\n~~~json\n{}\n~~~\n")
     blocks = parse_blocks(doc)
     assert [(b.lang, b.line, b.skip) for b in blocks] == [
-        ("python", 2, None), ("console", 7, "needs a network"), ("wl", 10, None), ("json", 14, None)]
+        ("python", 2, None), ("console", 7, "needs a network"), ("wl", 10, None),
+        ("json", 14, None)]
     assert list(wl_steps(blocks[2])) == [(1, "1 + 1", 11, ["Out[1]= 2"])]
     assert ellipsis_match("a ...\nz", "a b\nc\nz  \n\n")
     assert not ellipsis_match("a\nz", "a\nb\nz")
