@@ -58,7 +58,6 @@ class ManagedKernel:
         self.state = KernelState.STARTING
         self._prompt = "In[1]:= "
         self.started = time.time()
-        self.requests_served = 0
         self.process: asyncio.subprocess.Process | None = None
         self.died_reason = ""
         self._init_code = initialization_code
