@@ -91,13 +91,13 @@ class Pool:
         try:
             await kernel.launch()
         except ServerError as exc:
-            if self._closed:
-                return  # stopped by the shutdown, not a failure
+            if self._closed or kernel.state in (KernelState.CLOSING, KernelState.CLOSED):
+                self._forget(kernel)
+                return  # closed while it started (shutdown, CloseKernel): not a failure
             self._failures += 1
             self.last_error = str(exc)
             logger.error("pool %s: a kernel failed to start: %s", self.name, exc)
-            self.kernels.remove(kernel)
-            self._on_exit(kernel)
+            self._forget(kernel)
         except asyncio.CancelledError:
             # launch() has stopped the process already; this settles the kernel's state.
             await kernel.close(grace=0.5)
@@ -107,6 +107,11 @@ class Pool:
             logger.debug("pool %s: kernel %s ready (pid %s)", self.name, kernel.id, kernel.pid)
         async with self._changed:
             self._changed.notify_all()
+
+    def _forget(self, kernel: ManagedKernel) -> None:
+        if kernel in self.kernels:
+            self.kernels.remove(kernel)
+        self._on_exit(kernel)
 
     def replenish(self) -> None:
         """Start kernels until MinimumKernelNumber are warm, within MaximumKernelNumber."""
