@@ -1,6 +1,6 @@
 """Every example in README.md and docs/*.md runs, and shows what it really prints.
 
-The convention (also in docs/architecture.md's neighbours: every doc follows it):
+The convention every page follows:
 
 * ```` ```python ```` blocks run in document order in one namespace per file. A block with ``>>>``
   lines is a doctest (its shown output is checked, ``...`` matches anything); any other python
