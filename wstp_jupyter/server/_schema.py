@@ -109,12 +109,7 @@ def _describe(value: object) -> str:
 def _located(error: ValidationError, root: Node, path: Path | None) -> ConfigError:
     node, parent, key = _walk(root, error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
-    line = node.line
-    if error.absolute_path and parent is not None and isinstance(parent.value, dict):
-        last = error.absolute_path[-1]
-        # A key's problem is reported where the key is written, a value's where it starts.
-        if error.validator not in ("type", "minimum", "pattern", "enum"):
-            line = parent.key_lines.get(str(last), line)
+    line = node.line  # a value's problem is reported where the value starts
     kind = error.validator
     if kind == "type":
         message = f"expected {schema.get('x-expected', error.validator_value)}, got " + (
@@ -138,6 +133,8 @@ def _located(error: ValidationError, root: Node, path: Path | None) -> ConfigErr
         message = f"{label} (known keys: {', '.join(sorted(known))})"
     elif kind == "minProperties":
         message = schema.get("x-minProperties", error.message)
+        if parent is not None and isinstance(parent.value, dict):  # where its key is written
+            line = parent.key_lines.get(str(error.absolute_path[-1]), line)
     else:  # pragma: no cover - every constraint of SCHEMA is handled above
         message = error.message
     return ConfigError(message, path=path, line=line, key=key or None)
