@@ -13,9 +13,9 @@ from wstp_jupyter.kernel._mapping import (
     Result,
     Stream,
     message_text,
-    packet_parts,
     result_data,
 )
+from wstp_jupyter.link import Packet
 from wstp_jupyter.wxf import Expr, Symbol
 
 
@@ -31,7 +31,7 @@ def run(*packets: Expr, count: int = 1) -> tuple[CellTranslator, list[Any]]:
     translator = CellTranslator(count)
     events: list[Any] = []
     for packet in packets:
-        events += translator.feed(*packet_parts(packet))
+        events += translator.feed(Packet.from_expr(packet))
     return translator, events
 
 
