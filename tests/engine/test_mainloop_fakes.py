@@ -16,7 +16,6 @@ import pytest
 
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._mainloop import MainLoop
-from wstp_jupyter.engine._sidelinks import KernelSideLinks, open_parallel_links
 from wstp_jupyter.engine._requests import (
     ClearOutput,
     Complete,
@@ -27,6 +26,7 @@ from wstp_jupyter.engine._requests import (
     SetResultFormat,
     parse_display,
 )
+from wstp_jupyter.engine._sidelinks import KernelSideLinks, open_parallel_links
 from wstp_jupyter.link import Link, Packet, Protocol, UrgentMessage, channel
 from wstp_jupyter.wxf import Expr, Symbol, wl
 
@@ -264,6 +264,8 @@ def test_the_service_link_carries_asynchronous_messages_both_ways(loop: Loop) ->
     loop.loop.on_service = on_service
     assert loop.loop.send_service(wl.WSTPJupyter.Update(1))
     assert service.get(timeout=TIMEOUT) == wl.WSTPJupyter.Update(1)
+    assert loop.loop.main_host.send_service(wl.WSTPJupyter.Update(2))  # an evaluation's way
+    assert service.get(timeout=TIMEOUT) == wl.WSTPJupyter.Update(2)
     service.put(wl.WSTPJupyter.Changed(2))
     assert arrived.wait(TIMEOUT) and received == [wl.WSTPJupyter.Changed(2)]
 

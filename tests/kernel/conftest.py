@@ -173,15 +173,6 @@ def engine_pids(kernel_pid: int) -> list[int]:
     return found
 
 
-def wait_for(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
-
-
 def start_kernel(**kwargs: Any) -> tuple[KernelManager, BlockingKernelClient]:
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, **kwargs)
     return km, kc

@@ -63,6 +63,7 @@ class LinkHost:
             reads MIME bundles (a plain WSTP front end gets ``Print``-like text instead).
         ask: sends a question (``InputPacket``...) and returns the front end's answer; ``None``
             for a link on which the kernel cannot ask (the preemptive one).
+        service: sends an expression on the service link (``MainLoop.send_service``).
     """
 
     def __init__(
@@ -70,10 +71,12 @@ class LinkHost:
         writer: LinkWriter,
         result_format: ResultFormat,
         ask: Callable[[Packet], Any] | None = None,
+        service: Callable[[Any], bool] | None = None,
     ) -> None:
         self.writer = writer
         self.result_format = result_format
         self.ask = ask
+        self.service = service
         self.temporary: list[str] = []  # ids of the running evaluation's temporary displays
 
     def print_text(self, text: str) -> None:
@@ -102,6 +105,11 @@ class LinkHost:
             return False
         self.writer.put(clear_output(wait))
         return True
+
+    def send_service(self, expr: Any) -> bool:
+        """Send ``expr`` on the service link, out of order with this link (asynchronous
+        updates: widgets, ``Dynamic``); False when there is none. Not part of ``Host``."""
+        return self.service(expr) if self.service is not None else False
 
     def closing_packets(self) -> list[Packet]:
         """The packets that blank this evaluation's temporary displays (it is ending)."""

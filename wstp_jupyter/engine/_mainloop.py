@@ -100,7 +100,9 @@ class MainLoop:
         self.backend = backend
         self.result_format = ResultFormat()
         self.main = LinkWriter(link)
-        self.main_host = LinkHost(self.main, self.result_format, ask=self.ask_front_end)
+        self.main_host = LinkHost(
+            self.main, self.result_format, ask=self.ask_front_end, service=self.send_service
+        )
         self.preemptive: LinkWriter | None = None
         self.preemptive_host: LinkHost | None = None
         self.service: LinkWriter | None = None
@@ -428,7 +430,9 @@ class MainLoop:
         """Start serving the preemptive link and reading the service link."""
         self.service = LinkWriter(service)
         self.preemptive = LinkWriter(preemptive)
-        self.preemptive_host = LinkHost(self.preemptive, self.result_format)
+        self.preemptive_host = LinkHost(
+            self.preemptive, self.result_format, service=self.send_service
+        )
         self.start_reader("preemptive", preemptive)
         self.start_reader("service", service)
 
