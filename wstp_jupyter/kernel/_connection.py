@@ -124,8 +124,8 @@ class KernelConnection:
         loop: asyncio.AbstractEventLoop,
         on_service: Callable[[Any], None] | None = None,
     ) -> None:
-        """Start the reader threads that hand main-link packets (and service-link displays to
-        ``on_service``) to ``loop``."""
+        """Hand main-link packets (read on ``loop`` itself) and service-link expressions (read
+        by a thread, passed to ``on_service``) to ``loop``."""
         self._loop = loop
         if on_service is not None:
             self.on_service = on_service

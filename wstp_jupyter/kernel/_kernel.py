@@ -26,7 +26,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import fnmatch
 import logging
 import re
 import threading
@@ -35,10 +34,9 @@ from typing import Any
 from ipykernel.kernelbase import Kernel, kernel_protocol_version
 
 from wstp_jupyter import __version__
-from wstp_jupyter.engine._requests import Complete, Inspect, IsComplete, MIMEBundle
-from wstp_jupyter.kernel import _syntax
+from wstp_jupyter.engine._requests import MIMEBundle
 from wstp_jupyter.kernel._connection import KernelConnection
-from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
+from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
 from wstp_jupyter.kernel._mapping import (
     CellDone,
     CellTranslator,
@@ -52,6 +50,7 @@ from wstp_jupyter.kernel._mapping import (
     result_data,
 )
 from wstp_jupyter.kernel._options import KernelOptions
+from wstp_jupyter.kernel._services import FrontEndServices
 from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO
 from wstp_jupyter.kernel._stdin import StdinChannel, StdinUnavailable
 from wstp_jupyter.link import EnterTextPacket, EvaluatePacket, Packet, ReturnPacket, TextPacket
@@ -71,7 +70,6 @@ _CONCURRENT_REQUESTS = frozenset(
         "comm_info_request",
     }
 )
-_PREEMPTIVE_TIMEOUT = 5.0
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 _ABORTED = Symbol("$Aborted")
 _NULL_TEXTS = ("Null", "")
@@ -81,7 +79,7 @@ def _to_expression(code: str) -> Expr:
     return Expr(Symbol("ToExpression"), code)
 
 
-class WolframKernel(Kernel):
+class WolframKernel(FrontEndServices, Kernel):
     """Jupyter kernel for the Wolfram Language over WSTP links (see the module docstring)."""
 
     implementation = IMPLEMENTATION
@@ -412,18 +410,6 @@ class WolframKernel(Kernel):
         self.execution_count = self._next_in - 1
         return reply
 
-    async def _page_help(self, name: str, count: int) -> dict[str, Any]:
-        text: Any = None
-        try:
-            text = await self._preemptive(Inspect(symbol=name).to_expr())
-        except (KernelError, TimeoutError) as exc:
-            text = f"no help available now: {exc}"
-        if not isinstance(text, str) or not text:
-            text = f"no information about {name}"
-        page = {"source": "page", "data": {PLAIN: text}, "start": 0}
-        return {"status": "ok", "execution_count": count, "payload": [page],
-                "user_expressions": {}}
-
     async def _run_cell(
         self, connection: KernelConnection, code: str, parent: Any, ident: Any,
         allow_stdin: bool,
@@ -598,90 +584,3 @@ class WolframKernel(Kernel):
             data, metadata = result_data(value)
             results[key] = {"status": "ok", "data": data, "metadata": metadata}
         return results
-
-    # -- front-end services (preemptive link) ------------------------------------------------
-
-    async def _preemptive(self, request: Any) -> Any:
-        connection = self._connection
-        if connection is None or not connection.alive:
-            raise KernelError("the Wolfram kernel is still starting")
-        return await asyncio.to_thread(connection.evaluate, request, timeout=_PREEMPTIVE_TIMEOUT)
-
-    async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
-        """Symbols (user and system, with contexts) starting with the text before the cursor."""
-        cursor_pos = len(code) if cursor_pos is None else cursor_pos
-        prefix, start = _syntax.symbol_before(code, cursor_pos)
-        matches: list[str] = []
-        status = "ok"
-        if prefix:
-            try:
-                names = await self._preemptive(Complete(prefix=prefix).to_expr())
-                matches = [str(n) for n in names or ()]
-            except (KernelError, TimeoutError) as exc:
-                log.info("completion of %r failed: %s", prefix, exc)
-        return {"matches": matches, "cursor_start": start, "cursor_end": cursor_pos,
-                "metadata": {}, "status": status}
-
-    async def do_inspect(
-        self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()
-    ) -> dict[str, Any]:
-        """Usage text, attributes and options of the symbol under the cursor."""
-        name = _syntax.symbol_at(code, len(code) if cursor_pos is None else cursor_pos)
-        text: Any = None
-        if name:
-            try:
-                text = await self._preemptive(Inspect(symbol=name).to_expr())
-            except (KernelError, TimeoutError) as exc:
-                log.info("inspection of %r failed: %s", name, exc)
-        found = isinstance(text, str) and bool(text)
-        data = {PLAIN: text} if found else {}
-        return {"status": "ok", "found": found, "data": data, "metadata": {}}
-
-    async def do_is_complete(self, code: str) -> dict[str, Any]:
-        """complete / incomplete (with an indent) / invalid, from the kernel's own parser."""
-        status, indent = _syntax.is_complete(code)
-        if self._connection is not None and self._connection.alive:
-            try:
-                answer = await self._preemptive(IsComplete(code=code).to_expr())
-                if answer in ("complete", "incomplete", "invalid"):
-                    status = str(answer)
-                    if status == "incomplete" and not indent:
-                        indent = _syntax.INDENT
-            except (KernelError, TimeoutError) as exc:
-                log.info("is_complete fell back to the local scanner: %s", exc)
-        reply: dict[str, Any] = {"status": status}
-        if status == "incomplete":
-            reply["indent"] = indent
-        return reply
-
-    async def do_history(  # noqa: PLR0917 -- ipykernel's signature
-        self,
-        hist_access_type: str,
-        output: bool,
-        raw: bool,
-        session: int | None = None,
-        start: int | None = None,
-        stop: int | None = None,
-        n: int | None = None,
-        pattern: str | None = None,
-        unique: bool = False,
-        **_: Any,
-    ) -> dict[str, Any]:
-        """This session's inputs (and outputs' plain text), by tail, range or search."""
-        entries = self._history
-        if hist_access_type == "tail":
-            entries = entries[-n:] if n else entries
-        elif hist_access_type == "range":
-            lo = start or 0
-            entries = [e for e in entries if e[1] >= lo and (stop is None or e[1] < stop)]
-        elif hist_access_type == "search":
-            glob = pattern or "*"
-            entries = [e for e in entries if fnmatch.fnmatchcase(e[2], glob)]
-            if unique:
-                latest = {e[2]: e for e in entries}
-                entries = [e for e in entries if latest[e[2]] is e]
-            entries = entries[-n:] if n else entries
-        history = [
-            (s, line, (code, out) if output else code) for s, line, code, out in entries
-        ]
-        return {"status": "ok", "history": history}
