@@ -140,7 +140,7 @@ class Loop:
         self.backend = ScriptBackend()
         kernel_end, self.link = channel(Protocol.IntraProcess)
         self.loop = MainLoop(
-            self.backend, kernel_end, parallel=KernelSideLinks(Protocol.IntraProcess, None)
+            self.backend, kernel_end, side_links=KernelSideLinks(Protocol.IntraProcess, None)
         )
         self.thread = threading.Thread(target=self.loop.run, daemon=True)
         self.thread.start()
@@ -159,7 +159,7 @@ class Loop:
         """Attach a service and a preemptive link (as the OpenParallelLinks exchange does)."""
         service_kernel, service = channel(Protocol.IntraProcess)
         preemptive_kernel, preemptive = channel(Protocol.IntraProcess)
-        self.loop.attach_parallel(service_kernel, preemptive_kernel)
+        self.loop.attach_side_links(service_kernel, preemptive_kernel)
         return service, preemptive
 
     def close(self) -> None:

@@ -131,7 +131,7 @@ def serve(opts: EngineOptions) -> int:
     except LinkError as exc:
         print(f"wstp_jupyter.engine: cannot open the link: {exc}", file=sys.stderr)
         return 1
-    loop = MainLoop(backend, link, parallel=KernelSideLinks(protocol, key, opts.host))
+    loop = MainLoop(backend, link, side_links=KernelSideLinks(protocol, key, opts.host))
     try:
         return loop.run()
     finally:

@@ -9,7 +9,7 @@ Threads and who does what:
   queued (interrupt, terminate);
 * the **main link's reader thread** routes its packets: in order to the worker's job queue,
   except that a packet arriving while the worker waits for the front end (``Input[]``, the
-  interrupt menu, the parallel-links exchange) is that answer;
+  interrupt menu, the side-links exchange) is that answer;
 * the **loop thread** (``MainLoop.run``) handles the other events: preemptive-link packets are
   answered right here, without waiting for the worker; interrupts, service-link messages, exit;
 * the **worker thread** evaluates. Everything an evaluation shows (``Print``, messages, displays,
@@ -90,12 +90,16 @@ class MainLoop:
     Args:
         backend: the evaluator.
         link: the main link, active.
-        parallel: callable that opens the preemptive and service links when the front end asks
+        side_links: callable that opens the preemptive and service links when the front end asks
             (``_sidelinks.KernelSideLinks``); without it the request answers ``$Failed``.
     """
 
     def __init__(
-        self, backend: Backend, link: Link, *, parallel: Callable[[MainLoop], Any] | None = None
+        self,
+        backend: Backend,
+        link: Link,
+        *,
+        side_links: Callable[[MainLoop], Any] | None = None,
     ) -> None:
         self.backend = backend
         self.result_format = ResultFormat()
@@ -109,7 +113,7 @@ class MainLoop:
         #: Called on the loop thread with each expression the front end sends on the service
         #: link (asynchronous messages, e.g. from widgets); by default they are logged.
         self.on_service: Callable[[Any], None] | None = None
-        self.parallel = parallel
+        self.side_links = side_links
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.jobs: queue.Queue[Any] = queue.Queue()
         self.replies: queue.Queue[Any] = queue.Queue()
@@ -409,7 +413,7 @@ class MainLoop:
                 return backend.to_wire(backend.evaluate(expr, host, side=side))
             case OpenParallelLinks():
                 # Only the worker may open them: it answers on the main link meanwhile.
-                return _FAILED if side or self.parallel is None else self.parallel(self)
+                return _FAILED if side or self.side_links is None else self.side_links(self)
             case Complete(prefix=prefix):
                 return backend.complete(prefix)
             case Inspect(symbol=symbol):
@@ -426,7 +430,7 @@ class MainLoop:
         return _FAILED
 
     # -- preemptive and service links ----------------------------------------------------
-    def attach_parallel(self, service: Link, preemptive: Link) -> None:
+    def attach_side_links(self, service: Link, preemptive: Link) -> None:
         """Start serving the preemptive link and reading the service link."""
         self.service = LinkWriter(service)
         self.preemptive = LinkWriter(preemptive)

@@ -72,7 +72,7 @@ class KernelSideLinks:
             service.close()
             preemptive.close()
             return _FAILED
-        loop.attach_parallel(service, preemptive)
+        loop.attach_side_links(service, preemptive)
         self.names = [service.name, preemptive.name]
         return list(self.names)
 
