@@ -44,6 +44,7 @@ from wstp_jupyter.kernel._mapping import (
     DisplayData,
     InputRequest,
     Menu,
+    Output,
     Result,
     Stream,
     UpdateDisplayData,
@@ -298,8 +299,7 @@ class WolframKernel(FrontEndServices, Kernel):
             self.iopub_socket, msg_type, content, parent, ident=self._topic(msg_type)
         )
 
-    def _publish_output(self, parent: Any, event: Stream | DisplayData | UpdateDisplayData
-                        | ClearOutput | Result) -> None:
+    def _publish_output(self, parent: Any, event: Output | Result) -> None:
         """Publish one output event of a cell as its Jupyter message."""
         match event:
             case Stream(name=name, text=text):
