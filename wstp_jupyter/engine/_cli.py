@@ -127,7 +127,7 @@ def serve(opts: EngineOptions) -> int:
     """Load the backend, open the link, run the main loop; the exit code."""
     from wstp_jupyter.engine._mainloop import MainLoop
     from wstp_jupyter.engine._mathics import MathicsBackend
-    from wstp_jupyter.engine._parallel import KernelParallelLinks
+    from wstp_jupyter.engine._sidelinks import KernelSideLinks
     from wstp_jupyter.link import LinkError
 
     backend = MathicsBackend()
@@ -146,7 +146,7 @@ def serve(opts: EngineOptions) -> int:
     except LinkError as exc:
         print(f"wstp_jupyter.engine: cannot open the link: {exc}", file=sys.stderr)
         return 1
-    loop = MainLoop(backend, link, parallel=KernelParallelLinks(protocol, key, opts.host))
+    loop = MainLoop(backend, link, side_links=KernelSideLinks(protocol, key, opts.host))
     try:
         return loop.run()
     finally:

@@ -23,6 +23,7 @@ from typing import IO
 
 from wstp_jupyter._process import stop
 from wstp_jupyter.engine._errors import StartupError
+from wstp_jupyter.engine._sidelinks import open_parallel_links
 from wstp_jupyter.link import LaunchError, Link, LinkError, LinkTimeout, UrgentMessage
 from wstp_jupyter.link._launch import read_captured
 from wstp_jupyter.wxf import Expr, Symbol
@@ -65,8 +66,6 @@ class KernelProcess:
             EngineError: the kernel did not follow the exchange.
             LinkError: a link could not be opened.
         """
-        from wstp_jupyter.engine._parallel import open_parallel_links
-
         if self.service is None or self.preemptive is None:
             self.service, self.preemptive = open_parallel_links(
                 self.link, key=self.key, timeout=timeout
