@@ -73,6 +73,7 @@ from wstp_jupyter.link._packets import (
     SyntaxPacket,
     TextPacket,
     packet_code,
+    packet_from_peer,
     user_packet,
 )
 from wstp_jupyter.link._server import LinkServer
@@ -136,6 +137,7 @@ __all__ = [
     "is_loopback_host",
     "link_arguments",
     "packet_code",
+    "packet_from_peer",
     "user_packet",
     "wait_ready",
 ]

@@ -92,9 +92,11 @@ class WSTPServer:
             self._listener.close()
         for conn in list(self.sessions.connections):
             conn.close()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*(pool.close() for pool in self.pools.values()),
+        # Awaited too: a cancelled kernel close still runs its stages to the end.
+        await asyncio.gather(*tasks, *(pool.close() for pool in self.pools.values()),
                              *(k.close() for k in self.sessions.kernels.values()
                                if k.pool is None),
                              return_exceptions=True)
