@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ipykernel.kernelbase import Kernel
 
 from wstp_jupyter import __version__
-from wstp_jupyter.kernel import _syntax
+from wstp_jupyter.kernel import _syntax, _widgets
 from wstp_jupyter.kernel._backend import Backend, make_packet
 from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
 from wstp_jupyter.kernel._options import KernelOptions
@@ -131,6 +131,7 @@ class WolframKernel(Kernel):
         self._display_parents: dict[str, Any] = {}
         self._order: _CellOrder | None = None  # the running cell's main/service ordering
         self._state_lock = threading.Lock()
+        _widgets.install_comms(self)
         atexit.register(self._close_backend)
 
     @property
@@ -374,6 +375,7 @@ class WolframKernel(Kernel):
         finally:
             with self._state_lock:
                 self._executing = False
+            _widgets.after_cell(self)  # Dynamic outputs show what the cell changed
 
     async def _execute(
         self,
@@ -465,10 +467,13 @@ class WolframKernel(Kernel):
                         self._publish(parent, "stream", {"name": event.name, "text": event.text})
                     elif isinstance(event, Result):
                         self._last_plain = event.data.get(PLAIN)
+                        data, metadata = event.data, event.metadata
+                        if _widgets.interactive(data):  # Manipulate, Graphics3D...: widgets
+                            data, metadata = _widgets.present(self, data, metadata)
                         self._publish(parent, "execute_result", {
                             "execution_count": event.execution_count,
-                            "data": event.data,
-                            "metadata": event.metadata,
+                            "data": data,
+                            "metadata": metadata,
                         })
                     elif isinstance(event, InputRequest):
                         stdin_error = await self._answer_input(
