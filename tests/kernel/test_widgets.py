@@ -179,3 +179,24 @@ def test_dynamic_refreshes_when_a_later_cell_changes_its_value(kc: BlockingKerne
     assert output_text(models.states[out]) == "2"
     run(kc, "level = 41;")
     wait_update(kc, models, out, shows("42"))
+
+
+def test_a_3d_result_is_a_turnable_three_js_widget_with_the_static_fallback(
+    kc: BlockingKernelClient,
+) -> None:
+    result, models = run(kc, "Plot3D[x y, {x, 0, 1}, {y, 0, 1}, PlotPoints -> 5]")
+    data = result.results[0]["data"]
+    assert {"image/svg+xml", "image/png", WIDGET_VIEW} <= set(data)
+    assert "application/vnd.wstp-jupyter.scene3d+json" not in data
+    scene = data[WIDGET_VIEW]["model_id"]
+    state = models.states[scene]
+    assert state["_model_name"] == "AnyModel" and "Three.js Authors" in state["_esm"]
+    assert state["meta"]["boxed"] is True and state["meta"]["skipped"] == 0
+    opened = next(m for m in result.messages if m["msg_type"] == "comm_open"
+                  and m["content"]["comm_id"] == scene)
+    paths = [p[0] for p in opened["content"]["data"]["buffer_paths"]]
+    assert {"positions", "colors", "indices"} <= set(paths)
+    sizes = dict(zip(paths, (len(b) for b in opened["buffers"]), strict=True))
+    triangles = sizes["indices"] // 12
+    assert triangles >= 2 * 4 * 4  # a 5 x 5 sampling: 4 x 4 quads, two triangles each
+    assert sizes["positions"] % 12 == 0 and sizes["colors"] == sizes["positions"]
