@@ -88,7 +88,7 @@ class InteractiveView:
             low, high = float(control["min"]), float(control["max"])
             step = control["step"] or (high - low) / _SLIDER_STEPS
             widget = w.FloatSlider(min=low, max=high, step=step, value=float(control["init"]),
-                                   description=label, readout_format=".4g", style=style)
+                                   description=label, readout_format=".4", style=style)
             return widget, widget
         if kind == "Animator":
             values = self._frames(control)

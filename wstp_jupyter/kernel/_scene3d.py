@@ -39,6 +39,7 @@ class Scene3D(anywidget.AnyWidget):
     positions = traitlets.Bytes(b"").tag(sync=True)
     colors = traitlets.Bytes(b"").tag(sync=True)
     indices = traitlets.Bytes(b"").tag(sync=True)
+    normals = traitlets.Bytes(b"").tag(sync=True)
     alpha_positions = traitlets.Bytes(b"").tag(sync=True)
     alpha_colors = traitlets.Bytes(b"").tag(sync=True)
     lines = traitlets.Bytes(b"").tag(sync=True)
@@ -56,7 +57,7 @@ class Scene3D(anywidget.AnyWidget):
         arrays = extract(data)
         buffers = {
             name: getattr(arrays, name).tobytes()
-            for name in ("positions", "colors", "indices", "alpha_positions", "alpha_colors",
+            for name in ("positions", "colors", "indices", "normals", "alpha_positions", "alpha_colors",
                          "lines", "line_colors", "points", "point_colors")
         }
         return cls(meta=arrays.meta, **buffers, **kwargs)

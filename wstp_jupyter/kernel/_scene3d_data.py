@@ -5,7 +5,7 @@ json``; its fields are described in ``engine/_render3d``). Output (:func:`extrac
 :class:`SceneArrays` of little-endian ``float32`` / ``uint32`` buffers and a small JSON-ready
 ``meta`` dict:
 
-* ``mesh``: polygons fanned into triangles, vertices shared between polygons that meet at the
+* ``mesh``: polygons fanned into triangles, smooth normals (see ``_orient``), vertices shared between polygons that meet at the
   same point with the same colour (so the front end's normals are smooth across a sampled
   surface, as in the static renderer), per-vertex RGB, an index buffer; transparent polygons
   (opacity < 1) go to a second mesh drawn with blending (``mesh_alpha``, opacity in ``meta``);
@@ -23,6 +23,7 @@ Pure Python, no I/O; one pass over the primitives.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 from array import array
@@ -41,6 +42,7 @@ class SceneArrays:
     positions: array[float] = field(default_factory=lambda: array("f"))
     colors: array[float] = field(default_factory=lambda: array("f"))
     indices: array[int] = field(default_factory=lambda: array("I"))
+    normals: array[float] = field(default_factory=lambda: array("f"))
     alpha_positions: array[float] = field(default_factory=lambda: array("f"))
     alpha_colors: array[float] = field(default_factory=lambda: array("f"))
     lines: array[float] = field(default_factory=lambda: array("f"))
@@ -171,6 +173,55 @@ class _Mesh:
             self.out.indices.extend((ids[0], ids[i], ids[i + 1]))
 
 
+def _orient(out: SceneArrays) -> None:
+    """Triangles wound consistently, and smooth vertex normals.
+
+    Polygons of a sampled surface come with either winding; averaging their normals as given
+    would cancel them out (a patchy surface), and WebGL tells front from back faces by the
+    winding. So the triangles of each connected piece are turned over where needed until
+    every shared edge is walked in opposite directions by its two triangles (a breadth-first
+    walk over the edges), and each vertex then averages its triangles' normals.
+    """
+    pos, idx = out.positions, out.indices
+    count = len(idx) // 3
+    tri = [[idx[3 * f], idx[3 * f + 1], idx[3 * f + 2]] for f in range(count)]
+    by_edge: dict[tuple[int, int], list[int]] = {}
+    for f, (a, b, c) in enumerate(tri):
+        for u, v in ((a, b), (b, c), (c, a)):
+            by_edge.setdefault((min(u, v), max(u, v)), []).append(f)
+    done = [False] * count
+    for seed in range(count):
+        if done[seed]:
+            continue
+        done[seed] = True
+        queue = collections.deque([seed])
+        while queue:
+            f = queue.popleft()
+            a, b, c = tri[f]
+            for u, v in ((a, b), (b, c), (c, a)):
+                for g in by_edge[(min(u, v), max(u, v))]:
+                    if done[g]:
+                        continue
+                    done[g] = True
+                    ga, gb, gc = tri[g]
+                    if (u, v) in ((ga, gb), (gb, gc), (gc, ga)):  # same direction: turn over
+                        tri[g] = [ga, gc, gb]
+                    queue.append(g)
+    sums = [[0.0, 0.0, 0.0] for _ in range(len(pos) // 3)]
+    for f, (a, b, c) in enumerate(tri):
+        pa, pb, pc = pos[3 * a : 3 * a + 3], pos[3 * b : 3 * b + 3], pos[3 * c : 3 * c + 3]
+        n = _cross((pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]),
+                   (pc[0] - pa[0], pc[1] - pa[1], pc[2] - pa[2]))
+        idx[3 * f], idx[3 * f + 1], idx[3 * f + 2] = a, b, c
+        for v in (a, b, c):
+            acc = sums[v]
+            acc[0] += n[0]
+            acc[1] += n[1]
+            acc[2] += n[2]
+    for acc in sums:
+        out.normals.extend(_norm((acc[0], acc[1], acc[2])))
+
+
 def extract(data: dict[str, Any]) -> SceneArrays:
     """Arrays and metadata of a Mathics3 3D scene (see the module docstring)."""
     out = SceneArrays()
@@ -212,6 +263,7 @@ def extract(data: dict[str, Any]) -> SceneArrays:
                        for a, b in zip(points[::2], points[1::2], strict=False)]
         else:
             skipped += 1
+    _orient(out)
     extent = data.get("extent")
     if not isinstance(extent, dict):
         extent = {}

@@ -33,7 +33,7 @@ function surface(model, group) {
     g.setAttribute("position", new BufferAttribute(positions, 3));
     g.setAttribute("color", new BufferAttribute(floats(model.get("colors")), 3));
     g.setIndex(new BufferAttribute(uints(model.get("indices")), 1));
-    g.computeVertexNormals();  // shared vertices: smooth across the sampled surface
+    g.setAttribute("normal", new BufferAttribute(floats(model.get("normals")), 3));
     group.add(new Mesh(g, material(null, 1, true)));
   }
   const alpha = floats(model.get("alpha_positions"));

@@ -1,0 +1,126 @@
+"""Widgets in a real JupyterLab (headless Chromium): a Manipulate slider redraws the plot, and
+a Plot3D view turns when dragged.
+
+Same isolated JupyterLab as ``test_browser`` (its fixtures). WebGL runs on Chromium's software
+renderer (SwiftShader). Screenshots: ``artifacts/widgets-manipulate-{before,after}.png``,
+``artifacts/widgets-plot3d-{before,after}.png`` and the whole page,
+``artifacts/widgets-jupyterlab.png``; the 3D view's time to its first frame (measured in the
+page) goes to ``artifacts/widgets-3d-ready.txt``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.kernel.test_browser import (  # noqa: F401 -- fixtures
+    DISPLAY_NAME,
+    _only_local,
+    _run_cell,
+    chromium,
+    jupyterlab,
+)
+
+pytestmark = pytest.mark.browser
+
+BROWSER_ARGS = [
+    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-default-apps", "--no-pings",
+    "--disable-dev-shm-usage", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+
+def _open_notebook(page: Any, url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/lab")
+    card = page.locator(".jp-LauncherCard[data-category='Notebook']", has_text=DISPLAY_NAME)
+    expect(card).to_be_visible(timeout=90_000)
+    card.click()
+    expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible()
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
+
+
+def _wait_changed(read: Any, before: Any, timeout: float = 60.0) -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        now = read()
+        if now != before:
+            return now
+        if time.monotonic() > deadline:
+            raise AssertionError("the view did not change")
+        time.sleep(0.1)
+
+
+@pytest.mark.timeout(400)
+def test_slider_redraws_the_plot_and_the_3d_view_turns(
+    chromium: str, jupyterlab: str, artifact_dir: Path  # noqa: F811 -- fixtures
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=BROWSER_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 1000})
+            context.route("**/*", _only_local(jupyterlab))
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            _open_notebook(page, jupyterlab)
+
+            cell = _run_cell(page, 0, "Manipulate[Plot[Sin[a x], {x, 0, 6}], {a, 1, 5}]")
+            handle = cell.locator(".widget-slider .noUi-handle")
+            expect(handle).to_be_visible(timeout=120_000)
+            plot = cell.locator(".widget-output .jp-OutputArea-output").first
+            expect(plot.locator("svg, img").first).to_be_visible(timeout=60_000)
+            readout = cell.locator(".widget-readout")
+            expect(readout).to_have_text("1")
+
+            def picture() -> str:
+                return str(plot.inner_html())
+
+            before = picture()
+            plot.screenshot(path=str(artifact_dir / "widgets-manipulate-before.png"))
+            box = handle.bounding_box()
+            assert box is not None
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x, y)
+            page.mouse.down()
+            for step in range(1, 9):  # a drag, as a hand does it: several moves
+                page.mouse.move(x + 15 * step, y)
+            page.mouse.up()
+            expect(readout).not_to_have_text("1")
+            after = _wait_changed(picture, before)
+            assert after != before
+            plot.screenshot(path=str(artifact_dir / "widgets-manipulate-after.png"))
+
+            cell3d = _run_cell(page, 1, "Plot3D[Sin[x y], {x, 0, 3}, {y, 0, 3}]")
+            view = cell3d.locator(".wstp-scene3d canvas")
+            expect(view).to_be_visible(timeout=120_000)
+            host = cell3d.locator("[data-ready='1']")
+            expect(host).to_have_count(1, timeout=60_000)
+            ready_ms = host.get_attribute("data-ready-ms")
+            shot_before = view.screenshot(path=str(artifact_dir / "widgets-plot3d-before.png"))
+            box = view.bounding_box()
+            assert box is not None
+            cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            frames = host.get_attribute("data-frames")
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            for step in range(1, 11):
+                page.mouse.move(cx + 12 * step, cy + 4 * step)
+            page.mouse.up()
+            expect(host).not_to_have_attribute("data-frames", frames or "")
+            shot_after = _wait_changed(
+                lambda: view.screenshot(path=str(artifact_dir / "widgets-plot3d-after.png")),
+                shot_before)
+            assert shot_after != shot_before
+            (artifact_dir / "widgets-3d-ready.txt").write_text(
+                f"Plot3D (default sampling) view ready in the page: {ready_ms} ms\n")
+            page.screenshot(path=str(artifact_dir / "widgets-jupyterlab.png"), full_page=True)
+        finally:
+            browser.close()
