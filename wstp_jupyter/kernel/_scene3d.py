@@ -57,7 +57,7 @@ class Scene3D(anywidget.AnyWidget):
         arrays = extract(data)
         buffers = {
             name: getattr(arrays, name).tobytes()
-            for name in ("positions", "colors", "indices", "normals", "alpha_positions", "alpha_colors",
-                         "lines", "line_colors", "points", "point_colors")
+            for name in ("positions", "colors", "indices", "normals", "alpha_positions",
+                         "alpha_colors", "lines", "line_colors", "points", "point_colors")
         }
         return cls(meta=arrays.meta, **buffers, **kwargs)

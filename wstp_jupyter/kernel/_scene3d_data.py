@@ -5,10 +5,11 @@ json``; its fields are described in ``engine/_render3d``). Output (:func:`extrac
 :class:`SceneArrays` of little-endian ``float32`` / ``uint32`` buffers and a small JSON-ready
 ``meta`` dict:
 
-* ``mesh``: polygons fanned into triangles, smooth normals (see ``_orient``), vertices shared between polygons that meet at the
-  same point with the same colour (so the front end's normals are smooth across a sampled
-  surface, as in the static renderer), per-vertex RGB, an index buffer; transparent polygons
-  (opacity < 1) go to a second mesh drawn with blending (``mesh_alpha``, opacity in ``meta``);
+* ``positions``, ``colors`` (RGB), ``normals``, ``indices``: polygons fanned into triangles,
+  vertices shared between polygons that meet at the same point with the same colour, so the
+  normals (see ``_orient``) are smooth across a sampled surface, as in the static renderer;
+  transparent polygons (opacity < 1) go to ``alpha_positions`` / ``alpha_colors``, drawn with
+  blending at the opacity ``meta["alpha"]``;
 * ``lines`` (segment pairs) and ``points`` with per-vertex RGB;
 * ``meta``: ``extent`` (the plot-range box), ``viewpoint``, ``boxed``, ``background`` (RGB),
   ``lights`` (``ambient`` RGB; ``directional`` as camera-space directions, because Wolfram's
