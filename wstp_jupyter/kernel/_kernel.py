@@ -371,11 +371,13 @@ class WolframKernel(Kernel):
         with self._state_lock:
             self._executing, self._interrupted = True, False
         try:
-            return await self._execute(code, silent, store_history, user_expressions, allow_stdin)
+            reply = await self._execute(code, silent, store_history, user_expressions,
+                                        allow_stdin)
+            await _widgets.after_cell(self)  # Dynamic outputs show what the cell changed
+            return reply
         finally:
             with self._state_lock:
                 self._executing = False
-            _widgets.after_cell(self)  # Dynamic outputs show what the cell changed
 
     async def _execute(
         self,

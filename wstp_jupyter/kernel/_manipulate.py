@@ -60,7 +60,8 @@ class InteractiveView:
         self.body = decode(spec["body"])
         self.dirty = False
         self.task: asyncio.Task[None] | None = None
-        self.updates = 0  # updates finished (tests and benchmarks wait on it)
+        self.updates = 0  # updates finished
+        self.fresh = True  # shown by the running cell: no refresh needed at its end
         self.output = w.Output()
         self.controls: list[tuple[dict[str, Any], Any]] = []
         rows: list[Any] = []
@@ -166,14 +167,18 @@ class InteractiveView:
     async def _run(self) -> None:
         while self.dirty:
             self.dirty = False
-            try:
-                outputs = await evaluate_outputs(self.kernel, self.request())
-            except Exception as exc:  # the view must stay usable whatever happened
-                log.info("widget update failed", exc_info=True)
-                outputs = [_stream("stderr", f"{type(exc).__name__}: {exc}\n")]
-            if outputs != list(self.output.outputs):
-                self.output.outputs = tuple(outputs)
-            self.updates += 1
+            await self.update()
+
+    async def update(self, *, in_cell: bool = False) -> None:
+        """Evaluate the body for the controls' current values and show the outcome."""
+        try:
+            outputs = await evaluate_outputs(self.kernel, self.request(), in_cell=in_cell)
+        except Exception as exc:  # the view must stay usable whatever happened
+            log.info("widget update failed", exc_info=True)
+            outputs = [_stream("stderr", f"{type(exc).__name__}: {exc}\n")]
+        if outputs != list(self.output.outputs):
+            self.output.outputs = tuple(outputs)
+        self.updates += 1
 
     def show(self, data: dict[str, Any], metadata: dict[str, Any]) -> None:
         """Show a rendered result (the initial state) in the output widget."""
@@ -188,9 +193,21 @@ def _display(data: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
     return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
-async def evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, Any]]:
+async def evaluate_outputs(
+    kernel: WolframKernel, expr: Any, *, in_cell: bool = False
+) -> list[dict[str, Any]]:
     """Evaluate ``expr`` (a ``MIMEBundle`` request) on the main link in turn with cells, and
-    return what it printed and returned as nbformat outputs (see the module docstring)."""
+    return what it printed and returned as nbformat outputs (see the module docstring).
+
+    ``in_cell``: called by the running cell itself, which already has the turn.
+    """
+    if in_cell:
+        return await _evaluate_outputs(kernel, expr)
+    async with kernel._main_asyncio_lock:
+        return await _evaluate_outputs(kernel, expr)
+
+
+async def _evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, Any]]:
     from wstp_jupyter.kernel._backend import make_packet
     from wstp_jupyter.kernel._mapping import CellTranslator, Stream, packet_parts, result_data
     from wstp_jupyter.kernel._widgets import SCENE3D, SPEC_MIME
@@ -204,30 +221,29 @@ async def evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, A
         else:
             outputs.append(_stream(name, text))
 
-    async with kernel._main_asyncio_lock:
-        backend = await kernel._ensure_backend()
-        await kernel._await_prompt(backend, kernel.get_parent("shell"), True)
+    backend = await kernel._ensure_backend()
+    await kernel._await_prompt(backend, kernel.get_parent("shell"), True)
+    with kernel._state_lock:
+        backend.put_main(make_packet("EvaluatePacket", expr))
+        kernel._running = backend  # an interrupt aborts the update
+        kernel._sent += 1
+    translator = CellTranslator(0)
+    try:
+        while True:
+            name, args = packet_parts(await backend.next_packet())
+            if name == "ReturnPacket":
+                data, metadata = result_data(args[0] if args else None)
+                break
+            if name in ("InputPacket", "InputStringPacket"):
+                backend.put_main("")  # no one to ask: an update cannot read input
+                continue
+            for event in translator.feed(name, args):
+                if isinstance(event, Stream):
+                    add_stream(event.name, event.text)
+    finally:
         with kernel._state_lock:
-            backend.put_main(make_packet("EvaluatePacket", expr))
-            kernel._running = backend  # an interrupt aborts the update
-            kernel._sent += 1
-        translator = CellTranslator(0)
-        try:
-            while True:
-                name, args = packet_parts(await backend.next_packet())
-                if name == "ReturnPacket":
-                    data, metadata = result_data(args[0] if args else None)
-                    break
-                if name in ("InputPacket", "InputStringPacket"):
-                    backend.put_main("")  # no one to ask: an update cannot read input
-                    continue
-                for event in translator.feed(name, args):
-                    if isinstance(event, Stream):
-                        add_stream(event.name, event.text)
-        finally:
-            with kernel._state_lock:
-                if kernel._running is backend:
-                    kernel._running = None
+            if kernel._running is backend:
+                kernel._running = None
     # Nested interactivity (a Manipulate in a Manipulate) is shown in its static form.
     data.pop(SPEC_MIME, None)
     data.pop(SCENE3D, None)
@@ -251,10 +267,16 @@ def build_view(
     return view.widget
 
 
-def refresh_dynamics(kernel: WolframKernel) -> None:
-    """Schedule an update of every ``Dynamic`` shown (they run after the cell, in turn)."""
+async def refresh_dynamics(kernel: WolframKernel) -> None:
+    """Update every ``Dynamic`` shown, as the last part of the cell that just ran (so its
+    outputs change before the cell's reply, and nbclient records them)."""
+    backend = kernel._backend
+    if backend is None or not backend.alive:
+        return
     for view in list(_DYNAMICS):
         if view.widget.comm is None:  # closed by the front end
             _DYNAMICS.remove(view)
+        elif view.fresh:
+            view.fresh = False
         elif view.kernel is kernel:
-            view.schedule()
+            await view.update(in_cell=True)

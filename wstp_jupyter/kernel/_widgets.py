@@ -99,9 +99,13 @@ def interactive(data: dict[str, Any]) -> bool:
     return SPEC_MIME in data or SCENE3D in data
 
 
-def after_cell(kernel: WolframKernel) -> None:
-    """Refresh the ``Dynamic`` outputs shown so far (a cell may have changed what they show)."""
+async def after_cell(kernel: WolframKernel) -> None:
+    """Refresh the ``Dynamic`` outputs shown so far (a cell may have changed what they show);
+    called by the cell, before its reply. Never raises: the cell's own outcome stands."""
     if _registered:
         from wstp_jupyter.kernel._manipulate import refresh_dynamics
 
-        refresh_dynamics(kernel)
+        try:
+            await refresh_dynamics(kernel)
+        except Exception:
+            log.warning("could not refresh the Dynamic outputs", exc_info=True)
