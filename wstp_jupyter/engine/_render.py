@@ -19,7 +19,8 @@ The bundle (a ``dict``; an Association on the wire) holds:
   a HiDPI PNG is shown at its logical size.
 
 Options (a ``dict`` with string keys): ``"Formats"`` (list of MIME types to produce, default all
-that apply), ``"PNGResolution"`` (dpi, default 144), ``"ImageSize"`` (logical width in pixels for
+that apply), ``"GraphicsPNG"`` (``False``: no PNG for graphics, whose SVG suffices),
+``"PNGResolution"`` (dpi, default 144), ``"ImageSize"`` (logical width in pixels for
 graphics, default Mathics' own size). A format that fails to render is left out, never fatal.
 """
 
@@ -145,7 +146,8 @@ def _graphics(
         svg = _SIZE.sub(f'<svg width="{width:.1f}px" height="{height:.1f}px"', svg, count=1)
     if SVG in formats:
         bundle[SVG] = svg
-    if PNG in formats:
+    # "GraphicsPNG" -> False: the SVG is enough (widget updates; an Image still gets its PNG).
+    if PNG in formats and opts.get("GraphicsPNG", True) is not False:
         dpi = float(opts.get("PNGResolution") or 144)
         if three_d:
             dpi = min(dpi, PNG_DPI_3D)

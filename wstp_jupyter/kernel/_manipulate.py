@@ -37,6 +37,12 @@ PLAIN = "text/plain"
 INPUTFORM = "application/vnd.wolfram.inputform"
 _SLIDER_STEPS = 200  # a continuous slider moves in this many steps
 _ANIMATION_FRAMES = 24
+# What an update's output needs: a widget output is shown live (JupyterLab renders the SVG of a
+# plot), so no PNG of graphics and no InputForm text, which are most of the rendering time.
+_UPDATE_FORMATS = {
+    "Formats": ["text/plain", "text/latex", "image/svg+xml", "image/png"],
+    "GraphicsPNG": False,
+}
 _ANIMATION_INTERVAL_MS = 200
 # Shown Dynamic views, refreshed after each cell (as long as the kernel runs, like the widget
 # models themselves, which ipywidgets keeps until the front end closes them).
@@ -152,7 +158,8 @@ class InteractiveView:
         """The expression an update evaluates."""
         from wstp_jupyter.engine._manipulate import with_values
 
-        return Expr(Symbol("WSTPJupyter`MIMEBundle"), with_values(self.body, self.values()))
+        return Expr(Symbol("WSTPJupyter`MIMEBundle"), with_values(self.body, self.values()),
+                    _UPDATE_FORMATS)
 
     # -- updates -----------------------------------------------------------------------
     def _changed(self, _change: Any = None) -> None:
