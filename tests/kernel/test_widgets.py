@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from tests.kernel.conftest import Execution, execute
+from tests.kernel.conftest import Execution, execute, iopub_until
 from tests.kernel.widget_client import (
     WIDGET_VIEW,
     Models,
@@ -206,3 +206,15 @@ def test_a_3d_result_is_a_turnable_three_js_widget_with_the_static_fallback(
     triangles = sizes["indices"] // 12
     assert triangles >= 2 * 4 * 4  # a 5 x 5 sampling: 4 x 4 quads, two triangles each
     assert sizes["positions"] % 12 == 0 and sizes["colors"] == sizes["positions"]
+
+
+def test_an_update_asked_for_during_a_cell_runs_after_it(kc: BlockingKernelClient) -> None:
+    run(kc, "trace = {};")
+    _, models = run(kc, "Manipulate[AppendTo[trace, k]; Length[trace], {k, 1, 9, 1}]")
+    out = only(models, "OutputModel")
+    msg_id = kc.execute('Pause[1]; AppendTo[trace, "cell"];')
+    iopub_until(kc, msg_id, lambda m: m["msg_type"] == "execute_input")
+    send_update(kc, only(models, "IntSliderModel"), {"value": 5})  # while the cell runs
+    wait_update(kc, models, out, shows("3"))
+    result, _ = run(kc, "trace")
+    assert result.plain() == ['{1, cell, 5}']  # never in parallel: the update waited its turn
