@@ -218,3 +218,22 @@ def test_an_update_asked_for_during_a_cell_runs_after_it(kc: BlockingKernelClien
     wait_update(kc, models, out, shows("3"))
     result, _ = run(kc, "trace")
     assert result.plain() == ['{1, cell, 5}']  # never in parallel: the update waited its turn
+
+
+def test_interrupting_an_endless_update_aborts_it(kc: BlockingKernelClient, km: Any) -> None:
+    _, models = run(kc, "Manipulate[If[k > 1, While[True]]; k, {k, 1, 3, 1}]")
+    out = only(models, "OutputModel")
+    slider = only(models, "IntSliderModel")
+    send_update(kc, slider, {"value": 2})
+    for _ in range(20):  # the interrupt must reach the update once it runs
+        km.interrupt_kernel()
+        try:
+            wait_update(kc, models, out, shows("$Aborted"), timeout=3)
+            break
+        except TimeoutError:
+            continue
+    assert "$Aborted" in output_text(models.states[out])
+    send_update(kc, slider, {"value": 1})  # the controls still work
+    wait_update(kc, models, out, lambda st: output_text(st) == "1")
+    result, _ = run(kc, "1 + 1")
+    assert result.plain() == ["2"]
