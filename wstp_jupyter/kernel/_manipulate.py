@@ -35,6 +35,8 @@ log = logging.getLogger("wstp_jupyter.kernel")
 
 PLAIN = "text/plain"
 INPUTFORM = "application/vnd.wolfram.inputform"
+SVG = "image/svg+xml"
+PNG = "image/png"
 _SLIDER_STEPS = 200  # a continuous slider moves in this many steps
 _ANIMATION_FRAMES = 24
 # What an update's output needs: a widget output is shown live (JupyterLab renders the SVG of a
@@ -268,7 +270,9 @@ def build_view(
     """The widget of an interactive result, showing ``data`` (its initial state)."""
     spec = json.loads(spec_text)
     view = InteractiveView(kernel, spec)
-    view.show({k: v for k, v in data.items() if k != INPUTFORM}, metadata)
+    # The Output widget shows the SVG of a plot; its PNG (for exports) stays in the cell's result.
+    dropped = {INPUTFORM, PNG} if SVG in data else {INPUTFORM}
+    view.show({k: v for k, v in data.items() if k not in dropped}, metadata)
     if spec["kind"] == "Dynamic":
         _DYNAMICS.append(view)
     return view.widget
