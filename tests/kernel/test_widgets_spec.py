@@ -113,8 +113,9 @@ def test_values_from_the_front_end_are_checked() -> None:
 def test_the_update_expression() -> None:
     spec = manipulate([[u, 2], 1, 5, 1])
     body = decode(spec["body"])
+    held = Expr(Symbol("Hold"), Expr(Symbol("f"), u))
     assert with_values(body, initial_values(spec)) == Expr(
-        Symbol("With"), [Expr(Symbol("Set"), u, 2)], Expr(Symbol("f"), u))
+        Symbol("ReleaseHold"), Expr(Symbol("ReplaceAll"), held, [Expr(Symbol("Rule"), u, 2)]))
     assert with_values(body, []) == body
 
 

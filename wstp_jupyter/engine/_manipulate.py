@@ -19,7 +19,9 @@ The description (``SPEC_MIME``)::
                    "init": 1,            # a number; a choice's index; InputField: its text
                    "choices": ["1", "2"], "values": [<base64 WXF>, ...]}]}  # choice controls
 
-A front end evaluates ``With[{var = value, ...}, body]`` to show a new state (``WSTPJupyter`
+A front end evaluates ``ReleaseHold[Hold[body] /. {var -> value, ...}]`` to show a new state
+(the values put into the body as ``With`` would, but about twice as fast in Mathics3 for a
+``Plot`` body; ``WSTPJupyter`
 MIMEBundle`` of it, as a request on the main link), so the body sees the session's current
 definitions and nothing has to be stored in the kernel process. ``ListAnimate[{e1, e2, ...}]``
 becomes ``Part[{e1, e2, ...}, frame]`` driven by an animator over ``1 .. n``.
@@ -278,11 +280,13 @@ def control_value(control: dict[str, Any], value: Any) -> Any:
 
 
 def with_values(body: Any, values: list[tuple[str, Any]]) -> Any:
-    """``With[{var = value, ...}, body]`` (the body alone when there are no controls)."""
+    """``ReleaseHold[Hold[body] /. {var -> value, ...}]`` (the body alone when there are no
+    controls): the values are put into the body before it evaluates, as ``With`` does."""
     if not values:
         return body
-    sets = [Expr(Symbol("Set"), Symbol(var), value) for var, value in values]
-    return Expr(Symbol("With"), sets, body)
+    rules = [Expr(Symbol("Rule"), Symbol(var), value) for var, value in values]
+    held = Expr(Symbol("ReplaceAll"), Expr(Symbol("Hold"), body), rules)
+    return Expr(Symbol("ReleaseHold"), held)
 
 
 def interactive_bundle(

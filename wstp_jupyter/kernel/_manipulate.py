@@ -5,7 +5,8 @@ dirty and, unless an update of that view is already running, starts one; an upda
 controls' *current* values, so fast moves coalesce: while one update runs, any number of moves
 leave one more update to do, with the latest values.
 
-An update evaluates ``WSTPJupyter`MIMEBundle[With[{u = value, ...}, body]]`` in an
+An update evaluates ``WSTPJupyter`MIMEBundle[ReleaseHold[Hold[body] /. {u -> value, ...}]]``
+(the values put into the body, as ``With`` does) in an
 ``EvaluatePacket`` on the main link -- the body alone, not the cell -- and replaces the
 ``Output`` widget's outputs with what came back: ``Print`` text, messages (stderr) and the
 rendered result (text, TeX, SVG, PNG: the same MIME data as a cell result). An error or an abort
