@@ -13,8 +13,8 @@ rendered result (text, TeX, SVG, PNG: the same MIME data as a cell result). An e
 shows in the output, and the controls stay usable.
 
 Ordering. The main link evaluates one request at a time, and cells and updates share the
-definitions, so updates and cells take turns under one lock: ipykernel's shell lock, which
-every ``execute_request`` holds while it runs. An update waits for the running cell to end (and
+definitions, so updates and cells take turns under one lock (``_widgets.turn``), which every
+cell holds while it runs. An update waits for the running cell to end (and
 then sees the definitions the cell made); a cell sent during an update waits for that update to
 end (a few milliseconds for a small body). Several views update one after another.
 Interrupting the kernel aborts the running update like a cell.
@@ -211,16 +211,24 @@ async def evaluate_outputs(
 
     ``in_cell``: called by the running cell itself, which already has the turn.
     """
+    from wstp_jupyter.kernel._widgets import turn
+
     if in_cell:
         return await _evaluate_outputs(kernel, expr)
-    async with kernel._main_asyncio_lock:
+    async with turn(kernel):
         return await _evaluate_outputs(kernel, expr)
 
 
 async def _evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, Any]]:
-    from wstp_jupyter.kernel._backend import make_packet
-    from wstp_jupyter.kernel._mapping import CellTranslator, Stream, packet_parts, result_data
+    from wstp_jupyter.kernel._mapping import (
+        CellTranslator,
+        InputRequest,
+        Menu,
+        Stream,
+        result_data,
+    )
     from wstp_jupyter.kernel._widgets import SCENE3D, SPEC_MIME
+    from wstp_jupyter.link import EvaluatePacket, ReturnPacket, TextPacket
 
     outputs: list[dict[str, Any]] = []
 
@@ -231,28 +239,30 @@ async def _evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, 
         else:
             outputs.append(_stream(name, text))
 
-    backend = await kernel._ensure_backend()
-    await kernel._await_prompt(backend, kernel.get_parent("shell"), True)
+    connection = await kernel._ensure_connection()
+    await kernel._await_prompt(connection, kernel.get_parent("shell"), True)
     with kernel._state_lock:
-        backend.put_main(make_packet("EvaluatePacket", expr))
-        kernel._running = backend  # an interrupt aborts the update
+        connection.put_main(EvaluatePacket(expr))
+        kernel._running = connection  # an interrupt aborts the update
         kernel._sent += 1
     translator = CellTranslator(0)
     try:
         while True:
-            name, args = packet_parts(await backend.next_packet())
-            if name == "ReturnPacket":
-                data, metadata = result_data(args[0] if args else None)
+            packet = await connection.next_packet()
+            if isinstance(packet, ReturnPacket):
+                data, metadata = result_data(packet.expr)
                 break
-            if name in ("InputPacket", "InputStringPacket"):
-                backend.put_main("")  # no one to ask: an update cannot read input
-                continue
-            for event in translator.feed(name, args):
-                if isinstance(event, Stream):
-                    add_stream(event.name, event.text)
+            for event in translator.feed(packet):
+                match event:
+                    case Stream(name=name, text=text):
+                        add_stream(name, text)
+                    case InputRequest():  # no one to ask: an update cannot read input
+                        connection.put_main(TextPacket(""))
+                    case Menu():
+                        connection.put_main(TextPacket("a"))  # the interrupt menu: abort
     finally:
         with kernel._state_lock:
-            if kernel._running is backend:
+            if kernel._running is connection:
                 kernel._running = None
     # Nested interactivity (a Manipulate in a Manipulate) is shown in its static form.
     data.pop(SPEC_MIME, None)
@@ -282,8 +292,8 @@ def build_view(
 async def refresh_dynamics(kernel: WolframKernel) -> None:
     """Update every ``Dynamic`` shown, as the last part of the cell that just ran (so its
     outputs change before the cell's reply, and nbclient records them)."""
-    backend = kernel._backend
-    if backend is None or not backend.alive:
+    connection = kernel._connection
+    if connection is None or not connection.alive:
         return
     for view in list(_DYNAMICS):
         if view.widget.comm is None:  # closed by the front end

@@ -12,11 +12,14 @@ process over the links. This module is the seam between the two:
   ``engine/_manipulate``) or as a 3D scene (``Graphics3D``: see ``_scene3d``). The result keeps
   its static data (text, SVG, PNG) next to ``application/vnd.jupyter.widget-view+json``, so an
   export or a front end without widgets still shows the initial state.
+* :func:`turn` is the lock cells and widget updates take turns under (the main link evaluates
+  one request at a time, and both use the session's definitions).
 * :func:`after_cell` refreshes the ``Dynamic`` outputs once a cell has finished.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +56,14 @@ def install_comms(kernel: Any) -> None:
     kernel.comm_manager = manager
     for msg_type in ("comm_open", "comm_msg", "comm_close"):
         kernel.shell_handlers[msg_type] = getattr(manager, msg_type)
+
+
+def turn(kernel: Any) -> asyncio.Lock:
+    """The lock a cell holds while it runs and a widget update while it evaluates."""
+    lock: asyncio.Lock | None = getattr(kernel, "_widget_turn", None)
+    if lock is None:
+        lock = kernel._widget_turn = asyncio.Lock()
+    return lock
 
 
 def load_widgets() -> None:

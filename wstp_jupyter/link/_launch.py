@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from wstp_jupyter._process import stop
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import LinkError, LinkTimeout
 from wstp_jupyter.link._link import KEY_ENV, Link
@@ -97,9 +98,8 @@ def _failure(
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
+    # A launch that failed has no link to close politely: the signal stages, without grace.
+    stop(proc, grace=0.0)
 
 
 def link_arguments(protocol: Protocol | str, name: str) -> list[str]:

@@ -103,9 +103,11 @@ class WSTPServer:
         for conn in list(self.connections):
             conn.closed = True
             conn.chan.close()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*(pool.close() for pool in self.pools.values()),
+        # Awaited too: a cancelled kernel close still runs its stages to the end.
+        await asyncio.gather(*tasks, *(pool.close() for pool in self.pools.values()),
                              *(k.close() for k in self.kernels.values() if k.pool is None),
                              return_exceptions=True)
         logger.log(INFORMATION, "Server stopped")
@@ -120,7 +122,8 @@ class WSTPServer:
         try:
             chan = await Channel.handshake(Role.LISTENER, reader, writer, key=self.options.key)
         except ChannelClosed as exc:
-            logger.debug("rejected a connection from %s: %s", peer, exc)
+            where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+            logger.warning("Rejected a connection from %s: %s", where, exc)
             return
         conn = ClientConnection(self, chan, f"client {next(self._numbers)} {peer}")
         self.connections.add(conn)

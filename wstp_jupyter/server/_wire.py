@@ -69,9 +69,12 @@ class Channel:
         chan = cls(conn, reader, writer)
         try:
             ev = await asyncio.wait_for(chan._next(), timeout)
-        except (TimeoutError, ChannelClosed) as exc:
+        except TimeoutError:
             chan.close()
-            raise ChannelClosed(f"handshake failed: {exc or 'timed out'}") from None
+            raise ChannelClosed(f"handshake failed: no handshake within {timeout:g} s") from None
+        except ChannelClosed as exc:
+            chan.close()
+            raise ChannelClosed(f"handshake failed: {exc}") from None
         if not isinstance(ev, Connected):  # pragma: no cover - the core forbids it
             chan.close()
             raise ChannelClosed("handshake failed: unexpected event")
