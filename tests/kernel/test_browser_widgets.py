@@ -1,5 +1,5 @@
 """Widgets in a real JupyterLab and Notebook 7 (headless Chromium): a Manipulate slider redraws
-the plot, and a Plot3D view turns when dragged.
+the plot, and a Plot3D view turns when dragged, an Animate plays.
 
 Same isolated JupyterLab as ``test_browser`` (its fixtures). WebGL runs on Chromium's software
 renderer (SwiftShader). Screenshots: ``artifacts/widgets-manipulate-{before,after}.png``,
@@ -143,6 +143,12 @@ def test_slider_redraws_the_plot_and_the_3d_view_turns(
                 lambda: view.screenshot(path=str(artifact_dir / "widgets-plot3d-after.png")),
                 shot_before)
             assert shot_after != shot_before
+            # Animate: the play button drives the slider in the browser, each frame an update.
+            cell_anim = _run_cell(page, 2, 'Animate["frame " <> ToString[k], {k, 1, 5, 1}]')
+            frame = cell_anim.locator(".widget-output .jp-OutputArea-output").first
+            expect(frame).to_contain_text("frame 1", timeout=120_000)
+            cell_anim.locator(".widget-play button").first.click()
+            expect(frame).to_contain_text(re.compile(r"frame [2-5]"), timeout=60_000)
             (artifact_dir / "widgets-3d-ready.txt").write_text(
                 f"Plot3D (default sampling) view ready in the page: {ready_ms} ms\n")
             page.screenshot(path=str(artifact_dir / "widgets-jupyterlab.png"), full_page=True)
