@@ -45,9 +45,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mathics.core.attributes import A_HOLD_ALL, A_HOLD_FIRST, A_PROTECTED
-from mathics.core.builtin import Builtin
-
 from wstp_jupyter.wxf import Expr, Symbol, dumps, loads
 
 log = logging.getLogger("wstp_jupyter.engine")
@@ -336,17 +333,24 @@ _VSFORM = ("Manipulate argument `1` does not have the correct form for a variabl
            "specification.")
 
 
-def _inert(name: str, summary: str, attributes: int) -> type[Builtin]:
-    doc = f"<dl><dt>'{name}'[...]</dt><dd>{summary}</dd></dl>"
-    namespace = {"__doc__": doc, "summary_text": summary, "context": "System`",
-                 "attributes": attributes | A_PROTECTED, "messages": {"vsform": _VSFORM}}
-    return type(name, (Builtin,), namespace)
+def manipulate_builtins() -> list[type[Any]]:
+    """Inert heads with Wolfram's attributes, registered by ``_builtins.install_builtins``.
 
+    Mathics3 is imported here, not at the top: the Jupyter kernel imports this module for the
+    pure functions above and must not pay for loading Mathics3.
+    """
+    from mathics.core.attributes import A_HOLD_ALL, A_HOLD_FIRST, A_PROTECTED
+    from mathics.core.builtin import Builtin
 
-#: Registered by ``_builtins.install_builtins``: inert heads with Wolfram's attributes.
-MANIPULATE_BUILTINS: list[type[Builtin]] = [
-    _inert("Manipulate", "an interactive view of an expression with controls", A_HOLD_ALL),
-    _inert("Animate", "an animation of an expression over a range", A_HOLD_ALL),
-    _inert("ListAnimate", "an animation of the elements of a list", 0),
-    _inert("Dynamic", "an expression shown with its current value", A_HOLD_FIRST),
-]
+    def inert(name: str, summary: str, attributes: int) -> type[Any]:
+        doc = f"<dl><dt>'{name}'[...]</dt><dd>{summary}</dd></dl>"
+        namespace = {"__doc__": doc, "summary_text": summary, "context": "System`",
+                     "attributes": attributes | A_PROTECTED, "messages": {"vsform": _VSFORM}}
+        return type(name, (Builtin,), namespace)
+
+    return [
+        inert("Manipulate", "an interactive view of an expression with controls", A_HOLD_ALL),
+        inert("Animate", "an animation of an expression over a range", A_HOLD_ALL),
+        inert("ListAnimate", "an animation of the elements of a list", 0),
+        inert("Dynamic", "an expression shown with its current value", A_HOLD_FIRST),
+    ]
