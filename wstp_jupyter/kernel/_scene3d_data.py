@@ -12,6 +12,7 @@ json``; its fields are described in ``engine/_render3d``). Output (:func:`extrac
   blending at the opacity ``meta["alpha"]``;
 * ``lines`` (segment pairs) and ``points`` with per-vertex RGB;
 * ``meta``: ``extent`` (the plot-range box), ``viewpoint``, ``boxed``, ``background`` (RGB),
+  ``axes`` (which axes, their major ticks with labels and minor ticks),
   ``lights`` (``ambient`` RGB; ``directional`` as camera-space directions, because Wolfram's
   default lights turn with the camera; ``point`` in scene coordinates), ``spheres`` (``[x, y,
   z, r, R, G, B, opacity]``), ``cuboids`` (``[x0, y0, z0, x1, y1, z1, R, G, B, opacity]``),
@@ -131,6 +132,27 @@ def _lights(lighting: Any) -> dict[str, Any]:
         ambient = [0.4, 0.4, 0.4]
         directional.append([[0.3, 0.5, 1.0], [0.7, 0.7, 0.7]])
     return {"ambient": ambient, "directional": directional, "point": point}
+
+
+def _axes(axes: Any) -> dict[str, Any]:
+    """``{"has": [x, y, z], "ticks": [[[position, label], ...] per axis],
+    "minor": [[position, ...] per axis]}`` from Mathics3's ``axes`` (see ``render3d``)."""
+    axes = axes if isinstance(axes, dict) else {}
+    has = axes.get("hasaxes", False)
+    flags = [bool(has)] * 3 if isinstance(has, bool) else [
+        bool(v) for v in (list(has)[:3] if isinstance(has, list) else [])]
+    flags += [False] * (3 - len(flags))
+    spec = axes.get("ticks") if isinstance(axes.get("ticks"), list) else []
+    ticks: list[list[list[Any]]] = [[], [], []]
+    minor: list[list[float]] = [[], [], []]
+    for axis in range(3):
+        try:
+            major, small, labels = spec[axis][0], spec[axis][1], spec[axis][2]
+            ticks[axis] = [[float(p), str(t)] for p, t in zip(major, labels, strict=False)]
+            minor[axis] = [float(p) for p in small]
+        except (IndexError, TypeError, ValueError, KeyError):
+            continue
+    return {"has": flags, "ticks": ticks, "minor": minor}
 
 
 def _background(text: Any) -> list[float]:
@@ -280,6 +302,7 @@ def extract(data: dict[str, Any]) -> SceneArrays:
         "cylinders": cylinders,
         "cones": cones,
         "alpha": min(opacities) if opacities else 1.0,
+        "axes": _axes(data.get("axes")),
         "skipped": skipped,
     }
     return out

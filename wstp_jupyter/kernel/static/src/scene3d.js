@@ -5,8 +5,8 @@ import {
   AmbientLight, BoxGeometry, BufferAttribute, BufferGeometry, Color, ConeGeometry,
   CylinderGeometry, DirectionalLight, DoubleSide, EdgesGeometry,
   Group, LineBasicMaterial, LineSegments, Mesh, MeshLambertMaterial, PerspectiveCamera,
-  PointLight, Points, PointsMaterial, Quaternion, Scene, SphereGeometry, Spherical, Vector3,
-  WebGLRenderer,
+  PointLight, Points, PointsMaterial, Quaternion, Scene, SphereGeometry, Spherical, Sprite,
+  SpriteMaterial, CanvasTexture, Vector3, WebGLRenderer,
 } from "three";
 
 // Buffers arrive as DataViews over the message; copy them so typed arrays are aligned.
@@ -97,6 +97,62 @@ function solids(meta, group) {
   }
 }
 
+// A text label that always faces the camera, about `height` scene units tall.
+function label(text, at, height) {
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d");
+  const font = "32px sans-serif";
+  ctx.font = font;
+  canvas.width = Math.ceil(ctx.measureText(text).width) + 8;
+  canvas.height = 40;
+  ctx.font = font;
+  ctx.fillStyle = "#333333";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText(text, canvas.width / 2, canvas.height / 2);
+  const sprite = new Sprite(new SpriteMaterial({ map: new CanvasTexture(canvas),
+    depthTest: false, transparent: true }));
+  sprite.scale.set(height * canvas.width / canvas.height, height, 1);
+  sprite.position.copy(at);
+  return sprite;
+}
+
+// Ticks and labels on one box edge per axis: x and y on the bottom edges nearest the initial
+// view point, z on the vertical edge at (xmin, ymin), as Wolfram's default view shows them.
+function axes(meta, lo, hi, size, group) {
+  const spec = meta.axes || {};
+  const has = spec.has || [false, false, false];
+  const points = [];
+  const tick = size * 0.02;
+  const s = Math.SQRT1_2;
+  const edges = [
+    { at: (t) => new Vector3(t, lo.y, lo.z), out: new Vector3(0, -1, 0) },
+    { at: (t) => new Vector3(hi.x, t, lo.z), out: new Vector3(1, 0, 0) },
+    { at: (t) => new Vector3(lo.x, lo.y, t), out: new Vector3(-s, -s, 0) },
+  ];
+  for (let axis = 0; axis < 3; axis++) {
+    if (!has[axis]) continue;
+    const { at, out } = edges[axis];
+    const inside = (t) => t >= [lo.x, lo.y, lo.z][axis] - 1e-9 * size
+      && t <= [hi.x, hi.y, hi.z][axis] + 1e-9 * size;
+    for (const [t, text] of (spec.ticks || [])[axis] || []) {
+      if (!inside(t)) continue;
+      const p = at(t);
+      points.push(p, p.clone().addScaledVector(out, tick));
+      if (text) group.add(label(text, p.clone().addScaledVector(out, tick * 3.5), size * 0.055));
+    }
+    for (const t of (spec.minor || [])[axis] || []) {
+      if (!inside(t)) continue;
+      const p = at(t);
+      points.push(p, p.clone().addScaledVector(out, tick * 0.5));
+    }
+  }
+  if (points.length) {
+    const g = new BufferGeometry().setFromPoints(points);
+    group.add(new LineSegments(g, new LineBasicMaterial({ color: 0x555555 })));
+  }
+}
+
 function extentBox(meta) {
   const e = meta.extent || {};
   const lo = new Vector3(e.xmin ?? 0, e.ymin ?? 0, e.zmin ?? 0);
@@ -140,14 +196,18 @@ function render({ model, el }) {
     edges.position.copy(center);
     group.add(edges);
   }
+  axes(meta, lo, hi, size, group);
   scene.add(group);
 
   // Wolfram's camera: view point relative to the box centre in units of its longest side,
   // z up, an angle that fits the box.
-  const camera = new PerspectiveCamera(35, width / height, size * 0.01, size * 100);
-  camera.up.set(0, 0, 1);
   const vp = meta.viewpoint || [1.3, -2.4, 2];
   const home = new Vector3(vp[0], vp[1], vp[2]).multiplyScalar(size);
+  // The angle that fits the box (with its tick labels) into the picture, as Wolfram's does.
+  const radius = hi.clone().sub(lo).length() / 2;
+  const fov = (2 * Math.atan((radius * 1.15) / home.length()) * 180) / Math.PI;
+  const camera = new PerspectiveCamera(fov, width / height, size * 0.01, size * 100);
+  camera.up.set(0, 0, 1);
   // Lights fixed to the camera (Wolfram's default lighting turns with the view).
   const lights = meta.lights || {};
   const [ar, ag, ab] = lights.ambient || [0.3, 0.3, 0.3];
