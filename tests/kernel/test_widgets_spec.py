@@ -130,3 +130,43 @@ def test_animate_list_animate_and_dynamic() -> None:
     assert spec["controls"] == [] and decode(spec["body"]) == u
     with pytest.raises(SpecError):
         parse(Expr(Symbol("ListAnimate"), []), EV)
+
+
+def _polygon(*points: tuple[float, float, float]) -> dict[str, Any]:
+    return {"type": "polygon", "coords": [[list(p), None] for p in points], "color": [1, 1, 1],
+            "opacity": 1}
+
+
+def test_3d_surfaces_get_consistent_windings_and_smooth_normals() -> None:
+    from wstp_jupyter.kernel._scene3d_data import extract
+
+    # Two triangles of one flat square, given with opposite windings (as sampled surfaces are).
+    data = {"elements": [_polygon((0, 0, 0), (1, 0, 0), (1, 1, 0)),
+                         _polygon((0, 0, 0), (0, 1, 0), (1, 1, 0))],
+            "axes": {"hasaxes": True, "ticks": [[[0, 1], [0.5], ["0", "1"]]] * 3}}
+    arrays = extract(data)
+    assert arrays.triangles == 2 and len(arrays.positions) == 4 * 3  # shared corners
+    normals = [tuple(arrays.normals[i : i + 3]) for i in range(0, len(arrays.normals), 3)]
+    assert len(set(normals)) == 1 and abs(normals[0][2]) == 1.0  # all one side, no cancelling
+    tri = [tuple(arrays.indices[i : i + 3]) for i in range(0, 6, 3)]
+    edges = [{(t[k], t[(k + 1) % 3]) for k in range(3)} for t in tri]
+    shared = {(a, b) for a, b in edges[0] if (b, a) in edges[1]}
+    assert shared  # the common edge is walked in opposite directions
+    assert arrays.meta["axes"]["has"] == [True, True, True]
+    assert arrays.meta["axes"]["ticks"][0] == [[0.0, "0"], [1.0, "1"]]
+
+
+def test_3d_solids_and_what_is_left_to_the_static_picture() -> None:
+    from wstp_jupyter.kernel._scene3d_data import extract
+
+    data = {"elements": [
+        {"type": "sphere", "radius": 2, "coords": [[[1, 2, 3], None]], "color": [1, 0, 0]},
+        {"type": "cuboid", "coords": [[[0, 0, 0], None], [[1, 1, 1], None]], "opacity": 0.5},
+        {"type": "line", "coords": [[[0, 0, 0], None], [[1, 0, 0], None], [[1, 1, 0], None]]},
+        {"type": "tube", "coords": [[[0, 0, 0], None], [[1, 0, 0], None]], "radius": 0.1},
+        "not a primitive"]}
+    arrays = extract(data)
+    assert arrays.meta["spheres"] == [[1.0, 2.0, 3.0, 2.0, 1.0, 0.0, 0.0, 1.0]]
+    assert arrays.meta["cuboids"][0][-1] == 0.5
+    assert len(arrays.lines) == 2 * 2 * 3  # two segments
+    assert arrays.meta["skipped"] == 1
