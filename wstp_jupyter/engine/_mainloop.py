@@ -62,6 +62,7 @@ from wstp_jupyter.link import (
     SyntaxPacket,
     TextPacket,
     UrgentMessage,
+    packet_from_peer,
 )
 from wstp_jupyter.wxf import Expr, Symbol
 
@@ -79,7 +80,7 @@ def as_packet(expr: Any) -> Any:
     """``expr`` as an instance of its ``Packet`` class (shape checked), or ``expr`` itself when it
     is no well-formed packet (a bare answer such as a string, or something to ignore)."""
     try:
-        return Packet.from_expr(expr)
+        return packet_from_peer(expr)
     except RemoteProtocolError:
         return expr
 

@@ -27,6 +27,7 @@ from wstp_jupyter.link import (
     Protocol,
     RemoteProtocolError,
     ReturnPacket,
+    packet_from_peer,
 )
 from wstp_jupyter.wxf import Expr, Symbol
 
@@ -125,6 +126,6 @@ def _next(link: Link, timeout: float) -> Packet | Any:
     """The next packet on ``link`` (a non-packet expression is returned as it is)."""
     expr = link.get(timeout=timeout)
     try:
-        return Packet.from_expr(expr)
+        return packet_from_peer(expr)
     except RemoteProtocolError:
         return expr

@@ -21,7 +21,7 @@ from typing import IO, Any
 from wstp_jupyter._process import stop
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import LinkError, LinkTimeout
-from wstp_jupyter.link._link import KEY_ENV, Link
+from wstp_jupyter.link._link import _REGISTERED, KEY_ENV, Link
 from wstp_jupyter.link._names import Protocol
 
 # How long one activation attempt waits before the process is polled again.
@@ -192,3 +192,6 @@ def launch(
 
 
 __all__ = ["LaunchError", "LaunchTimeout", "launch", "link_arguments", "read_captured"]
+
+
+_REGISTERED["launch"] = launch  # Link.launch (see _link's module docstring)

@@ -28,14 +28,27 @@ from pathlib import Path
 from typing import Any
 
 from wstp_jupyter._process import DEFAULT_GRACE, stop_async
-from wstp_jupyter.link import KEY_ENV, Expression, Protocol, Role, link_arguments
-from wstp_jupyter.server._commands import head_name
+from wstp_jupyter.link import (
+    KEY_ENV,
+    AuthenticationError,
+    EvaluatePacket,
+    Expression,
+    InputNamePacket,
+    LinkError,
+    MessagePacket,
+    Packet,
+    Protocol,
+    ReturnPacket,
+    TextPacket,
+    link_arguments,
+)
+from wstp_jupyter.link.aio import AsyncLink, listen
+from wstp_jupyter.server._commands import as_packet
 from wstp_jupyter.server._errors import ServerError
 from wstp_jupyter.server._logging import logger
 from wstp_jupyter.server._model import KernelEvent, KernelState, next_state
-from wstp_jupyter.server._parallel import make_routers, open_parallel
+from wstp_jupyter.server._parallel import open_parallel
 from wstp_jupyter.server._router import Attachment, Router
-from wstp_jupyter.server._wire import Channel, ChannelClosed
 from wstp_jupyter.wxf import Expr, Symbol
 
 LAUNCH_TIMEOUT = 120.0
@@ -63,7 +76,7 @@ class ManagedKernel:
         self._init_code = initialization_code
         self._init_file = initialization_file
         self._on_exit = on_exit
-        self._chan: Channel | None = None
+        self._link: AsyncLink | None = None
         self.main: Router | None = None
         self.preemptive: Router | None = None
         self.service: Router | None = None
@@ -111,25 +124,17 @@ class ManagedKernel:
                 kernel was closed while it started.
         """
         key = secrets.token_hex(16)
-        connected: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
-            asyncio.get_running_loop().create_future())
-
-        def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            if connected.done():
-                writer.close()  # only the launched process may take this slot
-            else:
-                connected.set_result((reader, writer))
-
-        listener = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        port = listener.sockets[0].getsockname()[1]
-        argv = [*self.command, "-wstp", *link_arguments(Protocol.TCPIP, f"{port}@127.0.0.1")]
+        link = await listen(Protocol.TCPIP, "0@127.0.0.1", key=key)
+        argv = [*self.command, "-wstp", *link_arguments(Protocol.TCPIP, link.name)]
         deadline = time.monotonic() + timeout
         try:
             await self._spawn(argv, {**os.environ, KEY_ENV: key})
             try:
-                await self._connect(connected, key, argv, timeout)
-            finally:
-                listener.close()
+                await self._connect(link, argv, timeout)
+            except BaseException:
+                link.close()
+                raise
+            self._link = link  # our own kernel: requests are bounded by the queue
             self._check_open()
             self.event(KernelEvent.LAUNCHED)
             await self._set_up(key, deadline)
@@ -160,10 +165,10 @@ class ManagedKernel:
         self._side_tasks.append(asyncio.create_task(self._log_stderr(self.process.stderr)))
         self._check_open()
 
-    async def _connect(self, connected: asyncio.Future[tuple[asyncio.StreamReader,
-                                                             asyncio.StreamWriter]],
-                       key: str, argv: list[str], timeout: float) -> None:
+    async def _connect(self, link: AsyncLink, argv: list[str], timeout: float) -> None:
+        """Wait for the process's handshake on its private listener (or for its exit)."""
         assert self.process is not None
+        connected = asyncio.create_task(_activate(link))
         exited = asyncio.create_task(self.process.wait())
         try:
             waiting: set[asyncio.Future[Any]] = {connected, exited}
@@ -171,37 +176,37 @@ class ManagedKernel:
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             exited.cancel()
+            if not connected.done():
+                connected.cancel()
         self._check_open()
         if connected not in done:
             why = (f"exited with status {self.process.returncode}" if exited in done
                    else f"did not connect within {timeout:.0f} s")
             raise ServerError(f"kernel {' '.join(argv[:3])} {why}")
-        reader, writer = connected.result()
         try:
-            self._chan = await Channel.handshake(Role.LISTENER, reader, writer, key=key.encode())
-        except ChannelClosed as exc:
+            connected.result()
+        except LinkError as exc:
             raise ServerError(f"kernel link failed: {exc}") from None
-        self._chan.max_unsent = None  # our own kernel: requests are bounded by the queue
 
     async def _set_up(self, key: str, deadline: float) -> None:
         """Initialization, the parallel links and the routers, then supervision."""
-        assert self._chan is not None
+        assert self._link is not None
         try:
             await asyncio.wait_for(self._initialize(), max(1.0, deadline - time.monotonic()))
-        except (TimeoutError, ChannelClosed) as exc:
+        except (TimeoutError, LinkError) as exc:
             raise ServerError(
                 f"kernel initialization failed: {str(exc) or 'timed out'}") from None
         try:
-            parallel = await asyncio.wait_for(open_parallel(self._chan, key.encode()),
+            parallel = await asyncio.wait_for(open_parallel(self._link, key.encode()),
                                               max(1.0, deadline - time.monotonic()))
-        except (TimeoutError, ChannelClosed) as exc:
+        except (TimeoutError, LinkError) as exc:
             raise ServerError(
                 f"kernel parallel links failed: {str(exc) or 'timed out'}") from None
         self._check_open()
-        self.main = Router(self._chan, f"kernel {self.id[:8]} main")
+        self.main = Router(self._link, f"kernel {self.id[:8]} main")
         self.main.prompt = self._prompt
         if parallel is not None:
-            self.service, self.preemptive = make_routers(self, *parallel)
+            self.service, self.preemptive = self._side_routers(*parallel)
             for router in (self.service, self.preemptive):
                 self._side_tasks.append(asyncio.create_task(router.run()))
         self.event(KernelEvent.INITIALIZED)
@@ -211,31 +216,47 @@ class ManagedKernel:
         while line := await stream.readline():
             logger.debug("kernel %s: %s", self.id[:8], line.decode(errors="replace").rstrip())
 
-    async def _until(self, terminal: str) -> object:
-        assert self._chan is not None
+    def _side_routers(self, service: AsyncLink, preemptive: AsyncLink) -> tuple[Router, Router]:
+        """Routers for the service and preemptive links: service requests go to the service
+        connection of the session whose main-link request runs."""
+
+        def service_target() -> Attachment | None:
+            owner = self.main.owner if self.main is not None else None
+            session = getattr(owner, "session", None)
+            if session is None or self.service is None:
+                return None
+            return next((c for c in self.service.clients
+                         if getattr(c, "session", None) == session), None)
+
+        label = f"kernel {self.id[:8]}"
+        return (Router(service, f"{label} service", passthrough=True, prefer=service_target),
+                Router(preemptive, f"{label} preemptive"))
+
+    async def _until(self, terminal: type[Packet]) -> Packet:
+        assert self._link is not None
         while True:
-            ev = await self._chan.recv()
-            if not isinstance(ev, Expression):
+            event = await self._link.receive()
+            if not isinstance(event, Expression):
                 continue
-            name = head_name(ev.expr)
-            if name == terminal:
-                return ev.expr
-            if name in {"MessagePacket", "TextPacket"}:
-                logger.error("kernel %s initialization: %s", self.id[:8], ev.expr)
+            packet = as_packet(event.expr)
+            if isinstance(packet, terminal):
+                return packet
+            if isinstance(packet, MessagePacket | TextPacket):
+                logger.error("kernel %s initialization: %s", self.id[:8], event.expr)
 
     async def _initialize(self) -> None:
-        assert self._chan is not None
-        first = await self._until("InputNamePacket")
-        if isinstance(first, Expr) and first.args and isinstance(first.args[0], str):
-            self._prompt = first.args[0]
+        assert self._link is not None
+        first = await self._until(InputNamePacket)
+        assert isinstance(first, InputNamePacket)
+        self._prompt = first.text
         steps: list[object] = []
         if self._init_code:
             steps.append(Expr(Symbol("ToExpression"), self._init_code))
         if self._init_file is not None:
             steps.append(Expr(Symbol("Get"), str(self._init_file)))
         for step in steps:
-            self._chan.send(Expr(Symbol("EvaluatePacket"), step))
-            result = await self._until("ReturnPacket")
+            await self._link.put_packet(EvaluatePacket(step))
+            result = await self._until(ReturnPacket)
             logger.debug("kernel %s initialization %s -> %s", self.id[:8], step, result)
 
     async def _kill(self) -> None:
@@ -259,9 +280,9 @@ class ManagedKernel:
             for router in self.routers:
                 router.fail_running("the kernel was closed")
                 router.fail_queued("the kernel was closed")
-                router.chan.close()
-            if self._chan is not None:
-                self._chan.close()
+                router.link.close()
+            if self._link is not None:
+                self._link.close()
 
         if self.process is not None:
             await stop_async(self.process, close=close_links, grace=grace)
@@ -293,7 +314,7 @@ class ManagedKernel:
         self.died_reason = reason
         logger.error("kernel %s (pool %s, pid %s) died: %s", self.id, self.pool, self.pid, reason)
         for router in self.routers:
-            router.chan.close()
+            router.link.close()
         if self.alive:
             self.event(KernelEvent.DIED)
         if self._on_exit is not None:
@@ -315,7 +336,7 @@ class ManagedKernel:
             self.reserved = False
         out: list[object] = []
         if input_name:
-            out.append(Expr(Symbol("InputNamePacket"), self.main.prompt))
+            out.append(InputNamePacket(self.main.prompt).to_expr())
         out.extend(self.main.attach(client, take_buffer=by_id))
         return out
 
@@ -325,3 +346,14 @@ class ManagedKernel:
             router.detach(client)
         if not self.clients and self.state is KernelState.ATTACHED:
             self.event(KernelEvent.RELEASED)
+
+
+async def _activate(link: AsyncLink) -> None:
+    """Wait for the launched kernel's handshake; a client with a wrong key is refused and the
+    private listener keeps waiting for the kernel."""
+    while True:
+        try:
+            await link.activate()
+            return
+        except AuthenticationError as exc:
+            logger.debug("refused a connection to a kernel's private port: %s", exc)
