@@ -217,6 +217,9 @@ def install_builtins(definitions: Any) -> None:
     classes += [_inert(name, "a WSTP packet head") for name in PACKET_HEADS]
     classes += [Input, InputString, PrintTemporary, Display, ClearOutput]
     classes += LINK_BUILTINS
+    from wstp_jupyter.engine._manipulate import manipulate_builtins
+
+    classes += manipulate_builtins()
     for cls in classes:
         cls(expression=False).contribute(definitions)
     definitions.clear_cache()
