@@ -224,6 +224,9 @@ def install_builtins(definitions: Any) -> None:
     from wstp_jupyter.engine._linkfuns import LINK_BUILTINS
 
     classes += LINK_BUILTINS
+    from wstp_jupyter.engine._parallel_ops import PARALLEL_BUILTINS
+
+    classes += PARALLEL_BUILTINS
     for cls in classes:
         cls(expression=False).contribute(definitions)
     definitions.clear_cache()
