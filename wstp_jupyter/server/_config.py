@@ -210,6 +210,15 @@ def config_from_node(root: Node, path: Path | None = None) -> ServerConfig:
                     line=pool_node.key_lines.get("Default", pool_node.line),
                     key=f"Pools.{second}.Default",
                 )
+            parallel = [p.name for p in pools if p.parallel_kernel_default]
+            if len(parallel) > 1:  # which pool would "wstp://host" mean?
+                pool_node = child.value[parallel[1]]
+                raise ConfigError(
+                    f"more than one pool is marked ParallelKernelDefault ({', '.join(parallel)})",
+                    path=path, line=pool_node.key_lines.get("ParallelKernelDefault",
+                                                            pool_node.line),
+                    key=f"Pools.{parallel[1]}.ParallelKernelDefault",
+                )
         else:
             known = ", ".join(sorted([*_ROOT_BOOLS, "Pools"]))
             raise ConfigError(f"unknown key (known keys: {known})", path=path,

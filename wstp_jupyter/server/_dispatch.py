@@ -32,7 +32,7 @@ _HANDLERS: dict[str, Handler] = {}
 _OPTIONS = {
     "StartKernel": {"Pool"},
     "ConnectKernel": {"Shared", "SendInputNamePacket", "Link", "Session"},
-    "ConnectPool": {"SendInputNamePacket", "Session"},
+    "ConnectPool": {"SendInputNamePacket", "Session", "Parallel"},
 }
 
 
@@ -168,9 +168,16 @@ async def _ConnectPool(server: WSTPServer, conn: ClientConnection, cmd: Command)
     _check(cmd, (0, 1), (str,))
     _session(conn, cmd)
     name = str(cmd.args[0]) if cmd.args else None
+    parallel = _flag(cmd, "Parallel")
+    if parallel:  # a master's LaunchKernels["wstp://..."] (see _subkernels)
+        from wstp_jupyter.server._subkernels import parallel_pool
+
+        name = parallel_pool(server.config, name).name
+        conn.keep_alive = False
     after = await server.attach_pool(conn, name, input_name=_flag(cmd, "SendInputNamePacket"))
     if conn.kernel is None:
         raise ServerCommandError("WSTPServer`ConnectPool: the link closed")
+    conn.kernel.subkernel = bool(parallel)
     return conn.kernel.id, after
 
 

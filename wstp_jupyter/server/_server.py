@@ -33,6 +33,7 @@ from wstp_jupyter.server._logging import INFORMATION, logger
 from wstp_jupyter.server._model import KernelState
 from wstp_jupyter.server._pool import Pool
 from wstp_jupyter.server._router import failure_packets
+from wstp_jupyter.server._subkernels import pool_information
 from wstp_jupyter.server._wire import Channel, ChannelClosed
 from wstp_jupyter.server.cli import ServerOptions
 from wstp_jupyter.server.discovery import Advertiser
@@ -289,6 +290,7 @@ class WSTPServer:
                 "KeepAlive": c.keep_alive,
                 "Kernels": [k.id for k in pool.kernels],
                 "LastError": pool.last_error,
+                **pool_information(self.config, c),
             }
         kernels: dict[str, object] = {}
         for k in self.kernels.values():
@@ -306,6 +308,7 @@ class WSTPServer:
                 "Requests": k.main.requests_served if k.main else 0,
                 "Prompt": k.prompt,
                 "StartTime": k.started,
+                "Subkernel": k.subkernel,
             }
         return {
             "Pools": pools,
