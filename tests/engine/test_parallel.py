@@ -70,7 +70,12 @@ def finish(master: Session, seen: list[Any]) -> list[Any]:
 
 def test_first_use_launches_the_configured_kernels(master: Session) -> None:
     assert one(master, "{$KernelID, $KernelCount, $ConfiguredKernels}") == "{0, 0, Automatic}"
-    master.enter('$ConfiguredKernels = {"local?2"};')
+    # A bad configured specification is reported (and proves the value is read).
+    packets = master.enter('$ConfiguredKernels = {"ftp://x"}; ParallelEvaluate[1]')
+    assert results(packets) == ["$Failed"]
+    assert [m[:2] for m in texts(packets)[1]] == [("LaunchKernels", "spec"),
+                                                   ("Parallel", "nokernel")]
+    master.enter('$ConfiguredKernels = {1, "local"};')
     # No LaunchKernels: the first parallel function launches them, as in Wolfram.
     assert one(master, "ParallelEvaluate[$KernelID]") == "{1, 2}"
     assert one(master, "Kernels[]") == "{KernelObject[1, local], KernelObject[2, local]}"

@@ -376,6 +376,7 @@ class ConfiguredKernels(Builtin):
 
     name = "$ConfiguredKernels"
     context = "System`"
+    attributes = 0  # not Protected: users assign it
     rules = {"$ConfiguredKernels": "Automatic"}
     summary_text = "the kernels LaunchKernels[] launches"
 
@@ -390,6 +391,7 @@ class DefaultParallelKernels(Builtin):
 
     name = "$DefaultParallelKernels"
     context = "System`"
+    attributes = 0  # not Protected: users assign it
     rules = {"$DefaultParallelKernels": "Automatic"}
     summary_text = "the default parallel kernel specifications"
 
