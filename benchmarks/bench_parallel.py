@@ -1,0 +1,149 @@
+"""Parallel computing benchmarks: speed-up with two subkernels, per-element overhead, launching.
+
+Rows (one master kernel process, driven over its main link with ``EvaluatePacket``; everything
+measured in one run, medians):
+
+* CPU-bound ``ParallelTable``: ``ParallelTable[work[i], {i, n}]`` with two local subkernels vs
+  ``Table[work[i], {i, n}]`` in the master, where ``work`` is a loop of integer arithmetic in
+  the Mathics3 evaluator. Goal: at least 1.7x faster on a 2-core machine (the ratio is master
+  time / parallel time).
+* ``ParallelMap`` per element: ``ParallelMap[# + 1 &, Range[n], Method -> "CoarsestGrained"]``,
+  total time divided by ``n`` (so the element's own evaluation is included: an upper bound on the
+  overhead). Goal: under 2 ms per element. The peer is ``Map`` in the master.
+* ``LaunchKernels``: two subkernels from a warm wstpserver pool (``ParallelKernels``) vs two
+  local subkernels started cold. Goal for the warm pool: under 250 ms.
+
+``python -m benchmarks.bench_parallel [--quick]`` prints the table; ``run(quick)`` returns the
+rows for ``python -m benchmarks``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tests.server.helpers import ServerProcess, idle_kernels
+from wstp_jupyter.engine import KernelProcess, launch
+from wstp_jupyter.wxf import Expr, Symbol
+
+Row = dict[str, Any]
+WORK = "work[i_] := Module[{s = 0}, Do[s += Mod[k^2 + i, 7], {k, %d}]; s]"
+POOL = {"Pools": {"Sub": {"Default": True, "ParallelKernels": True, "MinimumKernelNumber": 2,
+                          "MaximumKernelNumber": 4}}}
+
+
+def _evaluate(kernel: KernelProcess, code: str, timeout: float = 600.0) -> Any:
+    kernel.link.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol("ToExpression"), code)))
+    while True:
+        packet = kernel.link.get(timeout=timeout)
+        if isinstance(packet, Expr) and packet.head == Symbol("ReturnPacket"):
+            return packet.args[0] if packet.args else None
+
+
+def _timed(kernel: KernelProcess, code: str) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = _evaluate(kernel, code)
+    return time.perf_counter() - start, value
+
+
+def _median(kernel: KernelProcess, code: str, reps: int) -> tuple[float, Any]:
+    times: list[float] = []
+    value: Any = None
+    for _ in range(reps):
+        t, value = _timed(kernel, code)
+        times.append(t)
+    return statistics.median(times), value
+
+
+def _row(name: str, unit: str, ours: float, peer: float, peer_name: str, goal: str,
+         ratio: float, passed: bool | None) -> Row:
+    verdict = "info" if passed is None else ("pass" if passed else "fail")
+    return {"group": "parallel", "name": name, "unit": unit, "ours": ours, "peer": peer,
+            "peer_name": peer_name, "ratio": ratio, "goal": goal, "verdict": verdict}
+
+
+def _compute_rows(master: KernelProcess, quick: bool) -> list[Row]:
+    n, steps, reps = (8, 200, 2) if quick else (16, 400, 3)
+    _evaluate(master, WORK % steps)
+    launched = _evaluate(master, "Length[LaunchKernels[2]]")
+    if launched != 2:
+        raise RuntimeError(f"could not launch two local subkernels: {launched}")
+    table = f"Table[work[i], {{i, {n}}}]"
+    parallel = f'ParallelTable[work[i], {{i, {n}}}, Method -> "CoarsestGrained"]'
+    _evaluate(master, parallel)  # definitions distributed, subkernels warmed up
+    seq, expected = _median(master, table, reps)
+    par, got = _median(master, parallel, reps)
+    if got != expected:
+        raise RuntimeError(f"ParallelTable gave {got!r}, Table {expected!r}")
+    rows = [_row(f"CPU-bound ParallelTable ({n} elements, 2 subkernels)", "s", par, seq,
+                 "Table in the master", ">= 1.7x faster", seq / par, seq / par >= 1.7)]
+    m = 2000 if quick else 5000
+    pmap = f'ParallelMap[# + 1 &, Range[{m}], Method -> "CoarsestGrained"]; Null'
+    _evaluate(master, pmap)
+    par_map, _ = _median(master, pmap, reps)
+    seq_map, _ = _median(master, f"Map[# + 1 &, Range[{m}]]; Null", reps)
+    per, peer = par_map / m * 1e3, seq_map / m * 1e3
+    rows.append(_row(f"ParallelMap per element ({m}, CoarsestGrained)", "ms", per, peer,
+                     "Map in the master", "< 2 ms", per / peer, per < 2.0))
+    _evaluate(master, "CloseKernels[]")
+    return rows
+
+
+def _launch_rows(master: KernelProcess, quick: bool) -> list[Row]:
+    reps = 1 if quick else 3
+    with tempfile.TemporaryDirectory(prefix="bench-parallel-") as tmp:
+        server = ServerProcess(POOL, Path(tmp))
+        try:
+            url = f"wstp://127.0.0.1:{server.port}"
+            warm: list[float] = []
+            for _ in range(reps):
+                idle_kernels(server.address, "Sub", timeout=300)  # the pool is warm again
+                t, count = _timed(master, f'Length[LaunchKernels["{url}", 2]]')
+                if count != 2:
+                    raise RuntimeError(f"the pool gave {count} subkernels")
+                warm.append(t)
+                _evaluate(master, "CloseKernels[]")
+        finally:
+            server.stop()
+    cold: list[float] = []
+    for _ in range(reps):
+        t, count = _timed(master, "Length[LaunchKernels[2]]")
+        if count != 2:
+            raise RuntimeError(f"{count} local subkernels started")
+        cold.append(t)
+        _evaluate(master, "CloseKernels[]")
+    w, c = statistics.median(warm), statistics.median(cold)
+    return [_row("LaunchKernels: 2 from a warm wstpserver pool", "s", w, c,
+                 "2 local, cold", "< 0.25 s", w / c, w < 0.25)]
+
+
+def run(quick: bool = False) -> list[Row]:
+    master = launch()
+    try:
+        _evaluate(master, "1")
+        return _compute_rows(master, quick) + _launch_rows(master, quick)
+    finally:
+        master.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    for row in run(args.quick):
+        print(f"{row['name']}: ours {row['ours']:.4g} {row['unit']}, {row['peer_name']} "
+              f"{row['peer']:.4g} {row['unit']}, ratio {row['ratio']:.3g} "
+              f"(goal {row['goal']}: {row['verdict']})")
+
+
+if __name__ == "__main__":
+    main()
