@@ -186,6 +186,7 @@ def launch(targets: list[tuple[Target, int]], evaluation: Any) -> list[Subkernel
 
 def ensure_kernels(evaluation: Any) -> bool:
     """Launch the configured kernels when none runs (parallel functions on first use)."""
+    CLUSTER.drain(Reporter(evaluation))
     if CLUSTER.count:
         return True
     try:

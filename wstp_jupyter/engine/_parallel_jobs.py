@@ -172,6 +172,16 @@ class Cluster:
             self.abort(reporter)
             raise
 
+    def drain(self, reporter: Reporter) -> None:
+        """Handle what the subkernels sent while no one waited (output of submitted jobs, a
+        death), without waiting; so a kernel that died while idle is gone before new work."""
+        while True:
+            try:
+                kernel, packet = self.events.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(kernel, packet, reporter)
+
     def _drop(self, jobs: list[Job]) -> None:
         with self.lock:
             for job in jobs:

@@ -410,11 +410,21 @@ class ParallelSubmit(_Parallel):
       <dt>'ParallelSubmit'[$expr$]</dt>
       <dd>queues $expr$ for evaluation on the next free subkernel and gives an
       'EvaluationObject'; 'WaitAll' collects the results.</dd>
+      <dt>'ParallelSubmit'[{$var1$, ...}, $expr$]</dt>
+      <dd>inserts the current values of the variables into $expr$ first.</dd>
     </dl>
     """
 
     attributes = A_HOLD_ALL | A_PROTECTED
     summary_text = "submit an evaluation to the parallel queue"
+
+    def eval_vars(self, names: Any, expr: Any, evaluation: Any) -> Any:
+        "ParallelSubmit[names_List, expr_]"
+        # The current values of the named variables go into the held expression (it runs later,
+        # elsewhere: a Table iterator around ParallelSubmit has no value there).
+        values = {v.get_name(): v.evaluate(evaluation)
+                  for v in names.elements if isinstance(v, Symbol)}
+        return self.eval(expr.replace_vars(values), evaluation)
 
     def eval(self, expr: Any, evaluation: Any) -> Any:
         "ParallelSubmit[expr_]"
