@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from wstp_jupyter.engine._subkernels import SpecError, Target, parse_url
 from wstp_jupyter.wxf import Symbol, wl
 
 from .helpers import Session, head, start_session
@@ -68,6 +69,17 @@ def finish(master: Session, seen: list[Any]) -> list[Any]:
     return seen
 
 
+def test_kernel_urls() -> None:
+    assert parse_url("local?3") == (Target("local"), 3)
+    assert parse_url("wstp://example.org") == (
+        Target("wstp://example.org:31415", "example.org", 31415, None), None)
+    assert parse_url("wstp://10.0.0.2:4000/Workers?2") == (
+        Target("wstp://10.0.0.2:4000/Workers", "10.0.0.2", 4000, "Workers"), 2)
+    for bad in ("ssh://host", "wstp://", "wstp://h:99999", "local?0", "wstp://h?x"):
+        with pytest.raises(SpecError):
+            parse_url(bad)
+
+
 def test_first_use_launches_the_configured_kernels(master: Session) -> None:
     assert one(master, "{$KernelID, $KernelCount, $ConfiguredKernels}") == "{0, 0, Automatic}"
     # A bad configured specification is reported (and proves the value is read).
@@ -105,6 +117,9 @@ def test_parallel_functions_with_automatic_definitions(master: Session) -> None:
         "Parallelize[g /@ {1, 5}]": "{11, -5}",
         "Parallelize[Sum[i, {i, 10}]]": "55",
         "e = {ParallelSubmit[f[1]], ParallelSubmit[$KernelID > 0]}; WaitAll[e]": "{11, True}",
+        "Table[ParallelSubmit[{k}, f[k]], {k, 3}] // WaitAll": "{11, 14, 19}",
+        "{r, o, rest} = WaitNext[{ParallelSubmit[f[2]]}]; {r, Head[o], rest}":
+            "{14, EvaluationObject, {}}",
         # A changed definition travels again.
         "a = 1000; ParallelMap[f, {1, 2}]": "{1001, 1004}",
     }

@@ -97,8 +97,11 @@ def test_launch_kernels_from_a_warm_pool(server: ServerProcess, master: Session)
 
 
 def test_refusals_are_clear_and_change_nothing(server: ServerProcess, master: Session) -> None:
-    for pool, reason in (("Plain", "does not serve parallel kernels"), ("Nope", "no pool named")):
-        value, packets = one(master, f'LaunchKernels["wstp://127.0.0.1:{server.port}/{pool}"]')
+    base = f"wstp://127.0.0.1:{server.port}"
+    for url, reason in ((f"{base}/Plain", "does not serve parallel kernels"),
+                        (f"{base}/Nope", "no pool named"),
+                        ("wstp://127.0.0.1:1", "no wstpserver answers")):
+        value, packets = one(master, f'LaunchKernels["{url}"]')
         assert value == "$Failed"
         (message,) = [p.args[0] for p in packets if head(p) == "TextPacket"]
         assert message.startswith("LaunchKernels::fail:") and reason in message

@@ -144,8 +144,9 @@ class Cluster:
             self.pending.extend(jobs)
         self._dispatch()
 
-    def run(self, jobs: list[Job], reporter: Reporter) -> None:
-        """Queue ``jobs`` (those not queued yet) and wait until every one of them is finished.
+    def run(self, jobs: list[Job], reporter: Reporter, *, until_any: bool = False) -> None:
+        """Queue ``jobs`` (those not queued yet) and wait until every one of them is finished
+        (with ``until_any``: until one is).
 
         Raises:
             NoKernels: unfinished work and no subkernel left; the unfinished jobs are dropped.
@@ -156,7 +157,8 @@ class Cluster:
             queued = set(map(id, self.pending))
             self.pending.extend(j for j in jobs if j.state == "pending" and id(j) not in queued)
         try:
-            while not all(j.finished for j in jobs):
+            done = any if until_any else all
+            while not done(j.finished for j in jobs):
                 self._dispatch()
                 if not self.kernels:
                     self._drop(jobs)

@@ -482,6 +482,34 @@ class WaitAll(_Parallel):
         return _replace_objects(expr, results)
 
 
+class WaitNext(_Parallel):
+    """<dl><dt>'WaitNext'[{$eo1$, $eo2$, ...}]</dt><dd>waits until one of the evaluation objects
+    is finished and gives '{'$result$, $eo$, $rest$'}'.</dd></dl>"""
+
+    summary_text = "wait for the next of several submitted evaluations"
+
+    def eval(self, objects: Any, evaluation: Any) -> Any:
+        "WaitNext[objects_List]"
+        pending = [o for o in objects.elements
+                   if o.get_head_name() == "System`EvaluationObject" and o.elements
+                   and isinstance(o.elements[0], Integer)
+                   and int(o.elements[0].value) in _SUBMITTED]
+        if not pending:
+            return None
+        jobs = [_SUBMITTED[int(o.elements[0].value)] for o in pending]
+        try:
+            CLUSTER.run(jobs, Reporter(evaluation), until_any=True)
+        except NoKernels:
+            evaluation.message("Parallel", "nokernel")
+            return SymbolFailed
+        at = next(i for i, j in enumerate(jobs) if j.finished)
+        number = int(pending[at].elements[0].value)
+        _SUBMITTED.pop(number, None)
+        value = from_wire(jobs[at].result, evaluation.definitions)
+        rest = [o for i, o in enumerate(pending) if i != at]
+        return ListExpression(value, pending[at], ListExpression(*rest))
+
+
 _PARALLELIZABLE = {
     "System`Table": "ParallelTable", "System`Sum": "ParallelSum",
     "System`Product": "ParallelProduct", "System`Do": "ParallelDo",
@@ -526,7 +554,7 @@ class Parallel(Builtin):
 PARALLEL_OP_BUILTINS: list[type[Builtin]] = [
     Parallel, ParallelTable, ParallelSum, ParallelProduct, ParallelDo, ParallelMap,
     ParallelArray, ParallelCombine, ParallelEvaluate, EvaluationObject, ParallelSubmit, WaitAll,
-    Parallelize,
+    WaitNext, Parallelize,
 ]
 
 PARALLEL_BUILTINS: list[type[Builtin]] = [*PARALLEL_KERNEL_BUILTINS, *PARALLEL_OP_BUILTINS]

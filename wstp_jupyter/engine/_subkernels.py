@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 import urllib.parse
@@ -203,6 +204,12 @@ def launch_remote(kernel_id: int, target: Target, timeout: float = INIT_TIMEOUT)
     from wstp_jupyter.server.client import call
 
     key = os.environ.get(KEY_ENV) or None
+    # A link in connect mode waits for its listener (WSTP's semantics); probing the port first
+    # turns "nothing listens there" into an immediate, clear failure.
+    try:
+        socket.create_connection((target.host, target.port), timeout=10.0).close()
+    except OSError as exc:
+        raise LinkError(f"no wstpserver answers at {target.host}:{target.port} ({exc})") from None
     link = Link.connect(Protocol.TCPIP, f"{target.port}@{target.host}", key=key)
     try:
         link.activate(timeout=min(timeout, 30.0))
