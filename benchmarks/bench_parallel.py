@@ -80,8 +80,15 @@ def _compute_rows(master: KernelProcess, quick: bool) -> list[Row]:
     table = f"Table[work[i], {{i, {n}}}]"
     parallel = f'ParallelTable[work[i], {{i, {n}}}, Method -> "CoarsestGrained"]'
     _evaluate(master, parallel)  # definitions distributed, subkernels warmed up
-    seq, expected = _median(master, table, reps)
-    par, got = _median(master, parallel, reps)
+    # Alternated, so that both see the same load on a shared machine.
+    seqs: list[float] = []
+    pars: list[float] = []
+    for _ in range(reps):
+        t, expected = _timed(master, table)
+        seqs.append(t)
+        t, got = _timed(master, parallel)
+        pars.append(t)
+    seq, par = statistics.median(seqs), statistics.median(pars)
     if got != expected:
         raise RuntimeError(f"ParallelTable gave {got!r}, Table {expected!r}")
     rows = [_row(f"CPU-bound ParallelTable ({n} elements, 2 subkernels)", "s", par, seq,
