@@ -76,6 +76,7 @@ class Job:
     state: str = "pending"
     result: Any = None
     kernel: Subkernel | None = None
+    sent: bool = False  # set just before its packet is written (see Cluster.abort)
     id: int = field(default_factory=itertools.count(1).__next__)
 
     @property
@@ -201,9 +202,11 @@ class Cluster:
                 if job is None:
                     continue
                 self.pending.remove(job)
-                job.state, job.kernel, kernel.job = "running", kernel, job
+                expr = job.prepare(kernel)
+                job.state, job.kernel, job.sent, kernel.job = "running", kernel, False, job
+                job.sent = True
                 try:
-                    kernel.send(job.prepare(kernel))
+                    kernel.send(expr)
                 except LinkError:
                     pass  # its reader files DIED; the job is requeued then
 
@@ -269,9 +272,18 @@ class Cluster:
                 job.state, job.result = "aborted", ABORTED
             self.pending.clear()
             busy = [k for k in self.kernels if k.job is not None]
+            for kernel in [k for k in busy if not k.job.sent]:
+                # The abort landed between handing the job out and writing it: nothing to
+                # wait for. (A job marked sent whose packet never left costs a closed kernel
+                # after ABORT_GRACE, never a result attributed to the wrong job.)
+                kernel.job.state, kernel.job.result, kernel.job = "aborted", ABORTED, None
+                busy.remove(kernel)
+            for kernel in self.kernels:
+                # A definition may have been cut short, or marked sent and never written:
+                # every kernel gets the definitions again.
+                kernel.distributed.clear()
         for kernel in busy:
             kernel.abort()
-            kernel.distributed.clear()  # a definition may have been cut short: send it again
         deadline = time.monotonic() + ABORT_GRACE
         while any(k.job is not None and k in self.kernels for k in busy):
             if time.monotonic() > deadline:
