@@ -168,7 +168,8 @@ def test_history_keeps_the_last_history_length_lines(kernel: Session) -> None:
         for value in ("a1", "a2", "a3"):
             kernel.enter(value)
         packets = kernel.enter(f"{{Out[{n + 2}], Out[{n + 3}], Out[{n + 4}], In[{n + 4}]}}")
-        assert packets[1] == wl.ReturnTextPacket(f"{{Out[{n + 2}], a2, a3, a3}}")
+        # An unevaluated Out[k] prints as %k in OutputForm.
+        assert packets[1] == wl.ReturnTextPacket(f"{{%{n + 2}, a2, a3, a3}}")
         assert kernel.enter("%%")[1] == wl.ReturnTextPacket("a3")
     finally:
         kernel.enter("$HistoryLength = 100")

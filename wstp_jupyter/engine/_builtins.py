@@ -59,7 +59,7 @@ def _inert(name: str, summary: str) -> type[Builtin]:
 def _prompt_text(prompt: Any, evaluation: Any) -> str:
     if isinstance(prompt, String):
         return str(prompt.value)
-    return to_text(prompt, evaluation.definitions.shorten_name, output=True)
+    return to_text(prompt, evaluation.definitions.shorten_name, output=True, evaluation=evaluation)
 
 
 def _ask(evaluation: Any, prompt: str, string: bool) -> str | None:
