@@ -17,7 +17,7 @@ import pytest
 from wstp_jupyter.engine._subkernels import SpecError, Target, parse_url
 from wstp_jupyter.wxf import Symbol, wl
 
-from .helpers import Session, head, start_session
+from .helpers import Session, head, read_until_end, start_session
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,15 @@ def results(packets: list[Any]) -> list[str]:
     return [p.args[0] for p in packets if head(p) == "ReturnTextPacket"]
 
 
+def enter(master: Session, code: str) -> list[Any]:
+    """``EnterTextPacket[code]`` and its packets; generous: launching subkernels on a loaded
+    machine takes tens of seconds."""
+    master.link.put(wl.EnterTextPacket(code))
+    return read_until_end(master.link, timeout=300)
+
+
 def one(master: Session, code: str) -> str:
-    (value,) = results(master.enter(code))
+    (value,) = results(enter(master, code))
     return value
 
 
@@ -83,23 +90,23 @@ def test_kernel_urls() -> None:
 def test_first_use_launches_the_configured_kernels(master: Session) -> None:
     assert one(master, "{$KernelID, $KernelCount, $ConfiguredKernels}") == "{0, 0, Automatic}"
     # A bad configured specification is reported (and proves the value is read).
-    packets = master.enter('$ConfiguredKernels = {"ftp://x"}; ParallelEvaluate[1]')
+    packets = enter(master, '$ConfiguredKernels = {"ftp://x"}; ParallelEvaluate[1]')
     assert results(packets) == ["$Failed"]
     assert [m[:2] for m in texts(packets)[1]] == [("LaunchKernels", "spec"),
                                                    ("Parallel", "nokernel")]
-    master.enter('$ConfiguredKernels = {1, "local"};')
+    enter(master, '$ConfiguredKernels = {1, "local"};')
     # No LaunchKernels: the first parallel function launches them, as in Wolfram.
     assert one(master, "ParallelEvaluate[$KernelID]") == "{1, 2}"
     assert one(master, "Kernels[]") == "{KernelObject[1, local], KernelObject[2, local]}"
     assert one(master, "InputForm[Kernels[][[1]]]") == 'KernelObject[1, "local"]'
     assert one(master, "{$KernelCount, $KernelID}") == "{2, 0}"
-    packets = master.enter("LaunchKernels[]")
+    packets = enter(master, "LaunchKernels[]")
     assert results(packets) == ["$Failed"]
     assert texts(packets)[1][0][:2] == ("LaunchKernels", "nodef")
 
 
 def test_parallel_functions_with_automatic_definitions(master: Session) -> None:
-    master.enter("f[x_] := x^2 + a; a = 10; g[x_Integer] /; x > 2 := -x; g[x_] := f[x];")
+    enter(master, "f[x_] := x^2 + a; a = 10; g[x_Integer] /; x > 2 := -x; g[x_] := f[x];")
     expected = {
         "ParallelMap[f, Range[6]]": "{11, 14, 19, 26, 35, 46}",
         "ParallelMap[g, h[1, 2, 3, 4]]": "h[11, 14, -3, -4]",
@@ -129,13 +136,13 @@ def test_parallel_functions_with_automatic_definitions(master: Session) -> None:
     assert one(master, "ParallelEvaluate[u]") == "{u, u}"
     assert one(master, "u = 7; w[x_] := x + u; DistributeDefinitions[w]") == "{w, 7}"
     assert one(master, "ParallelEvaluate[{u, w[1]}]") == "{{7, 8}, {7, 8}}"
-    packets = master.enter("Parallelize[1 + 1]")
+    packets = enter(master, "Parallelize[1 + 1]")
     assert results(packets) == ["2"]
     assert texts(packets)[1][0][:2] == ("Parallelize", "nopar1")
 
 
 def test_subkernel_print_and_messages_reach_the_master_marked(master: Session) -> None:
-    packets = master.enter('ParallelEvaluate[Print["hello from ", $KernelID]; 1/0]')
+    packets = enter(master, 'ParallelEvaluate[Print["hello from ", $KernelID]; 1/0]')
     assert results(packets) == ["{ComplexInfinity, ComplexInfinity}"]
     prints, messages = texts(packets)
     assert sorted(prints) == ["(kernel 1) hello from 1\n", "(kernel 2) hello from 2\n"]

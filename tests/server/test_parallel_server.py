@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.engine.helpers import Session, head, start_session
+from tests.engine.helpers import Session, head, read_until_end, start_session
 from wstp_jupyter.server import ConfigError, ServerCommandError, load_config
 from wstp_jupyter.server._subkernels import parallel_pool
+from wstp_jupyter.wxf import wl
 
 from .helpers import Client, ServerProcess, idle_kernels, wait_for
 
@@ -42,8 +43,15 @@ def master() -> Iterator[Session]:
     session.kernel.close()
 
 
+def enter(master: Session, code: str) -> list[Any]:
+    """``EnterTextPacket[code]`` and its packets; generous: launching subkernels on a loaded
+    machine takes tens of seconds."""
+    master.link.put(wl.EnterTextPacket(code))
+    return read_until_end(master.link, timeout=300)
+
+
 def one(master: Session, code: str) -> tuple[str, list[Any]]:
-    packets = master.enter(code)
+    packets = enter(master, code)
     (value,) = [p.args[0] for p in packets if head(p) == "ReturnTextPacket"]
     return value, packets
 
