@@ -284,6 +284,7 @@ class Kernels(Builtin):
 
     def eval(self, evaluation: Any) -> Any:
         "Kernels[]"
+        CLUSTER.drain(Reporter(evaluation))  # a kernel that died while idle is not listed
         with CLUSTER.lock:
             kernels = list(CLUSTER.kernels)
         return ListExpression(*(kernel_object(k) for k in kernels))
@@ -341,6 +342,7 @@ class KernelCount(Predefined):
     summary_text = "the number of running parallel subkernels"
 
     def evaluate(self, evaluation: Any) -> Any:
+        CLUSTER.drain(Reporter(evaluation))
         return Integer(CLUSTER.count)
 
 
