@@ -99,6 +99,15 @@ def test_launch_kernels_from_a_warm_pool(server: ServerProcess, master: Session)
     assert details["Pools"]["Sub"]["ParallelKernels"] is True
     assert details["Pools"]["Sub"]["ParallelKernelDefault"] is True
     assert details["Pools"]["Plain"]["ParallelKernels"] is False
+    # An abort of the master reaches them through the server and leaves them usable.
+    master.link.put(wl.EnterTextPacket('ParallelEvaluate[Print["go"]; Do[Null, {10^9}]; 1]'))
+    seen: list[Any] = []
+    while sum(1 for p in seen if head(p) == "TextPacket") < 2:
+        seen.append(master.link.get(timeout=120))
+    master.kernel.abort()
+    seen += read_until_end(master.link, timeout=120)
+    assert [p.args[0] for p in seen if head(p) == "ReturnTextPacket"] == ["$Aborted"]
+    assert one(master, "ParallelEvaluate[$KernelID]")[0] == "{1, 2}"
     # Closing them closes them on the server too (they carry the master's definitions).
     assert one(master, "Length[CloseKernels[]]")[0] == "2"
     wait_for(lambda: not subkernels & set(info(server.address)["Kernels"]), timeout=60)
