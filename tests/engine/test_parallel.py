@@ -97,7 +97,7 @@ def test_first_use_launches_the_configured_kernels(master: Session) -> None:
     enter(master, '$ConfiguredKernels = {1, "local"};')
     # No LaunchKernels: the first parallel function launches them, as in Wolfram.
     assert one(master, "ParallelEvaluate[$KernelID]") == "{1, 2}"
-    assert one(master, "Kernels[]") == "{KernelObject[1, local], KernelObject[2, local]}"
+    assert one(master, "Kernels[]") == '{KernelObject[1, "local"], KernelObject[2, "local"]}'
     assert one(master, "InputForm[Kernels[][[1]]]") == 'KernelObject[1, "local"]'
     assert one(master, "{$KernelCount, $KernelID}") == "{2, 0}"
     packets = enter(master, "LaunchKernels[]")
@@ -186,8 +186,8 @@ def test_a_dying_subkernel_hands_its_work_to_the_others(master: Session) -> None
     assert results(packets) == ["{1, 4, 9, 16, 25, 36}"]
     tags = [(s, t) for s, t, _ in texts(packets)[1]]
     assert tags == [("KernelObject", "rdead"), ("KernelObject", "req")]
-    assert "KernelObject[2, local]" in texts(packets)[1][0][2]
-    assert one(master, "Kernels[]") == "{KernelObject[1, local]}"
+    assert 'KernelObject[2, "local"]' in texts(packets)[1][0][2]
+    assert one(master, "Kernels[]") == '{KernelObject[1, "local"]}'
 
 
 def test_with_no_subkernel_left_the_computation_fails_clearly(master: Session) -> None:

@@ -38,7 +38,7 @@ def test_parallel_notebook(artifact_dir: Path) -> None:
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o["output_type"] == "error"]
     assert errors == []
-    assert _value(nb, "LaunchKernels") == "{KernelObject[1, local], KernelObject[2, local]}"
+    assert _value(nb, "LaunchKernels") == '{KernelObject[1, "local"], KernelObject[2, "local"]}'
     assert _value(nb, "{$KernelID") == "{0, {1, 2}}"
     assert _value(nb, "collatz") == "{0, 1, 7, 2, 5, 8, 16, 3, 19, 6, 14, 9}"
     assert _value(nb, "ParallelTable") == (
@@ -51,4 +51,4 @@ def test_parallel_notebook(artifact_dir: Path) -> None:
         ("stderr", "(kernel 1) Power::infy: Infinite expression 1/0 encountered.\n"),
     ]
     assert _value(nb, "jobs") == "{6, 25, 111}"
-    assert _value(nb, "CloseKernels") == "{KernelObject[1, local], KernelObject[2, local]}"
+    assert _value(nb, "CloseKernels") == '{KernelObject[1, "local"], KernelObject[2, "local"]}'

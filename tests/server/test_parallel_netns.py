@@ -151,7 +151,7 @@ def test_parallel_table_across_two_machines(machines: tuple[list[Machine], str])
         urls = ", ".join(f'"wstp://{m.address}"' for m in made)  # default port and pool
         _enter(master, f"$ConfiguredKernels = {{{urls}}};")
         value = _value(_enter(master, "LaunchKernels[]"))
-        assert value == ("{" + ", ".join(f"KernelObject[{i}, wstp://{m.address}:31415]"
+        assert value == ("{" + ", ".join(f'KernelObject[{i}, "wstp://{m.address}:31415"]'
                                          for i, m in enumerate(made, 1)) + "}")
         assert _value(_enter(master, "ParallelTable[i^3 + $KernelID - $KernelID, {i, 12}]")) == (
             "{" + ", ".join(str(i ** 3) for i in range(1, 13)) + "}")

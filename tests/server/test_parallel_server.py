@@ -87,7 +87,7 @@ def test_launch_kernels_from_a_warm_pool(server: ServerProcess, master: Session)
     warm = idle_kernels(server.address, "Sub")
     url = f"wstp://127.0.0.1:{server.port}"
     value, _ = one(master, f'LaunchKernels["{url}", 2]')
-    assert value == f"{{KernelObject[1, {url}], KernelObject[2, {url}]}}"
+    assert value == f'{{KernelObject[1, "{url}"], KernelObject[2, "{url}"]}}'
     assert one(master, "ParallelTable[i^2, {i, 8}]")[0] == "{1, 4, 9, 16, 25, 36, 49, 64}"
     value, packets = one(master, "ParallelEvaluate[Print[$KernelID]; $KernelID]")
     assert value == "{1, 2}"

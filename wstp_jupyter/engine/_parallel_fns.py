@@ -210,6 +210,12 @@ class KernelObject(Builtin):
 
     context = "System`"
     attributes = A_PROTECTED
+    # Printed as Wolfram prints it, the name in quotes: KernelObject[1, "local"].
+    formats = {
+        (("StandardForm", "OutputForm", "TraditionalForm"),
+         "KernelObject[n_Integer, name_String]"):
+        'StringJoin["KernelObject[", ToString[n], ", ", ToString[name, InputForm], "]"]',
+    }
     messages = {
         "rdead": "Subkernel connected through `1` appears dead.",
         "req": "The unfinished work of `1` is given to the other kernels.",
