@@ -14,7 +14,7 @@ The bundle (a ``dict``; an Association on the wire) holds:
 * ``image/svg+xml`` and ``image/png`` for ``Graphics``: Mathics' ``GraphicsBox.to_svg`` (the fast
   path, milliseconds), then cairosvg rasterizes the SVG at ``PNGResolution`` dpi (144 = HiDPI 2x);
 * the same for ``Graphics3D`` (``Plot3D`` & co.): Mathics3 has no 3D SVG, so the scene's JSON
-  (what its three.js front end draws) goes through the project's own renderer (``_render3d``);
+  (what its three.js front end draws) goes through the project's own renderer (``render3d``);
   3D PNGs are rasterized at no more than 96 dpi (1x), because cairosvg spends
   ~0.5 ms per primitive and a surface has hundreds. Mathics3 cannot write ``Hue`` or
   ``GrayLevel`` colours into its 3D JSON, so such scenes are retried with the colours converted
@@ -202,7 +202,7 @@ def _svg_3d(value: Any, evaluation: Any, opts: dict[str, Any]) -> str:
     export the scene as JSON)."""
     import json
 
-    from wstp_jupyter.engine._render3d import graphics3d_svg
+    from wstp_jupyter.render3d import graphics3d_svg
 
     boxes = _boxes(value, evaluation)
     try:
