@@ -217,9 +217,12 @@ def install_builtins(definitions: Any) -> None:
     classes += [_inert(name, "a WSTP packet head") for name in PACKET_HEADS]
     classes += [Input, InputString, PrintTemporary, Display, ClearOutput]
     classes += LINK_BUILTINS
+    # Imported here: both modules build on this one's helpers.
     from wstp_jupyter.engine._manipulate import manipulate_builtins
+    from wstp_jupyter.engine._parallel_ops import PARALLEL_BUILTINS
 
     classes += manipulate_builtins()
+    classes += PARALLEL_BUILTINS
     for cls in classes:
         cls(expression=False).contribute(definitions)
     definitions.clear_cache()
