@@ -75,6 +75,7 @@ _CONCURRENT_REQUESTS = frozenset(
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 _ABORTED = Symbol("$Aborted")
 _NULL_TEXTS = ("Null", "")
+_MESSAGE_NAME = re.compile(r"^([\w`$]+::\w+):\s*(.*)$", re.DOTALL)
 
 
 def _to_expression(code: str) -> Expr:
@@ -472,6 +473,7 @@ class WolframKernel(FrontEndServices, Kernel):
         ident: Any,
         allow_stdin: bool,
         publish: bool = True,
+        side: list[Stream] | None = None,
     ) -> Any:
         """Send ``request`` on the main link and handle what comes back until it is over.
 
@@ -479,6 +481,8 @@ class WolframKernel(FrontEndServices, Kernel):
             For an ``EvaluatePacket``, the expression of its ``ReturnPacket``; ``$Aborted`` if
             an interrupt came before it was sent; an ``(ename, evalue)`` pair when an input
             request could not be answered; else ``None`` (the translator holds the outcome).
+            With ``publish=False``, the output streams (messages on stderr) are appended to
+            ``side`` when it is given, else dropped.
         """
         if not self._send_request(connection, request):
             return _ABORTED
@@ -489,9 +493,9 @@ class WolframKernel(FrontEndServices, Kernel):
         try:
             while not translator.done:
                 packet = await connection.next_packet()
-                if evaluation and isinstance(packet, ReturnPacket):
-                    return stdin_error or packet.expr
-                for event in translator.feed(packet):
+                ended = evaluation and isinstance(packet, ReturnPacket)
+                events = translator.flush() if ended else translator.feed(packet)
+                for event in events:
                     match event:
                         case InputRequest() if publish:
                             stdin_error = await self._answer_input(
@@ -505,6 +509,11 @@ class WolframKernel(FrontEndServices, Kernel):
                             self._next_in, self._prompt_seen = next_count, True
                         case _ if publish:
                             self._publish_output(parent, event)
+                        case Stream() if side is not None:
+                            side.append(event)
+                if ended:
+                    assert isinstance(packet, ReturnPacket)
+                    return stdin_error or packet.expr
         finally:
             with self._state_lock:
                 self._running = None
@@ -555,9 +564,11 @@ class WolframKernel(FrontEndServices, Kernel):
             self._sent += 1
             return True
 
-    async def _evaluate_main(self, connection: KernelConnection, expr: Any) -> Any:
+    async def _evaluate_main(
+        self, connection: KernelConnection, expr: Any, side: list[Stream] | None = None
+    ) -> Any:
         """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used, its
-        side output dropped.
+        side output dropped (or, with ``side``, collected there).
 
         Interruptible like a cell (silent cells, user_expressions): the result is then
         ``$Aborted``.
@@ -565,7 +576,7 @@ class WolframKernel(FrontEndServices, Kernel):
         translator = CellTranslator(self._next_in)
         outcome = await self._converse(
             connection, EvaluatePacket(expr), translator,
-            parent=None, ident=None, allow_stdin=False, publish=False,
+            parent=None, ident=None, allow_stdin=False, publish=False, side=side,
         )
         return None if isinstance(outcome, tuple) else outcome
 
@@ -585,11 +596,35 @@ class WolframKernel(FrontEndServices, Kernel):
     async def _user_expressions(
         self, connection: KernelConnection, expressions: dict[str, str] | None
     ) -> dict[str, Any]:
+        """Evaluate each user expression (outside the main loop); per the messaging spec each
+        answer is ``{"status": "ok", "data", "metadata"}`` or, for one that fails, the error
+        content ``{"status": "error", "ename", "evalue", "traceback"}``.
+
+        An expression fails as under ``Check``: when it is not valid syntax, when its
+        evaluation issues a message (``1/0``: ``ename`` is the first message's ``Power::infy``,
+        the traceback lists them all), or when it is aborted. A ``$Failed`` it merely returns
+        is a value like any other.
+        """
         results: dict[str, Any] = {}
         for key, text in (expressions or {}).items():
+            side: list[Stream] = []
             value = await self._evaluate_main(
-                connection, MIMEBundle(expr=_to_expression(text)).to_expr()
+                connection, MIMEBundle(expr=_to_expression(text)).to_expr(), side
             )
             data, metadata = result_data(value)
-            results[key] = {"status": "ok", "data": data, "metadata": metadata}
+            messages = [s.text.strip() for s in side if s.name == "stderr" and s.text.strip()]
+            if value is None or data.get(PLAIN) == "$Aborted":
+                results[key] = _expression_error("Aborted", "$Aborted", messages)
+            elif messages:
+                named = _MESSAGE_NAME.match(messages[0])
+                ename, evalue = (named.group(1), named.group(2)) if named else (
+                    "Message", messages[0])
+                results[key] = _expression_error(ename, evalue, messages)
+            else:
+                results[key] = {"status": "ok", "data": data, "metadata": metadata}
         return results
+
+
+def _expression_error(ename: str, evalue: str, lines: list[str]) -> dict[str, Any]:
+    return {"status": "error", "ename": ename, "evalue": evalue,
+            "traceback": lines or [f"{ename}: {evalue}"]}

@@ -266,6 +266,13 @@ class CellTranslator:
                 events += display_events(packet)
         return events
 
+    def flush(self) -> list[Event]:
+        """Events still held back when the evaluation ends without a prompt (an
+        ``EvaluatePacket`` ends with its ``ReturnPacket``): a Syntax message with no
+        ``SyntaxPacket`` after it, which is then an ordinary message."""
+        text, self._syntax_text = self._syntax_text, None
+        return [Stream(name="stderr", text=text + "\n")] if text is not None else []
+
     def _text(self, text: str) -> list[Event]:
         events: list[Event] = []
         if self._syntax_text is not None:
