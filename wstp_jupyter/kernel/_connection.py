@@ -267,6 +267,18 @@ class KernelConnection:
         """False once the main link has closed."""
         return self.closed_reason is None and self.main is not None
 
+    def quit_by_request(self) -> bool:
+        """True when the (dead) local kernel process ended by itself with status 0, as
+        ``Quit[]`` and ``Exit[]`` end it; False for a crash, a signal or a server's kernel
+        (a wstpserver reports its kernel's end as a ``Failure`` result instead)."""
+        process = getattr(self.kernel, "process", None)
+        if process is None:
+            return False
+        try:
+            return bool(process.wait(timeout=1.0) == 0)
+        except Exception:
+            return False
+
     def death_description(self, exc: BaseException | None = None) -> str:
         """A sentence for users saying that the kernel died, and how."""
         process = getattr(self.kernel, "process", None)

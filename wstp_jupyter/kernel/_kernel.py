@@ -15,7 +15,9 @@ kernel_info, history -- bypass ipykernel's one-shell-message-at-a-time order (se
 process services while it evaluates. ``interrupt_request`` (``interrupt_mode: message``) arrives
 on the control thread and sends the abort urgent message: the evaluation returns ``$Aborted``
 and every definition survives. A kernel process that dies is reported in the cell that was
-running (or the next one), and a fresh process is started at once for the following cells.
+running (or the next one), and a fresh process is started at once for the following cells. A
+cell that ends the kernel itself (``Quit[]``, ``Exit[]``) completes without an error, with a note
+on stderr; the next cell runs in the fresh process, from ``In[1]`` as in Wolfram's notebooks.
 Works with ipykernel 6.29 and 7.x (the two differ in how shell messages are dispatched; both
 hooks are here).
 """
@@ -75,6 +77,10 @@ _CONCURRENT_REQUESTS = frozenset(
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 _ABORTED = Symbol("$Aborted")
 _NULL_TEXTS = ("Null", "")
+_QUIT_NOTE = (
+    "The Wolfram kernel process was quit; its definitions are gone. "
+    "The next cell starts a fresh kernel process (In[1]).\n"
+)
 _MESSAGE_NAME = re.compile(r"^([\w`$]+::\w+):\s*(.*)$", re.DOTALL)
 
 
@@ -410,10 +416,17 @@ class WolframKernel(FrontEndServices, Kernel):
                 reply = await self._run_unstored(connection, code, parent, ident, allow_stdin)
             reply["user_expressions"] = await self._user_expressions(connection, user_expressions)
         except KernelDied as exc:
-            self._publish(parent, "stream", {"name": "stderr", "text": str(exc) + "\n"})
+            quit_ = connection.quit_by_request()
             self._connection = None
             self._begin_start()  # the replacement boots while the user reads the message
             self.execution_count = 0
+            if quit_:
+                # Quit[] / Exit[]: what the cell asked for, so no error -- as in Wolfram's
+                # notebooks the session ends and the next evaluation starts a fresh kernel.
+                self._publish(parent, "stream", {"name": "stderr", "text": _QUIT_NOTE})
+                return {"status": "ok", "execution_count": count, "payload": [],
+                        "user_expressions": {}}
+            self._publish(parent, "stream", {"name": "stderr", "text": str(exc) + "\n"})
             return self._error_reply(parent, "KernelDied", str(exc), count)
         if stored:
             self._history.append((1, count, code, self._last_plain))
@@ -587,7 +600,13 @@ class WolframKernel(FrontEndServices, Kernel):
             await self._await_prompt(connection, parent, True)
             await self._evaluate_main(connection, _to_expression(code))
         except KernelDied as exc:
+            quit_ = connection.quit_by_request()
             self._connection = None
+            self._begin_start()
+            if quit_:
+                self.execution_count = 0
+                return {"status": "ok", "execution_count": 0, "payload": [],
+                        "user_expressions": {}}
             return self._error_reply(parent, "KernelDied", str(exc), self.execution_count,
                                      publish=False)
         return {"status": "ok", "execution_count": self.execution_count, "payload": [],

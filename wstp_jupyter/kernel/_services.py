@@ -21,6 +21,8 @@ from wstp_jupyter.kernel._errors import KernelError
 log = logging.getLogger("wstp_jupyter.kernel")
 PLAIN = "text/plain"
 PREEMPTIVE_TIMEOUT = 5.0
+#: How long a service request waits for a Wolfram kernel that is still starting.
+STARTUP_WAIT = 120.0
 
 
 class FrontEndServices:
@@ -43,10 +45,25 @@ class FrontEndServices:
         return {"status": "ok", "execution_count": count, "payload": [page],
                 "user_expressions": {}}
 
+    async def _ensure_connection(self) -> KernelConnection:
+        raise NotImplementedError  # the kernel's: the connection, started or restarted
+
     async def _preemptive(self, request: Any) -> Any:
+        """Evaluate ``request`` on the preemptive link.
+
+        A request that comes while the Wolfram kernel is still starting (the first Tab of a new
+        notebook, Mathics3 taking seconds to load) or being replaced (after ``Quit[]`` or a
+        death) waits for it, up to :data:`STARTUP_WAIT` seconds, so that its answer is right
+        rather than empty.
+        """
         connection = self._connection
         if connection is None or not connection.alive:
-            raise KernelError("the Wolfram kernel is still starting")
+            try:
+                connection = await asyncio.wait_for(self._ensure_connection(), STARTUP_WAIT)
+            except TimeoutError as exc:
+                raise KernelError(
+                    f"the Wolfram kernel did not start within {STARTUP_WAIT:.0f} s"
+                ) from exc
         return await asyncio.to_thread(connection.evaluate, request, timeout=PREEMPTIVE_TIMEOUT)
 
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
