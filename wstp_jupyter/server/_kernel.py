@@ -329,16 +329,24 @@ class ManagedKernel:
         Returns:
             The packets to send the client after the reply to its command: its
             ``InputNamePacket[prompt]`` when ``input_name``, then everything buffered while no
-            client was attached, in order.
+            client was attached, in order. The prompt is the kernel's own, so it is sent only
+            where the kernel would send it: not when the client adopts an evaluation still
+            running (its real ``InputNamePacket`` comes when it ends, after the rest of its
+            output), nor when the buffer handed over already ends with the prompt of a finished
+            one.
         """
         assert self.main is not None
         self.event(KernelEvent.ATTACHED)
         if not self.main.clients:
             self.reserved = False
+        adopting = self.main.orphaned
+        buffered = self.main.attach(client, take_buffer=by_id)
+        ends_with_prompt = bool(buffered) and isinstance(
+            as_packet(buffered[-1]), InputNamePacket)
         out: list[object] = []
-        if input_name:
+        if input_name and not adopting and not ends_with_prompt:
             out.append(InputNamePacket(self.main.prompt).to_expr())
-        out.extend(self.main.attach(client, take_buffer=by_id))
+        out.extend(buffered)
         return out
 
     def detach(self, client: Attachment) -> None:

@@ -113,6 +113,11 @@ class Router:
         return self._current is not None
 
     @property
+    def orphaned(self) -> bool:
+        """A request is running whose client left (the next client to attach adopts it)."""
+        return self._current is not None and self._current.client is None
+
+    @property
     def idle(self) -> bool:
         """Nothing running, nothing queued."""
         return self._current is None and not self._queue
