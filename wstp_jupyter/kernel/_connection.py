@@ -73,6 +73,10 @@ class KernelConnection:
         self.service: Any = None
         self.kernel_id: str | None = None
         self.first_prompt: int | None = None  # In[n] of the InputNamePacket read at start
+        # A reattached server kernel still evaluating an earlier request: its prompt comes when
+        # that ends, after the rest of its output (_early holds what was read of it).
+        self.busy_at_start = False
+        self._early: list[Packet] = []
         self._preemptive_lock = threading.Lock()
         self._main_write_lock = threading.Lock()
         self._service_write_lock = threading.Lock()
@@ -130,6 +134,9 @@ class KernelConnection:
         if on_service is not None:
             self.on_service = on_service
         self._queue = asyncio.Queue()
+        for packet in self._early:  # read before there was a queue
+            self._queue.put_nowait(packet)
+        self._early.clear()
         # The main link is read on the loop itself, when its socket is readable: no thread
         # hand-off between a packet's arrival and its translation (this is the latency path).
         self._main_fd = self.main.fileno()
@@ -163,19 +170,25 @@ class KernelConnection:
         return session
 
     def _read_first_prompt(self) -> None:
-        # The parallel links may only be opened while the kernel is idle, i.e. after its
-        # InputNamePacket. A reattached server kernel may not send one (it was sent to the
-        # previous client), so a short wait without a packet is not an error.
+        # A local kernel process's links may only be opened while it is idle, i.e. after its
+        # InputNamePacket. A wstpserver sends the kernel's prompt on attach when the kernel is
+        # idle; a kernel reattached while it still evaluates an earlier request (whose client
+        # left) sends its output first and its own prompt when it ends (docs/server.md). A
+        # server kernel's parallel links are separate connections, open at any time.
         wait = self.start_timeout if not self.options.uses_server else 2.0
         try:
             packet = self.main.get_packet(timeout=wait)
         except LinkTimeout:
             if not self.options.uses_server:
                 raise
+            self.busy_at_start = True
             return
         match packet:
             case InputNamePacket(text=text):
                 self.first_prompt = prompt_number(text)
+            case _ if self.options.uses_server:
+                self.busy_at_start = True
+                self._early.append(packet)
             case _:
                 raise KernelStartError(
                     f"the kernel sent {packet.head} instead of its first input prompt"

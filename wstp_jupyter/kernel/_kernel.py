@@ -178,7 +178,10 @@ class WolframKernel(FrontEndServices, Kernel):
             await asyncio.to_thread(connection.connect)
         connection.attach_loop(self._loop, self.on_service_message)
         self._connection = connection
-        self._next_in, self._prompt_seen = connection.first_prompt or 1, True
+        # A reattached server kernel busy with an earlier evaluation: the first cell waits for
+        # its prompt (showing the rest of its printed output) before it is sent.
+        self._next_in = connection.first_prompt or 1
+        self._prompt_seen = not connection.busy_at_start
         self.execution_count = self._next_in - 1
         return connection
 
