@@ -288,7 +288,9 @@ def attach(
 
     Returns:
         The :class:`ServerSession`; the first packet on ``.link`` is the kernel's
-        ``InputNamePacket``, any output it produced while detached follows.
+        ``InputNamePacket``, any output it produced while detached follows. A kernel still
+        evaluating a request whose client left sends that evaluation's output first and its
+        own prompt when it ends.
 
     Raises:
         AttachError: no server, unknown kernel or pool, pool exhausted, authentication failed.
