@@ -1,0 +1,278 @@
+"""The Woxi evaluator process: one Woxi session, driven by the engine over a socket.
+
+Run by ``_woxi.WoxiBackend`` as ``python -m wstp_jupyter.engine._woxi_worker FD MAGIC FIFO``:
+
+* fd ``FD`` is the control socket. Requests and replies are frames (4-byte big-endian length,
+  then a ``marshal``-ed dict); a frame that starts a promoted copy's life is preceded by
+  ``MAGIC`` so the engine can find it after killing a process in the middle of a frame.
+* fds 1 and 2 are one packet-mode pipe (``O_DIRECT``): Woxi writes ``Print`` output (stdout)
+  and messages (stderr) there while it runs, each ``write`` one packet, in order.
+* ``FIFO`` answers ``Input[]``/``InputString[]``: Woxi's own read nothing in library mode, so
+  they are redefined to print a marker packet and read the front end's answer from the FIFO.
+
+**Why a process, and why a fork per input.** Woxi cannot be interrupted. Before each main
+evaluation the worker forks a *standby* copy of itself, which blocks on a pipe only the
+evaluating process holds open. If the engine must stop the evaluation it kills the evaluating
+process; the pipe reports end-of-file in the standby, which becomes the worker, in the state of
+the session before that input, and says so with a ``promoted`` frame. When the evaluation ends
+normally the standby is killed. Woxi is single-threaded, so a fork copies a whole session.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import marshal
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import time
+from typing import Any
+
+from wstp_jupyter.engine._woxi_syntax import (
+    ends_with_operator,
+    open_construct,
+    rewrite_percent,
+    split_cell,
+)
+
+_HEADER = struct.Struct(">I")
+_PARSE_AT = re.compile(r"-->\s*(\d+):(\d+)")
+PR_SET_PDEATHSIG = 1
+RES = "WSTPJupyter`Private`res"
+UNSET = "WSTPJupyter`Private`unset"
+
+
+def _setup_code(mark: str, fifo: str) -> str:
+    """WL definitions: ``Out[-k]``/``Out[]`` relative to ``$Line``; ``Input``, ``InputString``
+    that ask the engine. (``Quit[]`` ends this process at once, whatever its definitions say;
+    the engine recognises it by the exit status 0 of a process it did not kill.)"""
+    q = '"' + mark.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    f = '"' + fifo.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return (
+        "Unprotect[In, Out, Input, InputString];"
+        "Out[k_Integer?Negative] := Out[$Line + k];"
+        "Out[] := Out[$Line - 1];"
+        f"WSTPJupyter`Private`ask[kind_, p_] := Module[{{r}}, Print[{q} <> kind <> "
+        'StringReplace[ToString[p], "\\n" -> " "]]; '
+        f"r = ReadString[{f}]; "
+        f'Which[r === {q} <> "A", Abort[], r === {q} <> "E", EndOfFile, True, r]];'
+        'InputString[p_ : ""] := WSTPJupyter`Private`ask["S", p];'
+        'Input[p_ : ""] := With[{r = WSTPJupyter`Private`ask["E", p]}, '
+        "If[r === EndOfFile, r, ToExpression[r]]];"
+        "Protect[In, Out, Input, InputString];"
+        "$Line = 0;"
+    )
+
+
+class Worker:
+    """Serves requests from the engine until the control socket closes."""
+
+    def __init__(self, ctl: socket.socket, magic: bytes, mark: str, fifo: str) -> None:
+        import woxi
+
+        self.woxi = woxi
+        self.ctl = ctl
+        self.magic = magic
+        self.standby: tuple[int, int] | None = None  # pid, write end of its pipe
+        woxi.interpret(_setup_code(mark, fifo))
+
+    # -- frames ------------------------------------------------------------------------
+    def send(self, message: dict[str, Any], *, prefix: bytes = b"") -> None:
+        data = marshal.dumps(message)
+        self.ctl.sendall(prefix + _HEADER.pack(len(data)) + data)
+
+    def receive(self) -> dict[str, Any] | None:
+        head = self._exact(_HEADER.size)
+        if head is None:
+            return None
+        body = self._exact(_HEADER.unpack(head)[0])
+        return None if body is None else dict(marshal.loads(body))
+
+    def _exact(self, n: int) -> bytes | None:
+        chunks = bytearray()
+        while len(chunks) < n:
+            chunk = self.ctl.recv(n - len(chunks))
+            if not chunk:
+                return None
+            chunks += chunk
+        return bytes(chunks)
+
+    # -- the loop ----------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            request = self.receive()
+            if request is None:
+                self.dismiss_standby()
+                return
+            op = request.get("op")
+            if op in ("line", "eval") and not self.fork_standby():
+                continue  # this process is the promoted standby: serve on
+            try:
+                reply = getattr(self, "op_" + str(op))(request)
+            except self.woxi.WolframError as exc:
+                reply = {"error": str(exc)}
+            # Reply first: until the standby is gone, a kill still finds a copy to promote.
+            self.send({"ev": "done", **reply})
+            self.dismiss_standby()
+
+    def fork_standby(self) -> bool:
+        """Fork the standby copy; False in the copy once it has been promoted."""
+        sys.stdout.flush()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(write_end)
+            parent = os.getppid()
+            if os.read(read_end, 1):  # dismissed (never sent: it is killed); be safe
+                os._exit(0)
+            os.close(read_end)
+            # Promoted: wait until the dead worker's children are handed on, then die with
+            # the engine like the worker did.
+            while os.getppid() == parent:
+                time.sleep(0.001)
+            _die_with_parent()
+            self.standby = None
+            self.send({"ev": "promoted", "pid": os.getpid()}, prefix=self.magic)
+            return False
+        os.close(read_end)
+        self.standby = (pid, write_end)
+        self.send({"ev": "standby", "pid": pid})
+        return True
+
+    def dismiss_standby(self) -> None:
+        if self.standby is None:
+            return
+        pid, write_end = self.standby
+        self.standby = None
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(write_end)
+
+    # -- operations --------------------------------------------------------------------
+    def op_split(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The cell's expressions, or where the first syntax error is."""
+        text = str(request["code"])
+        chunks = split_cell(text)
+        for offset, chunk in chunks:
+            problem = self.syntax_error(chunk)
+            if problem is not None:
+                position, message = problem
+                return {
+                    "syntax": offset + position,
+                    "incomplete": ends_with_operator(chunk) or open_construct(chunk),
+                    "message": message,
+                }
+        return {"chunks": [chunk for _, chunk in chunks]}
+
+    def syntax_error(self, chunk: str) -> tuple[int, str] | None:
+        """``(position, parser message)`` of the first syntax error, or ``None``."""
+        try:
+            self.woxi.interpret("Hold[\n" + chunk + "\n];")
+        except self.woxi.WolframError as exc:
+            text = str(exc)
+            found = _PARSE_AT.search(text)
+            if found is None:
+                return None
+            line, column = int(found.group(1)) - 2, int(found.group(2)) - 1
+            lines = chunk.split("\n")
+            if line < 0:
+                return 0, text
+            if line >= len(lines):
+                return len(chunk), text
+            return sum(len(x) + 1 for x in lines[:line]) + min(column, len(lines[line])), text
+        return None
+
+    def op_line(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate one top-level expression as input line ``n``."""
+        n = int(request["n"])
+        code = rewrite_percent(str(request["code"]))
+        self.woxi.interpret(
+            f"$Line = {n}; {RES} = {UNSET}; Unprotect[In]; In[{n}] := ({code}\n); Protect[In];"
+        )
+        reply = self.evaluate(code)
+        tail = f"Unprotect[Out]; Out[{n}] = {RES}; Protect[Out]; $Line"
+        reply["line"] = int(self.woxi.interpret(tail))
+        return reply
+
+    def op_eval(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate outside the main loop (no In/Out)."""
+        self.woxi.interpret(f"{RES} = {UNSET};")
+        return self.evaluate(str(request["code"]))
+
+    def evaluate(self, code: str) -> dict[str, Any]:
+        result = self.woxi.evaluate(f"{RES} = ({code}\n)", print_to_stdout=True)
+        aborted = self.woxi.interpret(f"{RES} === {UNSET}") == "True"
+        if aborted:
+            self.woxi.interpret(f"{RES} = $Aborted;")
+        return {"text": result.result, "svg": result.graphics, "aborted": aborted,
+                **wire_of(self.woxi.interpret)}
+
+    def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A helper evaluation whose text result is all that is needed."""
+        return {"text": self.woxi.interpret(str(request["code"]))}
+
+
+def wire_of(interpret: Any) -> dict[str, Any]:
+    """The value of ``RES`` as WXF bytes (``wxf``), else its InputForm text (``inputform``).
+
+    Woxi cannot serialize arbitrary-precision reals (they travel as their text inside
+    ``WSTPJupyter`BigReal``) nor its graphics objects (they travel as ``Graphics[primitives]``,
+    ``opaque`` names the head).
+    """
+    head = interpret(f"Head[{RES}]")
+    if head not in ("Graphics", "Graphics3D", "Image", "Sound"):
+        data = _b64(interpret(f"Quiet[BaseEncode[BinarySerialize[{RES}]]]"))
+        if data is None:
+            data = _b64(interpret(
+                f"Quiet[BaseEncode[BinarySerialize[{RES} /. r_Real /; Precision[r] =!= "
+                "MachinePrecision :> WSTPJupyter`BigReal[ToString[r, InputForm]]]]]"
+            ))
+        if data is not None:
+            return {"wxf": data}
+    else:
+        data = _b64(interpret(f"Quiet[BaseEncode[BinarySerialize[{head}[{RES}[[1]]]]]]"))
+        if data is not None:
+            return {"wxf": data, "opaque": head}
+    return {"inputform": interpret(f"ToString[{RES}, InputForm]")}
+
+
+def _b64(text: str) -> bytes | None:
+    if not text or text.startswith(("BaseEncode", "$Failed")):
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+    return data if data.startswith(b"8:") else None
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent (the engine) dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def main(argv: list[str]) -> int:
+    fd, magic, fifo = int(argv[0]), bytes.fromhex(argv[1]), argv[2]
+    _die_with_parent()
+    ctl = socket.socket(fileno=fd)
+    try:
+        worker = Worker(ctl, magic, magic.hex(), fifo)
+        worker.send({"ev": "ready", "pid": os.getpid()})
+        worker.serve()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
