@@ -202,6 +202,27 @@ def wolfram() -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
     stop_kernel(km, kc)
 
 
+ENGINES = ("mathics3", "woxi")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def any_engine(request: pytest.FixtureRequest) -> Iterator[BlockingKernelClient]:
+    """A warm ``wolfram-wstp`` kernel per engine (``WSTP_JUPYTER_ENGINE``), for the tests of
+    behaviour every engine must share; the Mathics3 one is the module's ``wolfram`` kernel."""
+    if request.param == "mathics3":
+        yield request.getfixturevalue("wolfram")[1]
+        return
+    pytest.importorskip("woxi")
+    import os
+
+    env = {**os.environ, "WSTP_JUPYTER_ENGINE": request.param}
+    km, kc = start_kernel(env=env)
+    first = execute(kc, "1", timeout=STARTUP_TIMEOUT)
+    assert first.status == "ok", first.reply
+    yield kc
+    stop_kernel(km, kc)
+
+
 @pytest.fixture(scope="module")
 def kc(wolfram: tuple[KernelManager, BlockingKernelClient]) -> BlockingKernelClient:
     return wolfram[1]

@@ -166,6 +166,7 @@ class WoxiBackend(Backend):
         self.side: SideSession | None = None
         self._line = 0
         self._lock = threading.Lock()
+        self._exchange = threading.Lock()  # one request at a time on the worker's socket
         self._running = False
         self._standby = False
         self._abort = False
@@ -173,6 +174,7 @@ class WoxiBackend(Backend):
         self._hold_pending = False
         self._held = False
         self._quit = False
+        self._input_thread: int | None = None
         self.names: list[str] = []
         self.system_names: frozenset[str] = frozenset()
 
@@ -199,6 +201,9 @@ class WoxiBackend(Backend):
             self._abort = True
             if self._standby and self.worker is not None:
                 self._kill()
+            if self._input_thread is not None:
+                # The evaluating thread waits for the front end's answer to Input[]: end it.
+                _async_raise(self._input_thread, _InputAborted)
             return True
 
     def _kill(self) -> None:
@@ -229,6 +234,19 @@ class WoxiBackend(Backend):
     # -- talking to the worker ---------------------------------------------------------
     def _request(self, message: dict[str, Any], host: Host | None) -> dict[str, Any]:
         """Send a request and serve its output until the reply (or the promoted standby)."""
+        with self._exchange:
+            return self._exchange_locked(message, host)
+
+    def _try_request(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """:meth:`_request` if the worker is free right now (from the loop thread), else None."""
+        if not self._exchange.acquire(blocking=False):
+            return None
+        try:
+            return self._exchange_locked(message, None)
+        finally:
+            self._exchange.release()
+
+    def _exchange_locked(self, message: dict[str, Any], host: Host | None) -> dict[str, Any]:
         worker = self._worker()
         evaluating = message.get("op") in ("line", "eval")
         with self._lock:
@@ -302,7 +320,21 @@ class WoxiBackend(Backend):
         if kind == "Q":
             self._quit = True
         elif kind in ("S", "E"):
-            reply = host.request_input(prompt, string=kind == "S") if host else None
+            with self._lock:
+                self._input_thread = threading.get_ident()
+                aborted = self._abort
+            reply: str | None = None
+            try:
+                if host is not None and not aborted:
+                    reply = host.request_input(prompt, string=kind == "S")
+            except _InputAborted:
+                aborted = True
+            finally:
+                with self._lock:
+                    self._input_thread = None
+                    aborted = aborted or self._abort
+            if aborted:
+                return  # the worker is being (or has been) replaced by its standby
             text = worker.mark + "E" if reply is None else reply
             worker.answer_input(text, lambda: self._abort)
 
@@ -380,7 +412,13 @@ class WoxiBackend(Backend):
     def evaluate(self, expr: Any, host: Host, *, side: bool = False) -> Any:
         code = input_form(expr)
         if side:
-            return self._side_eval(code)
+            # The user's definitions live in the worker: use it when it is free.
+            reply = self._try_request({"op": "eval", "code": code})
+            if reply is None:
+                return self._side_eval(code)
+            if reply.get("aborted") and "ev" not in reply:
+                return WoxiValue(Symbol("$Aborted"))
+            return self._value(reply, None) or WoxiValue(None)
         reply = self._request({"op": "eval", "code": code}, host)
         self._check_quit()
         if reply.get("aborted") and "ev" not in reply:
@@ -494,13 +532,21 @@ class WoxiBackend(Backend):
 
         return str(self.side.call(job))
 
-    def idle(self) -> bool:
-        """True when the worker can take a helper request at once."""
-        return not self._running
+    def call(self, code: str) -> str | None:
+        """Evaluate ``code`` in the main session and return Woxi's text; ``None`` when the
+        worker is busy (helpers never wait for an evaluation)."""
+        reply = self._try_request({"op": "call", "code": code})
+        return None if reply is None else str(reply.get("text", ""))
 
-    def call(self, code: str) -> str:
-        """Evaluate ``code`` in the main session (idle only) and return Woxi's text."""
-        return str(self._request({"op": "call", "code": code}, None).get("text", ""))
+
+class _InputAborted(Exception):
+    """Raised in the evaluating thread to end its wait for an ``Input[]`` answer on abort."""
+
+
+def _async_raise(thread_id: int, exc: type[BaseException]) -> None:
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
 
 
 class _NullHost:

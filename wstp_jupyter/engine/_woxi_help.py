@@ -29,8 +29,9 @@ def complete(backend: Any, prefix: str) -> list[str]:
     if not _PREFIX.match(prefix):
         return []
     names = {n for n in backend.names if n.startswith(prefix)}
-    if backend.idle():
-        user = _list(backend.call('Names["Global`*"]'))
+    text = backend.call('Names["Global`*"]')
+    if text is not None:
+        user = _list(text)
         names |= {n for n in user if n.startswith(prefix) and not n.startswith("WSTPJupyter`")}
     return sorted(names)
 
@@ -42,9 +43,10 @@ def inspect(backend: Any, name: str) -> str | None:
         return None
     if name in backend.system_names:
         return _builtin(backend, name)
-    if not backend.idle():
+    text = backend.call(f"ToString[Definition[{name}], InputForm]")
+    if text is None:
         return None
-    definition = backend.call(f"ToString[Definition[{name}], InputForm]").strip()
+    definition = text.strip()
     if not definition or definition in ("Null", f"Definition[{name}]"):
         return None
     return definition

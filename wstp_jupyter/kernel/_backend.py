@@ -142,7 +142,11 @@ class Backend:
 
             # Notebooks that LinkLaunch further kernels find this installation's interpreter.
             env = {**os.environ, "WSTP_JUPYTER_PYTHON": sys.executable}
-            return engine.launch(env=env, startup_timeout=self.start_timeout)
+            return engine.launch(
+                env=env,
+                startup_timeout=self.start_timeout,
+                extra_args=("--engine", options.engine),
+            )
         from wstp_jupyter.server import client
 
         # The default local server is started on demand, so the wolfram-wstpserver kernelspec
