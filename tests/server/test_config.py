@@ -199,3 +199,16 @@ def test_reader_agrees_with_json(value: dict[str, object], comments: list[int]) 
     for at in sorted(comments, reverse=True):  # comment lines anywhere between lines
         lines.insert(min(at, len(lines)), "  # a comment, with \"quotes\" and { braces")
     assert parse("\n".join(lines)).plain() == value
+
+
+def test_pool_engine_key_selects_the_embedded_evaluator(tmp_path: Path) -> None:
+    conf = tmp_path / "wstpserver.conf"
+    conf.write_text('{"Pools": {"Fast": {"Engine": "woxi"}, "Wide": {"Engine": "mathics3"}}}')
+    config = load_config(conf)
+    fast, wide = config.pool("Fast"), config.pool("Wide")
+    assert fast is not None and wide is not None
+    assert fast.engine == "woxi" and fast.kernel_command[-2:] == ("--engine", "woxi")
+    assert wide.kernel_command == embedded_kernel_command()
+    conf.write_text('{"Pools": {"Bad": {"Engine": "mathematica"}}}')
+    with pytest.raises(ConfigError, match="mathics3, woxi"):
+        load_config(conf)

@@ -43,6 +43,7 @@ _POOL_BOOLS = {
     "ReservePreviouslyConnectedKernels": "reserve_previously_connected_kernels",
 }
 _POOL_INTS = {"MinimumKernelNumber", "MaximumKernelNumber"}
+ENGINES = ("mathics3", "woxi")
 _POOL_TEXT = {"KernelPath", "KernelOptions", "InitializationCode", "InitializationFile"}
 
 
@@ -71,10 +72,16 @@ class PoolConfig:
     parallel_kernels: bool = False
     parallel_kernel_default: bool = False
     reserve_previously_connected_kernels: bool = False
+    engine: str = "mathics3"  # evaluator of the embedded kernel process: "mathics3" or "woxi"
 
     @property
     def kernel_command(self) -> tuple[str, ...]:
-        base = embedded_kernel_command() if self.kernel_path is None else (self.kernel_path,)
+        if self.kernel_path is None:
+            base: tuple[str, ...] = embedded_kernel_command()
+            if self.engine != "mathics3":
+                base = (*base, "--engine", self.engine)
+        else:
+            base = (self.kernel_path,)
         return (*base, *self.kernel_options)
 
 
@@ -143,6 +150,12 @@ def _pool(name: str, node: Node, path: Path | None) -> PoolConfig:
                 except ValueError as exc:
                     raise ConfigError(f"cannot split the options: {exc}", path=path,
                                       line=child.line, key=full) from None
+        elif key == "Engine":
+            _want(child, (str,), "a string", full, path)
+            if child.value not in ENGINES:
+                raise ConfigError(f"must be one of {', '.join(ENGINES)}, got {child.value!r}",
+                                  path=path, line=child.line, key=full)
+            values["engine"] = child.value
         elif key in _POOL_TEXT:
             _want(child, (str,), "a string", full, path)
             text = str(child.value)
@@ -159,7 +172,7 @@ def _pool(name: str, node: Node, path: Path | None) -> PoolConfig:
                                       key=full)
                 values["initialization_file"] = file
         else:
-            known = ", ".join(sorted([*_POOL_BOOLS, *_POOL_INTS, *_POOL_TEXT]))
+            known = ", ".join(sorted([*_POOL_BOOLS, *_POOL_INTS, *_POOL_TEXT, "Engine"]))
             raise ConfigError(f"unknown pool key (known keys: {known})", path=path, line=line,
                               key=full)
     mini = int(values.get("minimum_kernel_number", 1))  # type: ignore[call-overload]

@@ -284,6 +284,7 @@ class WSTPServer:
             pools[pool.name] = {
                 "Default": pool.config is self.config.default_pool,
                 "KernelCommand": list(c.kernel_command),
+                "Engine": c.engine if c.kernel_path is None else "external",
                 "MinimumKernelNumber": c.minimum_kernel_number,
                 "MaximumKernelNumber": c.maximum_kernel_number,
                 "KeepAlive": c.keep_alive,
@@ -292,8 +293,13 @@ class WSTPServer:
             }
         kernels: dict[str, object] = {}
         for k in self.kernels.values():
+            pool_config = self.pools[k.pool].config if k.pool in self.pools else None
             kernels[k.id] = {
                 "Pool": k.pool,
+                "Engine": (
+                    "external" if pool_config is None or pool_config.kernel_path is not None
+                    else pool_config.engine
+                ),
                 "State": k.state.value,
                 "PID": k.pid,
                 "Clients": len(k.clients),
