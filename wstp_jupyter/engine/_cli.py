@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-
 from typing import Any
 
 from wstp_jupyter.engine._errors import StartupError, UsageError

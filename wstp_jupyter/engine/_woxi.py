@@ -175,6 +175,7 @@ class WoxiBackend(Backend):
         self._held = False
         self._quit = False
         self._input_thread: int | None = None
+        self._chunks: list[str] | None = None
         self.names: list[str] = []
         self.system_names: frozenset[str] = frozenset()
 

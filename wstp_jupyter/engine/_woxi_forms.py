@@ -94,7 +94,7 @@ def _seq(items: Any, output: bool) -> str:
     return ", ".join(_text(x, output)[0] for x in items)
 
 
-def _text(x: Any, output: bool) -> tuple[str, int]:  # noqa: PLR0911, PLR0912
+def _text(x: Any, output: bool) -> tuple[str, int]:
     if x is None:
         return "Null", _ATOM
     if x is True or x is False:
@@ -134,9 +134,10 @@ def _text(x: Any, output: bool) -> tuple[str, int]:  # noqa: PLR0911, PLR0912
 def _complex(re_: Any, im: Any, output: bool) -> tuple[str, int]:
     re_text = _text(re_, output)[0]
     im_abs = abs(im)
-    im_text = "I" if im_abs == 1 and not isinstance(im_abs, float) else f"{_text(im_abs, output)[0]} I"
+    exact_one = im_abs == 1 and not isinstance(im_abs, float)
+    im_text = "I" if exact_one else f"{_text(im_abs, output)[0]} I"
     if re_ == 0 and not isinstance(re_, float):
-        return (im_text if im > 0 else "-" + im_text), (_TIMES if im < 0 else _TIMES)
+        return (im_text if im > 0 else "-" + im_text), _TIMES
     sign = " - " if im < 0 else " + "
     return re_text + sign + im_text, _PLUS
 
@@ -158,7 +159,7 @@ def _big_real(x: BigReal, output: bool) -> str:
     return digits if "." in digits else digits + "."
 
 
-def _expr(x: Expr, output: bool) -> tuple[str, int]:  # noqa: PLR0911, PLR0912
+def _expr(x: Expr, output: bool) -> tuple[str, int]:
     head = x.head
     args = list(x.args)
     name = short_name(head.name) if isinstance(head, Symbol) else ""
@@ -180,7 +181,8 @@ def _expr(x: Expr, output: bool) -> tuple[str, int]:  # noqa: PLR0911, PLR0912
         base, exp = args
         if exp == Fraction(1, 2):
             return f"Sqrt[{_text(base, output)[0]}]", _ATOM
-        return f"{_paren(_text(base, output), _POWER + 1)}^{_paren(_text(exp, output), _POWER)}", _POWER
+        left = _paren(_text(base, output), _POWER + 1)
+        return f"{left}^{_paren(_text(exp, output), _POWER)}", _POWER
     if name in _INFIX and len(args) >= 2:
         op, prec = _INFIX[name]
         return op.join(_paren(_text(a, output), prec + 1) for a in args), prec

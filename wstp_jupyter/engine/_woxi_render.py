@@ -51,6 +51,7 @@ def _graphics(svg: str, options: dict[str, Any], formats: set[str], bundle: dict
             import cairosvg
 
             bundle[PNG] = cairosvg.svg2png(bytestring=svg.encode(), scale=dpi / 72.0)
-            bundle.setdefault("metadata", {})[PNG] = {"width": round(width), "height": round(height)}
+            size = {"width": round(width), "height": round(height)}
+            bundle.setdefault("metadata", {})[PNG] = size
         except Exception:  # cairosvg or libcairo missing: the SVG alone is still useful
             log.debug("PNG rasterization failed", exc_info=True)

@@ -192,9 +192,10 @@ def split_cell(text: str) -> list[tuple[int, str]]:
     """
     chunks: list[tuple[int, str]] = []
     pending: tuple[int, str] | None = None
-    for offset, piece in candidate_lines(text):
+    for at, text_piece in candidate_lines(text):
+        offset, piece = at, text_piece
         if pending is not None:
-            offset, piece = pending[0], pending[1] + piece
+            offset, piece = pending[0], pending[1] + text_piece
             pending = None
         if ends_with_operator(piece):
             pending = (offset, piece)
