@@ -29,6 +29,7 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_link",
     "benchmarks.bench_kernel",
     "benchmarks.bench_server",
+    "benchmarks.bench_engine",
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
