@@ -174,3 +174,30 @@ def test_graphics_become_svg_and_png(woxi: Session) -> None:
 def test_quit_ends_the_kernel(fresh_woxi: Session) -> None:
     fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), "Quit[]"))
     assert fresh_woxi.kernel.process.wait(timeout=30) == 0
+
+
+def test_missing_woxi_is_one_line_naming_the_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['woxi'] = None\n"
+        "from wstp_jupyter.engine._cli import main\n"
+        "main(['-wstp', '--engine', 'woxi', '-linkmode', 'connect', '-linkname', '1@127.0.0.1'])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'wstp-jupyter[woxi]'" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_engine_is_a_usage_error() -> None:
+    from wstp_jupyter.engine._cli import parse_args
+    from wstp_jupyter.engine._errors import UsageError
+
+    assert parse_args(["--engine", "woxi", "-linkname", "1@x"]).backend == "woxi"
+    assert parse_args(["-linkname", "1@x"]).backend == "mathics3"
+    with pytest.raises(UsageError, match="mathics3, woxi"):
+        parse_args(["--engine", "mathematica", "-linkname", "1@x"])

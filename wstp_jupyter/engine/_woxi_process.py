@@ -41,6 +41,8 @@ def woxi_available() -> bool:
     """True when ``import woxi`` can succeed (checked without importing it)."""
     import importlib.util
 
+    if "woxi" in sys.modules:  # None there means an import of it is refused
+        return sys.modules["woxi"] is not None
     return importlib.util.find_spec("woxi") is not None
 
 

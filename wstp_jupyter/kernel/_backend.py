@@ -140,6 +140,12 @@ class Backend:
         if not options.uses_server:
             from wstp_jupyter import engine
 
+            if options.engine == "woxi":
+                from wstp_jupyter.engine._woxi_process import MISSING_WOXI, woxi_available
+
+                if not woxi_available():
+                    raise KernelStartError(MISSING_WOXI)
+
             # Notebooks that LinkLaunch further kernels find this installation's interpreter.
             env = {**os.environ, "WSTP_JUPYTER_PYTHON": sys.executable}
             return engine.launch(
