@@ -126,7 +126,7 @@ def measure(quick: bool) -> dict[str, dict[str, float]]:
     return out
 
 
-def _row(name: str, ours: float | None, peer: float | None, peer_name: str, goal: str,
+def _row(name: str, ours: float | None, peer: float | None, peer_name: str, goal: str,  # noqa: PLR0917
          verdict: str = "info", unit: str = "s") -> Row:
     ratio = ours / peer if ours is not None and peer else None
     return {"group": "engine", "name": name, "unit": unit, "ours": ours, "peer": peer,

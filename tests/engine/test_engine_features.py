@@ -7,7 +7,6 @@ tests.engine.test_engine_features`` prints the measured table (to paste into the
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
