@@ -206,11 +206,13 @@ ENGINES = ("mathics3", "woxi")
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def any_engine(request: pytest.FixtureRequest) -> Iterator[BlockingKernelClient]:
+def any_engine(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
     """A warm ``wolfram-wstp`` kernel per engine (``WSTP_JUPYTER_ENGINE``), for the tests of
     behaviour every engine must share; the Mathics3 one is the module's ``wolfram`` kernel."""
     if request.param == "mathics3":
-        yield request.getfixturevalue("wolfram")[1]
+        yield request.getfixturevalue("wolfram")
         return
     pytest.importorskip("woxi")
     import os
@@ -219,8 +221,20 @@ def any_engine(request: pytest.FixtureRequest) -> Iterator[BlockingKernelClient]
     km, kc = start_kernel(env=env)
     first = execute(kc, "1", timeout=STARTUP_TIMEOUT)
     assert first.status == "ok", first.reply
-    yield kc
+    yield km, kc
     stop_kernel(km, kc)
+
+
+@pytest.fixture(scope="module")
+def ekc(any_engine: tuple[KernelManager, BlockingKernelClient]) -> BlockingKernelClient:
+    """The client of :func:`any_engine`'s kernel."""
+    return any_engine[1]
+
+
+@pytest.fixture(scope="module")
+def ekm(any_engine: tuple[KernelManager, BlockingKernelClient]) -> KernelManager:
+    """The manager of :func:`any_engine`'s kernel."""
+    return any_engine[0]
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,9 @@ def complete(backend: Any, prefix: str) -> list[str]:
     """Sorted names starting with ``prefix``: Woxi's built-ins, then the user's symbols."""
     if not _PREFIX.match(prefix):
         return []
+    if prefix.startswith("System`"):
+        short = prefix[len("System`"):]
+        return sorted("System`" + n for n in backend.names if n.startswith(short))
     names = {n for n in backend.names if n.startswith(prefix)}
     text = backend.call('Names["Global`*"]')
     if text is not None:

@@ -284,7 +284,7 @@ class WSTPServer:
             pools[pool.name] = {
                 "Default": pool.config is self.config.default_pool,
                 "KernelCommand": list(c.kernel_command),
-                "Engine": c.engine if c.kernel_path is None else "external",
+                "Engine": engine_of(c.kernel_command),
                 "MinimumKernelNumber": c.minimum_kernel_number,
                 "MaximumKernelNumber": c.maximum_kernel_number,
                 "KeepAlive": c.keep_alive,
@@ -293,13 +293,9 @@ class WSTPServer:
             }
         kernels: dict[str, object] = {}
         for k in self.kernels.values():
-            pool_config = self.pools[k.pool].config if k.pool in self.pools else None
             kernels[k.id] = {
                 "Pool": k.pool,
-                "Engine": (
-                    "external" if pool_config is None or pool_config.kernel_path is not None
-                    else pool_config.engine
-                ),
+                "Engine": engine_of(tuple(getattr(k, "command", ()))),
                 "State": k.state.value,
                 "PID": k.pid,
                 "Clients": len(k.clients),
@@ -323,3 +319,15 @@ class WSTPServer:
             "ServerPID": os.getpid(),
             "ProtocolVersion": "1",
         }
+
+
+def engine_of(command: tuple[str, ...]) -> str:
+    """The engine a kernel command runs: ``"mathics3"``, ``"woxi"`` or ``"external"`` (a
+    ``KernelPath`` that is not this project's kernel process)."""
+    if "wstp_jupyter.engine" not in command:
+        return "external"
+    for flag in ("--engine", "-engine", "-backend"):
+        if flag in command[:-1]:
+            value = command[command.index(flag) + 1].lower()
+            return "mathics3" if value in ("mathics", "mathics3") else value
+    return "mathics3"
