@@ -14,8 +14,9 @@ Run by ``_woxi.WoxiBackend`` as ``python -m wstp_jupyter.engine._woxi_worker FD 
 evaluation the worker forks a *standby* copy of itself, which blocks on a pipe only the
 evaluating process holds open. If the engine must stop the evaluation it kills the evaluating
 process; the pipe reports end-of-file in the standby, which becomes the worker, in the state of
-the session before that input, and says so with a ``promoted`` frame. When the evaluation ends
-normally the standby is killed. Woxi is single-threaded, so a fork copies a whole session.
+the session before that input, and says so with a ``promoted`` frame. A standby lives until the
+next input starts (so an abort that crosses the reply still finds it). Woxi is single-threaded,
+so a fork copies a whole session.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ _PARSE_AT = re.compile(r"-->\s*(\d+):(\d+)")
 PR_SET_PDEATHSIG = 1
 RES = "WSTPJupyter`Private`res"
 UNSET = "WSTPJupyter`Private`unset"
+HISTORY = 100  # input lines whose In/Out are kept
 
 
 def _setup_code(mark: str, fifo: str) -> str:
@@ -110,15 +112,17 @@ class Worker:
                 self.dismiss_standby()
                 return
             op = request.get("op")
-            if op in ("line", "eval") and not self.fork_standby():
-                continue  # this process is the promoted standby: serve on
+            if op in ("line", "eval"):
+                # The previous input's standby is kept until now: an abort that crosses its
+                # reply still finds a copy to promote (the engine then drops that reply).
+                self.dismiss_standby()
+                if not self.fork_standby():
+                    continue  # this process is the promoted standby: serve on
             try:
                 reply = getattr(self, "op_" + str(op))(request)
             except self.woxi.WolframError as exc:
                 reply = {"error": str(exc)}
-            # Reply first: until the standby is gone, a kill still finds a copy to promote.
             self.send({"ev": "done", **reply})
-            self.dismiss_standby()
 
     def fork_standby(self) -> bool:
         """Fork the standby copy; False in the copy once it has been promoted."""
@@ -196,7 +200,9 @@ class Worker:
             f"$Line = {n}; {RES} = {UNSET}; Unprotect[In]; In[{n}] := ({code}\n); Protect[In];"
         )
         reply = self.evaluate(code)
-        tail = f"Unprotect[Out]; Out[{n}] = {RES}; Protect[Out]; $Line"
+        # Keep the last HISTORY lines, as $HistoryLength does in Mathics3: Woxi would keep all.
+        forget = f"Quiet[Out[{n - HISTORY}] =.; In[{n - HISTORY}] =.];" if n > HISTORY else ""
+        tail = f"Unprotect[In, Out]; Out[{n}] = {RES}; {forget} Protect[In, Out]; $Line"
         reply["line"] = int(self.woxi.interpret(tail))
         return reply
 
