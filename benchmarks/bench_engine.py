@@ -10,8 +10,9 @@ Kernels, all started through jupyter_client and measured in the same run:
 
 Each cell is run ``reps`` times per kernel (the median is kept; Mathics3 kernels once, they are
 slow). Goals: the Woxi engine at least 100x faster than the Mathics3 engine (geometric mean over
-the numeric cells), and the Woxi kernel's total within 1.5x of the floor. ``--quick`` uses
-smaller sizes so the Mathics3 kernels finish in a minute or two.
+the numeric cells), the Woxi kernel's total within 1.5x of the floor, and the stop button ending
+a Woxi loop within 1 s. ``--quick`` uses smaller sizes so the Mathics3 kernels finish in a
+minute or two.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
-from benchmarks.bench_kernel import MATHICS, STARTUP_TIMEOUT, _spec_manager, _wait
+from benchmarks.bench_kernel import MATHICS, STARTUP_TIMEOUT, _interrupt, _spec_manager, _wait
 
 Row = dict[str, Any]
 OURS = "wolfram-wstp"
@@ -83,47 +84,44 @@ def _run(kc: BlockingKernelClient, code: str, timeout: float = 900.0) -> float:
     return time.perf_counter() - started
 
 
-def _measure_kernel(kc: BlockingKernelClient, quick: bool, reps: int) -> dict[str, float]:
-    _run(kc, DEFINE_FIB)
-    times = {}
-    for label, code in cells(quick):
-        times[label] = statistics.median(_run(kc, code) for _ in range(reps))
-    times["1+1"] = statistics.median(_run(kc, "1+1") for _ in range(max(reps, 20)))
-    return times
+def measure(quick: bool) -> dict[str, dict[str, float]]:
+    """Times per kernel and cell (seconds).
 
-
-def _direct(quick: bool, reps: int) -> dict[str, float]:
+    The three kernels run side by side and each cell goes through all of them before the next
+    cell starts, so a change in the machine's load touches every kernel alike.
+    """
     import woxi
 
-    woxi.interpret(DEFINE_FIB)
-    times = {}
-    for label, code in cells(quick):
-        runs = []
-        for _ in range(reps):
-            started = time.perf_counter()
-            woxi.interpret(code)
-            runs.append(time.perf_counter() - started)
-        times[label] = statistics.median(runs)
-    return times
-
-
-def measure(quick: bool) -> dict[str, dict[str, float]]:
-    """Times per kernel and cell (seconds)."""
-    out: dict[str, dict[str, float]] = {}
     reps = 3
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
+    kernels = {"woxi": reps, "mathics3": 1, "peer": 1}
+    out: dict[str, dict[str, float]] = {name: {} for name in (*kernels, "direct")}
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp, ExitStack() as stack:
         specs = _spec_manager(Path(tmp))
-        print("# engine: woxi kernel", file=sys.stderr, flush=True)
-        with _kernel(OURS, specs, {**os.environ, "WSTP_JUPYTER_ENGINE": "woxi"}) as kc:
-            out["woxi"] = _measure_kernel(kc, quick, reps)
-        out["direct"] = _direct(quick, reps)
-        print("# engine: mathics3 kernel", file=sys.stderr, flush=True)
-        with _kernel(OURS, specs, {**os.environ, "WSTP_JUPYTER_ENGINE": "mathics3"}) as kc:
-            out["mathics3"] = _measure_kernel(kc, quick, 1)
-        print(f"# engine: {MATHICS}", file=sys.stderr, flush=True)
-        with _kernel(MATHICS, specs) as kc:
-            out["peer"] = _measure_kernel(kc, quick, 1)
+        clients = {
+            "woxi": stack.enter_context(
+                _kernel(OURS, specs, {**os.environ, "WSTP_JUPYTER_ENGINE": "woxi"})),
+            "mathics3": stack.enter_context(
+                _kernel(OURS, specs, {**os.environ, "WSTP_JUPYTER_ENGINE": "mathics3"})),
+            "peer": stack.enter_context(_kernel(MATHICS, specs)),
+        }
+        for kc in clients.values():
+            _run(kc, DEFINE_FIB)
+        woxi.interpret(DEFINE_FIB)
+        for label, code in cells(quick):
+            print(f"# engine: {code}", file=sys.stderr, flush=True)
+            for name, kc in clients.items():
+                out[name][label] = statistics.median(_run(kc, code) for _ in range(kernels[name]))
+            out["direct"][label] = statistics.median(_direct(woxi, code) for _ in range(reps))
+        out["woxi"]["1+1"] = statistics.median(_run(clients["woxi"], "1+1") for _ in range(20))
+        # Stop: Woxi cannot be interrupted; the engine replaces the evaluating process.
+        out["woxi"]["stop"] = _interrupt(clients["woxi"], "Do[i^2, {i, 10^10}]", reps)
     return out
+
+
+def _direct(woxi: Any, code: str) -> float:
+    started = time.perf_counter()
+    woxi.interpret(code)
+    return time.perf_counter() - started
 
 
 def _row(name: str, ours: float | None, peer: float | None, peer_name: str, goal: str,  # noqa: PLR0917
@@ -153,6 +151,9 @@ def rows_from(times: dict[str, dict[str, float]], quick: bool) -> list[Row]:
     rows.append(_row("all cells: woxi kernel total", total, floor,
                      "woxi.interpret + one 1+1 round trip per cell", "<= 1.5x",
                      "pass" if ratio <= 1.5 else "fail"))
+    stop = woxi["stop"]
+    rows.append(_row("stop button -> cell reply (woxi, process replaced)", stop, None, "",
+                     "< 1 s", "pass" if stop < 1.0 else "fail"))
     return rows
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,14 +109,12 @@ def test_abort_stops_within_a_second_and_keeps_definitions(fresh_woxi: Session) 
     s.link.put(Expr(Symbol("EnterTextPacket"), 'Print["started"]; Do[i^2, {i, 10^10}]'))
     first = s.link.get(timeout=30)
     assert first.args[0] == "started\n"
-    sent = time.monotonic()
     s.link.put_message(UrgentMessage.ABORT)
     packets = read_until_end(s.link)
-    stopped = time.monotonic() - sent
     assert texts(packets, "ReturnTextPacket") == ["$Aborted"]
     messages = [p.args for p in packets if head(p) == "MessagePacket"]
     assert (Symbol("WSTPJupyter"), "woxiabort") in messages
-    assert stopped < 5.0  # generous for a loaded machine; the benchmark measures it
+    # How fast (the 1 s goal) is measured in benchmarks/bench_engine.py.
     assert texts(s.enter("keep + 1"), "ReturnTextPacket") == ["43"]
 
 
