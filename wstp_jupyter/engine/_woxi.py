@@ -188,6 +188,10 @@ class WoxiBackend(Backend):
         text = self.side.call(lambda w: w.interpret('Names["System`*"]'))
         self.names = sorted(n.strip() for n in text.strip("{}").split(",") if n.strip())
         self.system_names = frozenset(self.names)
+        # The decoder's first large list imports what it needs (~0.4 s): pay that now.
+        from wstp_jupyter.wxf import dumps
+
+        loads(dumps([1, 300, 70000, 2**40, 1.5, "s", Symbol("x")] * 64))
 
     def next_line(self) -> int:
         return self._line + 1
@@ -432,8 +436,8 @@ class WoxiBackend(Backend):
         def job(woxi: Any) -> dict[str, Any]:
             from wstp_jupyter.engine._woxi_worker import RES, wire_of
 
-            result = woxi.evaluate(f"{RES} = ({code}\n)")
-            return {"text": result.result, "svg": result.graphics, **wire_of(woxi.interpret)}
+            result = woxi.evaluate(f"{RES} = ({code}\n)")  # Print captured, not shown
+            return {"text": result.result, **wire_of(woxi.interpret, RES)}
 
         return self._value(self.side.call(job), None) or WoxiValue(None)
 
@@ -450,7 +454,8 @@ class WoxiBackend(Backend):
                 return None
             return WoxiValue(wire, svg=svg, opaque=reply.get("opaque"))
         text = reply.get("inputform") or reply.get("text") or ""
-        return WoxiValue(Expr(Symbol("WSTPJupyter`Unserialized"), text), inputform=text, svg=svg)
+        return WoxiValue(Expr(Symbol("WSTPJupyter`Unserialized"), text), inputform=text, svg=svg,
+                         opaque=reply.get("opaque"))
 
     def _fix(self, value: Any) -> Any:
         """Woxi's WXF quirks: ``Global``` on system ``$`` symbols; big reals as text."""

@@ -115,6 +115,8 @@ def _text(x: Any, output: bool) -> tuple[str, int]:
     if isinstance(x, BigReal):
         return _big_real(x, output), _ATOM
     if isinstance(x, list | tuple):
+        if all(type(e) is int for e in x):  # the common large result: a fast path
+            return "{" + ", ".join(map(str, x)) + "}", _ATOM
         return "{" + _seq(x, output) + "}", _ATOM
     if isinstance(x, dict | Association):
         items = x.items()

@@ -45,7 +45,7 @@ _HEADER = struct.Struct(">I")
 _PARSE_AT = re.compile(r"-->\s*(\d+):(\d+)")
 PR_SET_PDEATHSIG = 1
 RES = "WSTPJupyter`Private`res"
-UNSET = "WSTPJupyter`Private`unset"
+VALUE = "WSTPJupyter`Private`out$"  # + n: the value of input line n (Out[n] reads it)
 HISTORY = 100  # input lines whose In/Out are kept
 
 
@@ -193,59 +193,67 @@ class Worker:
         return None
 
     def op_line(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Evaluate one top-level expression as input line ``n``."""
+        """Evaluate one top-level expression as input line ``n``.
+
+        The value goes to a variable of its own, ``Out[n]`` is defined to read it: in Woxi
+        every assignment copies the value, and a large result should be copied once.
+        """
         n = int(request["n"])
         code = rewrite_percent(str(request["code"]))
-        self.woxi.interpret(
-            f"$Line = {n}; {RES} = {UNSET}; Unprotect[In]; In[{n}] := ({code}\n); Protect[In];"
-        )
-        reply = self.evaluate(code)
+        var = f"{VALUE}{n}"
         # Keep the last HISTORY lines, as $HistoryLength does in Mathics3: Woxi would keep all.
-        forget = f"Quiet[Out[{n - HISTORY}] =.; In[{n - HISTORY}] =.];" if n > HISTORY else ""
-        tail = f"Unprotect[In, Out]; Out[{n}] = {RES}; {forget} Protect[In, Out]; $Line"
-        reply["line"] = int(self.woxi.interpret(tail))
+        old = n - HISTORY
+        forget = f"Quiet[Out[{old}] =.; In[{old}] =.; {VALUE}{old} =.];" if old > 0 else ""
+        self.woxi.interpret(
+            f"$Line = {n}; Unprotect[In, Out]; {var} =.; In[{n}] := ({code}\n); "
+            f"Out[{n}] := {var}; {forget} Protect[In, Out];"
+        )
+        reply = self.evaluate(code, var)
+        reply["line"] = int(self.woxi.interpret("$Line"))
         return reply
 
     def op_eval(self, request: dict[str, Any]) -> dict[str, Any]:
         """Evaluate outside the main loop (no In/Out)."""
-        self.woxi.interpret(f"{RES} = {UNSET};")
-        return self.evaluate(str(request["code"]))
+        self.woxi.interpret(f"{RES} =.;")
+        return self.evaluate(str(request["code"]), RES)
 
-    def evaluate(self, code: str) -> dict[str, Any]:
-        result = self.woxi.evaluate(f"{RES} = ({code}\n)", print_to_stdout=True)
-        aborted = self.woxi.interpret(f"{RES} === {UNSET}") == "True"
+    def evaluate(self, code: str, var: str) -> dict[str, Any]:
+        text = self.woxi.interpret(f"{var} = ({code}\n)")
+        # Abort[] ends the whole evaluation: the assignment never happened.
+        aborted = text == "$Aborted" and self.woxi.interpret(f"ValueQ[{var}]") == "False"
         if aborted:
-            self.woxi.interpret(f"{RES} = $Aborted;")
-        return {"text": result.result, "svg": result.graphics, "aborted": aborted,
-                **wire_of(self.woxi.interpret)}
+            self.woxi.interpret(f"{var} = $Aborted;")
+        return {"text": text, "aborted": aborted, **wire_of(self.woxi.interpret, var)}
 
     def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
         """A helper evaluation whose text result is all that is needed."""
         return {"text": self.woxi.interpret(str(request["code"]))}
 
 
-def wire_of(interpret: Any) -> dict[str, Any]:
-    """The value of ``RES`` as WXF bytes (``wxf``), else its InputForm text (``inputform``).
+def wire_of(interpret: Any, var: str = "WSTPJupyter`Private`res") -> dict[str, Any]:
+    """The value of ``var`` as WXF bytes (``wxf``), else its InputForm text (``inputform``).
 
     Woxi cannot serialize arbitrary-precision reals (they travel as their text inside
-    ``WSTPJupyter`BigReal``) nor its graphics objects (they travel as ``Graphics[primitives]``,
-    ``opaque`` names the head).
+    ``WSTPJupyter`BigReal``) nor its graphics objects (they travel as ``Graphics[primitives]``
+    with their SVG in ``svg``; ``opaque`` names the head).
     """
-    head = interpret(f"Head[{RES}]")
-    if head not in ("Graphics", "Graphics3D", "Image", "Sound"):
-        data = _b64(interpret(f"Quiet[BaseEncode[BinarySerialize[{RES}]]]"))
-        if data is None:
-            data = _b64(interpret(
-                f"Quiet[BaseEncode[BinarySerialize[{RES} /. r_Real /; Precision[r] =!= "
-                "MachinePrecision :> WSTPJupyter`BigReal[ToString[r, InputForm]]]]]"
-            ))
+    data = _b64(interpret(f"Quiet[BaseEncode[BinarySerialize[{var}]]]"))
+    if data is not None:
+        return {"wxf": data}
+    head = interpret(f"Head[{var}]")
+    if head in ("Graphics", "Graphics3D"):
+        svg = interpret(f'ExportString[{var}, "SVG"]')
+        data = _b64(interpret(f"Quiet[BaseEncode[BinarySerialize[{head}[{var}[[1]]]]]]"))
         if data is not None:
-            return {"wxf": data}
-    else:
-        data = _b64(interpret(f"Quiet[BaseEncode[BinarySerialize[{head}[{RES}[[1]]]]]]"))
-        if data is not None:
-            return {"wxf": data, "opaque": head}
-    return {"inputform": interpret(f"ToString[{RES}, InputForm]")}
+            return {"wxf": data, "opaque": head, "svg": svg}
+        return {"inputform": f"-{head}-", "opaque": head, "svg": svg}
+    data = _b64(interpret(
+        f"Quiet[BaseEncode[BinarySerialize[{var} /. r_Real /; Precision[r] =!= "
+        "MachinePrecision :> WSTPJupyter`BigReal[ToString[r, InputForm]]]]]"
+    ))
+    if data is not None:
+        return {"wxf": data}
+    return {"inputform": interpret(f"ToString[{var}, InputForm]")}
 
 
 def _b64(text: str) -> bytes | None:
