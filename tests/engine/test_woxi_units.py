@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from wstp_jupyter.engine._woxi import OutputReader
 from wstp_jupyter.engine._woxi_forms import machine_real, to_text
+from wstp_jupyter.engine._woxi_output import OutputReader
 from wstp_jupyter.engine._woxi_syntax import (
     ends_with_operator,
     open_construct,

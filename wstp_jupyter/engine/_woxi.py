@@ -22,20 +22,19 @@ How it works:
 
 from __future__ import annotations
 
-import base64
 import logging
-import queue
-import re
 import selectors
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._woxi_forms import to_text
+from wstp_jupyter.engine._woxi_output import NullHost, OutputReader
 from wstp_jupyter.engine._woxi_process import WorkerProcess, become_subreaper
+from wstp_jupyter.engine._woxi_side import SideSession
 from wstp_jupyter.engine._woxi_syntax import ends_with_operator, open_construct
 from wstp_jupyter.wxf import BigReal, Expr, Symbol, input_form, loads
 
@@ -53,7 +52,6 @@ CRASH_TEXT = (
 RESTART_TEXT = (
     "The Woxi evaluator process ended and a fresh one was started: all definitions were lost."
 )
-_MESSAGE_LINE = re.compile(r"^([A-Za-z$][A-Za-z0-9$`]*)::([A-Za-z0-9$]+): ", re.M)
 # System symbols Woxi serializes in Global` (it writes every $-symbol it has no entry for there).
 _SYSTEM_DOLLAR = frozenset({
     "$Aborted", "$Failed", "$Canceled", "$TimedOut", "$Line", "$Context", "$ContextPath",
@@ -71,91 +69,6 @@ class WoxiValue:
     inputform: str | None = None
     svg: str | None = None
     opaque: str | None = None  # Graphics, Image, ...: Woxi shows them as -Graphics-
-
-
-class OutputReader:
-    """Turns the worker's output packets into ``Print`` text and messages, in order.
-
-    Woxi writes a message to stderr as three writes: ``"\\n"``, the block (which does not end
-    with a newline) and ``"\\n"``; ``Print`` writes whole lines. A packet that does not end
-    with a newline, follows a lone newline and holds a ``Symbol::tag:`` line is a message.
-    """
-
-    def __init__(self, host: Host, mark: str, on_marker: Callable[[str], None]) -> None:
-        self.host = host
-        self.mark = mark
-        self.on_marker = on_marker
-        self.held: list[str] = []
-        self.text: list[str] = []
-
-    def feed(self, packets: list[bytes]) -> None:
-        for raw in packets:
-            packet = raw.decode("utf-8", "replace")
-            if packet.startswith(self.mark):
-                self.flush(final=True)
-                self.on_marker(packet[len(self.mark) :].rstrip("\n"))
-            elif self.held == ["\n"] and not packet.endswith("\n") and _MESSAGE_LINE.search(
-                packet
-            ):
-                self.held.append(packet)
-            elif len(self.held) == 2 and packet == "\n":
-                self._emit_text()
-                self._message(self.held[1])
-                self.held = []
-            else:
-                self.text.extend(self.held)
-                self.held = []
-                if packet == "\n":
-                    self.held = [packet]
-                else:
-                    self.text.append(packet)
-        self._emit_text()
-
-    def flush(self, *, final: bool = False) -> None:
-        if final and len(self.held) == 2:
-            self._emit_text()
-            self._message(self.held[1])
-        else:
-            self.text.extend(self.held)
-        self.held = []
-        self._emit_text()
-
-    def _emit_text(self) -> None:
-        if self.text:
-            joined = "".join(self.text)
-            self.text = []
-            self.host.print_text(joined[:-1] if joined.endswith("\n") else joined)
-
-    def _message(self, block: str) -> None:
-        found = _MESSAGE_LINE.search(block)
-        symbol, tag = (found.group(1), found.group(2)) if found else ("General", "woxi")
-        self.host.message(symbol, tag, block)
-
-
-class SideSession:
-    """A Woxi session on a dedicated thread of the engine process (state is per thread)."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[Callable[[Any], Any], queue.Queue[Any]]] = queue.Queue()
-        threading.Thread(target=self._run, name="engine-woxi-side", daemon=True).start()
-
-    def _run(self) -> None:
-        import woxi
-
-        while True:
-            job, answer = self._jobs.get()
-            try:
-                answer.put((True, job(woxi)))
-            except BaseException as exc:
-                answer.put((False, exc))
-
-    def call(self, job: Callable[[Any], Any]) -> Any:
-        answer: queue.Queue[Any] = queue.Queue()
-        self._jobs.put((job, answer))
-        ok, value = answer.get()
-        if not ok:
-            raise value
-        return value
 
 
 class WoxiBackend(Backend):
@@ -268,7 +181,7 @@ class WoxiBackend(Backend):
                 else:
                     hold_now = False
         reader = OutputReader(
-            host or _NullHost(), worker.mark, lambda m: self._marker(m, host)
+            host or NullHost(), worker.mark, lambda m: self._marker(m, host)
         )
         try:
             worker.send(message)
@@ -553,26 +466,3 @@ def _async_raise(thread_id: int, exc: type[BaseException]) -> None:
     import ctypes
 
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
-
-
-class _NullHost:
-    """Output of helper requests goes nowhere."""
-
-    def print_text(self, text: str) -> None:
-        pass
-
-    def message(self, symbol: str, tag: str, text: str) -> None:
-        pass
-
-    def request_input(self, prompt: str, *, string: bool) -> str | None:
-        return None
-
-    def display(self, bundle: dict[str, Any], *, temporary: bool) -> bool:
-        return False
-
-    def clear_output(self, *, wait: bool) -> bool:
-        return False
-
-
-def decode_b64(text: str) -> bytes:
-    return base64.b64decode(text)
