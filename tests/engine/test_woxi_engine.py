@@ -170,7 +170,7 @@ def test_graphics_become_svg_and_png(woxi: Session) -> None:
 
 def test_quit_ends_the_kernel(fresh_woxi: Session) -> None:
     fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), "Quit[]"))
-    assert fresh_woxi.kernel.process.wait(timeout=30) == 0
+    assert fresh_woxi.kernel.process.wait(timeout=90) == 0
 
 
 def test_missing_woxi_is_one_line_naming_the_extra() -> None:

@@ -269,8 +269,15 @@ class WoxiBackend(Backend):
         host.message("WSTPJupyter", "woxirestart", RESTART_TEXT)
 
     # -- parsing and evaluation --------------------------------------------------------
+    def _check_cell(self, text: str) -> dict[str, Any]:
+        # Parsing needs no state: the side session does it, without a trip to the worker.
+        from wstp_jupyter.engine._woxi_worker import check_cell
+
+        assert self.side is not None
+        return dict(self.side.call(lambda woxi: check_cell(woxi, text)))
+
     def check_syntax(self, text: str, host: Host) -> SyntaxIssue | None:
-        reply = self._request({"op": "split", "code": text}, host)
+        reply = self._check_cell(text)
         if "syntax" not in reply:
             self._chunks = list(reply.get("chunks", []))
             return None
@@ -297,8 +304,7 @@ class WoxiBackend(Backend):
         chunks = getattr(self, "_chunks", None)
         self._chunks = None
         if chunks is None:
-            reply = self._request({"op": "split", "code": text}, host)
-            chunks = list(reply.get("chunks", []))
+            chunks = list(self._check_cell(text).get("chunks", []))
         for chunk in chunks:
             result = self._line_of(chunk, host)
             yield result

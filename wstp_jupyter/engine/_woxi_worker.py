@@ -10,13 +10,13 @@ Run by ``_woxi.WoxiBackend`` as ``python -m wstp_jupyter.engine._woxi_worker FD 
 * ``FIFO`` answers ``Input[]``/``InputString[]``: Woxi's own read nothing in library mode, so
   they are redefined to print a marker packet and read the front end's answer from the FIFO.
 
-**Why a process, and why a fork per input.** Woxi cannot be interrupted. Before each main
-evaluation the worker forks a *standby* copy of itself, which blocks on a pipe only the
+**Why a process, and why a fork per input.** Woxi cannot be interrupted. For each main
+evaluation the worker keeps a *standby* copy of itself, which blocks on a pipe only the
 evaluating process holds open. If the engine must stop the evaluation it kills the evaluating
 process; the pipe reports end-of-file in the standby, which becomes the worker, in the state of
-the session before that input, and says so with a ``promoted`` frame. A standby lives until the
-next input starts (so an abort that crosses the reply still finds it). Woxi is single-threaded,
-so a fork copies a whole session.
+the session before that input, and says so with a ``promoted`` frame. The copy for the next input
+is forked as soon as an input's reply is sent (off the path of the next request; only inputs
+change the session). Woxi is single-threaded, so a fork copies a whole session.
 """
 
 from __future__ import annotations
@@ -112,17 +112,24 @@ class Worker:
                 self.dismiss_standby()
                 return
             op = request.get("op")
-            if op in ("line", "eval"):
-                # The previous input's standby is kept until now: an abort that crosses its
-                # reply still finds a copy to promote (the engine then drops that reply).
-                self.dismiss_standby()
-                if not self.fork_standby():
+            evaluates = op in ("line", "eval")
+            if evaluates:
+                if self.standby is None and not self.fork_standby():
                     continue  # this process is the promoted standby: serve on
+                assert self.standby is not None
+                self.send({"ev": "standby", "pid": self.standby[0]})
             try:
                 reply = getattr(self, "op_" + str(op))(request)
             except self.woxi.WolframError as exc:
                 reply = {"error": str(exc)}
             self.send({"ev": "done", **reply})
+            if evaluates:
+                # The copy for the next input is made now, while the engine handles this reply
+                # and the user reads it, not when the next input is already waiting. (Only
+                # inputs change the session: the other requests read it.)
+                self.dismiss_standby()
+                if not self.fork_standby():
+                    continue
 
     def fork_standby(self) -> bool:
         """Fork the standby copy; False in the copy once it has been promoted."""
@@ -145,7 +152,6 @@ class Worker:
             return False
         os.close(read_end)
         self.standby = (pid, write_end)
-        self.send({"ev": "standby", "pid": pid})
         return True
 
     def dismiss_standby(self) -> None:
@@ -160,37 +166,8 @@ class Worker:
 
     # -- operations --------------------------------------------------------------------
     def op_split(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The cell's expressions, or where the first syntax error is."""
-        text = str(request["code"])
-        chunks = split_cell(text)
-        for offset, chunk in chunks:
-            problem = self.syntax_error(chunk)
-            if problem is not None:
-                position, message = problem
-                return {
-                    "syntax": offset + position,
-                    "incomplete": ends_with_operator(chunk) or open_construct(chunk),
-                    "message": message,
-                }
-        return {"chunks": [chunk for _, chunk in chunks]}
-
-    def syntax_error(self, chunk: str) -> tuple[int, str] | None:
-        """``(position, parser message)`` of the first syntax error, or ``None``."""
-        try:
-            self.woxi.interpret("Hold[\n" + chunk + "\n];")
-        except self.woxi.WolframError as exc:
-            text = str(exc)
-            found = _PARSE_AT.search(text)
-            if found is None:
-                return None
-            line, column = int(found.group(1)) - 2, int(found.group(2)) - 1
-            lines = chunk.split("\n")
-            if line < 0:
-                return 0, text
-            if line >= len(lines):
-                return len(chunk), text
-            return sum(len(x) + 1 for x in lines[:line]) + min(column, len(lines[line])), text
-        return None
+        """The cell's expressions, or where the first syntax error is (see :func:`check_cell`)."""
+        return check_cell(self.woxi, str(request["code"]))
 
     def op_line(self, request: dict[str, Any]) -> dict[str, Any]:
         """Evaluate one top-level expression as input line ``n``.
@@ -228,6 +205,45 @@ class Worker:
     def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
         """A helper evaluation whose text result is all that is needed."""
         return {"text": self.woxi.interpret(str(request["code"]))}
+
+
+def check_cell(woxi: Any, text: str) -> dict[str, Any]:
+    """Cut a cell into its expressions and parse each (``Hold``: nothing is evaluated).
+
+    Returns:
+        ``{"chunks": [...]}``, or ``{"syntax": position, "incomplete": bool, "message": str}``
+        for the first expression that does not parse.
+    """
+    chunks = split_cell(text)
+    for offset, chunk in chunks:
+        problem = syntax_error(woxi, chunk)
+        if problem is not None:
+            position, message = problem
+            return {
+                "syntax": offset + position,
+                "incomplete": ends_with_operator(chunk) or open_construct(chunk),
+                "message": message,
+            }
+    return {"chunks": [chunk for _, chunk in chunks]}
+
+
+def syntax_error(woxi: Any, chunk: str) -> tuple[int, str] | None:
+    """``(position, parser message)`` of the first syntax error in ``chunk``, or ``None``."""
+    try:
+        woxi.interpret("Hold[\n" + chunk + "\n];")
+    except woxi.WolframError as exc:
+        text = str(exc)
+        found = _PARSE_AT.search(text)
+        if found is None:
+            return None
+        line, column = int(found.group(1)) - 2, int(found.group(2)) - 1
+        lines = chunk.split("\n")
+        if line < 0:
+            return 0, text
+        if line >= len(lines):
+            return len(chunk), text
+        return sum(len(x) + 1 for x in lines[:line]) + min(column, len(lines[line])), text
+    return None
 
 
 def wire_of(interpret: Any, var: str = "WSTPJupyter`Private`res") -> dict[str, Any]:
