@@ -177,7 +177,7 @@ INTERRUPTED = {OURS: "i = 0; While[True, i++]", PYTHON: "while True: pass"}
 
 def _render3d(reps: int) -> float:
     """Median time to render an 1800-triangle Graphics3D surface (Plot3D's default is ~1000)."""
-    from wstp_jupyter.engine._render3d import graphics3d_svg
+    from wstp_jupyter.render3d import graphics3d_svg
 
     n = 30
     elements = []

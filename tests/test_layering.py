@@ -17,6 +17,7 @@ LINK_CORE = (
     "_errors.py",
     "_events.py",
     "_frames.py",
+    "_inbox.py",
     "_names.py",
     "_packets.py",
     "_state.py",

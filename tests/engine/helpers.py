@@ -1,9 +1,10 @@
-"""Helpers to drive a kernel process's main link in tests."""
+"""Helpers to drive a kernel process's main link in tests (``head`` comes from tests.helpers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tests.helpers import head
 from wstp_jupyter.engine import KernelProcess, launch
 from wstp_jupyter.link import Link
 from wstp_jupyter.wxf import Expr, Symbol
@@ -11,12 +12,6 @@ from wstp_jupyter.wxf import Expr, Symbol
 END_HEADS = frozenset(
     {"InputNamePacket", "ReturnPacket", "MenuPacket", "InputPacket", "InputStringPacket"}
 )
-
-
-def head(expr: Any) -> str | None:
-    if isinstance(expr, Expr) and isinstance(expr.head, Symbol):
-        return str(expr.head.name)
-    return None
 
 
 def read_until_end(link: Link, timeout: float = 30.0) -> list[Any]:
@@ -57,3 +52,6 @@ def start_session() -> Session:
     first = read_until_end(session.link)
     assert [head(p) for p in first] == ["InputNamePacket"]
     return session
+
+
+__all__ = ["END_HEADS", "Session", "head", "read_until_end", "start_session"]

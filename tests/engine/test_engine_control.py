@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from wstp_jupyter.engine import StartupError, launch
-from wstp_jupyter.link import Link, UrgentMessage
+from wstp_jupyter.engine._requests import DisplayDataPacket
+from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, Packet, UrgentMessage
 from wstp_jupyter.wxf import Symbol, wl
 
 from .helpers import Session, head, read_until_end
@@ -168,61 +171,67 @@ def test_history_keeps_the_last_history_length_lines(kernel: Session) -> None:
         for value in ("a1", "a2", "a3"):
             kernel.enter(value)
         packets = kernel.enter(f"{{Out[{n + 2}], Out[{n + 3}], Out[{n + 4}], In[{n + 4}]}}")
-        assert packets[1] == wl.ReturnTextPacket(f"{{Out[{n + 2}], a2, a3, a3}}")
+        # An unevaluated Out[k] prints as %k in OutputForm.
+        assert packets[1] == wl.ReturnTextPacket(f"{{%{n + 2}, a2, a3, a3}}")
         assert kernel.enter("%%")[1] == wl.ReturnTextPacket("a3")
     finally:
         kernel.enter("$HistoryLength = 100")
 
 
-def test_print_temporary_goes_to_the_service_link(kernel: Session) -> None:
-    service = kernel.kernel.service
-    assert service is not None
-    packets = kernel.enter("PrintTemporary[Graphics[{Disk[]}]]; 3")
-    assert packets[1] == wl.ReturnTextPacket("3")
-    shown = service.get(timeout=5)
-    assert head(shown) == "WSTPJupyter`DisplayData"
-    bundle, display_id, temporary, seq = shown.args
-    assert bundle["image/svg+xml"].startswith("<svg") and temporary is True
-    assert seq["After"] == 0
-    cleared = service.get(timeout=5)
-    # Cleared before the prompt, after the result's two packets.
-    assert cleared.args[:1] == (display_id,) and cleared.args[1]["After"] == 2
-    assert cleared.args[1]["Serial"] == seq["Serial"] + 1
-
-
-def test_clear_output_is_ordered_against_the_main_link(kernel: Session) -> None:
-    service = kernel.kernel.service
-    assert service is not None
-    packets = kernel.enter('Print[1]; WSTPJupyter`ClearOutput[]; Print[2]; '
-                           "WSTPJupyter`ClearOutput[True]")
-    assert [p.args[0] for p in packets if head(p) == "TextPacket"] == ["1\n", "2\n"]
-    first, second = service.get(timeout=5), service.get(timeout=5)
-    assert head(first) == head(second) == "WSTPJupyter`ClearOutput"
-    assert (first.args[0], first.args[1]["After"]) == (False, 1)
-    assert (second.args[0], second.args[1]["After"]) == (True, 2)
-
-
-def test_service_acknowledgements_hold_the_evaluation(kernel: Session) -> None:
-    service = kernel.kernel.service
-    assert service is not None
-    kernel.evaluate(wl.WSTPJupyter.SetResultFormat("MIMEBundle",
-                                                  {"ServiceAcknowledgements": True}))
+@pytest.fixture
+def bundles(kernel: Session) -> Iterator[Session]:
+    """The shared kernel with MIME-bundle results (and so display packets), for one test."""
+    kernel.evaluate(wl.WSTPJupyter.SetResultFormat("MIMEBundle"))
     try:
-        kernel.link.put(wl.EnterTextPacket("Print[1]; WSTPJupyter`ClearOutput[]; Print[2];"))
-        assert head(kernel.link.get(timeout=10)) == "TextPacket"
-        item = service.get(timeout=10)
-        # Until the front end answers, the evaluation does not go on.
-        assert not kernel.link.ready(0.3)
-        service.put(wl.WSTPJupyter.ServiceDone(item.args[-1]["Serial"]))
-        assert [head(p) for p in read_until_end(kernel.link)] == ["TextPacket", "InputNamePacket"]
+        yield kernel
     finally:
         kernel.evaluate(wl.WSTPJupyter.SetResultFormat("Text"))
+
+
+def test_print_temporary_is_a_main_link_packet_cleared_before_the_prompt(bundles: Session) -> None:
+    packets = bundles.enter('Print["a"]; PrintTemporary[Graphics[{Disk[]}]]; Print["b"]; 3')
+    assert [head(p) for p in packets] == [
+        "TextPacket", "WSTPJupyter`DisplayDataPacket", "TextPacket", "OutputNamePacket",
+        "ReturnExpressionPacket", "WSTPJupyter`ClearDisplayPacket", "InputNamePacket",
+    ]
+    bundle, display_id, temporary = packets[1].args
+    assert bundle["image/svg+xml"].startswith("<svg") and temporary is True
+    assert packets[5].args == (display_id,)
+    # The link reads them as the application packets they are (codes 128-255).
+    assert Packet.from_expr(packets[1]).code == DisplayDataPacket.code == 128
+
+
+def test_display_and_clear_output_keep_their_place_between_prints(bundles: Session) -> None:
+    packets = bundles.enter('Print[1]; WSTPJupyter`ClearOutput[]; Print[2]; '
+                            "WSTPJupyter`Display[x]; WSTPJupyter`ClearOutput[True]")
+    assert [head(p) for p in packets] == [
+        "TextPacket", "WSTPJupyter`ClearOutputPacket", "TextPacket",
+        "WSTPJupyter`DisplayDataPacket", "WSTPJupyter`ClearOutputPacket", "InputNamePacket",
+    ]
+    assert (packets[1].args, packets[4].args) == ((False,), (True,))
+    assert packets[3].args[2] is False  # Display is not temporary: nothing clears it
+
+
+def test_displays_of_an_evaluate_packet_end_before_its_return_packet(bundles: Session) -> None:
+    packets = bundles.evaluate(wl.PrintTemporary(1))
+    assert [head(p) for p in packets] == [
+        "WSTPJupyter`DisplayDataPacket", "WSTPJupyter`ClearDisplayPacket", "ReturnPacket",
+    ]
+
+
+def test_displays_are_text_for_a_plain_wstp_front_end(kernel: Session) -> None:
+    # Text results: the front end reads no MIME bundles, so PrintTemporary prints its text
+    # and ClearOutput sends nothing.
+    packets = kernel.enter("PrintTemporary[1 + 1]; WSTPJupyter`ClearOutput[]; 3")
+    assert packets[0] == wl.TextPacket("2\n")
+    assert [head(p) for p in packets[1:]] == [
+        "OutputNamePacket", "ReturnTextPacket", "InputNamePacket"]
 
 
 @pytest.mark.kernels(3)
 def test_quit_terminate_and_closed_link_end_the_process(fresh_kernels: list[Session]) -> None:
     quitter, terminated, orphan = fresh_kernels
-    # Without a service link (a plain WSTP front end), ClearOutput is Null and sends nothing.
+    # A plain WSTP front end (no side links, text results): ClearOutput is Null, sends nothing.
     assert quitter.enter("WSTPJupyter`ClearOutput[]") == [wl.InputNamePacket("In[2]:= ")]
     quitter.link.put(wl.EnterTextPacket("Quit[]"))
     assert quitter.kernel.process.wait(timeout=10) == 0
@@ -265,6 +274,36 @@ def test_listen_mode_prints_name_and_exits_when_link_closes() -> None:
         assert read_until_end(link)[1] == wl.ReturnTextPacket("1024")
         link.close()
         assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_listening_kernel_refuses_a_wrong_key_and_keeps_waiting() -> None:
+    env = {**os.environ, KEY_ENV: "right-key"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wstp_jupyter.engine", "-wstp", "-linkmode", "listen",
+         "-linkprotocol", "TCPIP"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        name = proc.stdout.readline().decode().strip()
+        intruder = Link.connect("TCPIP", name, key="wrong-key")
+        with pytest.raises(AuthenticationError):
+            intruder.activate(timeout=30)
+        intruder.close()
+        assert proc.poll() is None  # still there, waiting for the right peer
+        link = Link.connect("TCPIP", name, key="right-key")
+        link.activate(timeout=30)
+        assert link.get(timeout=30) == wl.InputNamePacket("In[1]:= ")
+        link.put(wl.EnterTextPacket("6*7"))
+        assert read_until_end(link)[1] == wl.ReturnTextPacket("42")
+        link.close()
+        assert proc.wait(timeout=30) == 0
+        assert proc.stderr is not None
+        assert b"refused a client" in proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -34,7 +34,8 @@ def test_two_kernels_exchange_15_factorial_and_held_code(
     assert result(b, f'link = LinkConnect["{port}", LinkProtocol -> "TCPIP"]').startswith(
         "LinkObject["
     )
-    a.link.put(wl.EnterTextPacket("LinkWrite[link, 15!]"))  # completes once B connects
+    # Completes once B's end is active: here B's first LinkRead activates it.
+    a.link.put(wl.EnterTextPacket("LinkWrite[link, 15!]"))
     assert result(b, "LinkRead[link]") == "1307674368000"
     assert a.link.get(timeout=10) == wl.InputNamePacket(f"In[{a.line() + 1}]:= ")
     assert head(b.enter("LinkWrite[link, Unevaluated[2 + 2]]")[0]) == "InputNamePacket"
@@ -50,6 +51,25 @@ def test_two_kernels_exchange_15_factorial_and_held_code(
     assert packets[0] == wl.MessagePacket(Symbol("LinkRead"), "linkd")
     assert packets[3] == wl.ReturnTextPacket("$Failed")
     b.enter("LinkClose[link]")
+
+
+@pytest.mark.kernels(1)
+def test_linkwrite_on_a_created_link_waits_for_the_peer_to_activate(
+    kernel: Session, fresh_kernels: list[Session]
+) -> None:
+    # WSTP: LinkConnect returns at once; activation is a rendezvous of both ends, so A's write
+    # (which activates A) returns when B activates -- LinkActivate, or B's first read or write.
+    a, b = kernel, fresh_kernels[0]
+    port = free_port()
+    result(a, f'link = LinkCreate["{port}", LinkProtocol -> "TCPIP"]')
+    result(b, f'link = LinkConnect["{port}", LinkProtocol -> "TCPIP"]')
+    a.link.put(wl.EnterTextPacket("LinkWrite[link, 15!]"))
+    assert not a.link.ready(timeout=1.0)  # B has connected but not activated
+    assert head(b.enter("LinkActivate[link];")[0]) == "InputNamePacket"
+    assert head(a.link.get(timeout=30)) == "InputNamePacket"  # the write has returned
+    assert result(b, "LinkRead[link]") == "1307674368000"
+    b.enter("LinkClose[link]")
+    a.enter("LinkClose[link]")
 
 
 def test_link_functions_reject_bad_input(kernel: Session) -> None:

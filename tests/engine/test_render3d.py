@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from wstp_jupyter.engine._render3d import graphics3d_svg
+from wstp_jupyter.render3d import graphics3d_svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 _SIZE = re.compile(r'<svg\s+width="([0-9.]+)(?:px)?"\s+height="([0-9.]+)(?:px)?"')

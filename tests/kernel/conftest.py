@@ -59,11 +59,13 @@ def execute(
     allow_stdin: bool = False,
     stdin_answers: list[str] | None = None,
     silent: bool = False,
+    store_history: bool = True,
     user_expressions: dict[str, str] | None = None,
 ) -> Execution:
     """Run ``code`` and collect its reply and iopub messages (until the kernel is idle)."""
     msg_id = kc.execute(
-        code, silent=silent, allow_stdin=allow_stdin, user_expressions=user_expressions or {}
+        code, silent=silent, store_history=store_history, allow_stdin=allow_stdin,
+        user_expressions=user_expressions or {},
     )
     deadline = time.monotonic() + timeout
     result = Execution(reply={})
@@ -169,15 +171,6 @@ def engine_pids(kernel_pid: int) -> list[int]:
         if b"wstp_jupyter.engine" in cmdline and pid_alive(pid):
             found.append(pid)
     return found
-
-
-def wait_for(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def start_kernel(**kwargs: Any) -> tuple[KernelManager, BlockingKernelClient]:

@@ -115,8 +115,8 @@ def _shown(run: Execution) -> list[str]:
 def test_displays_and_clear_output_keep_their_place_among_prints(
     kc: BlockingKernelClient,
 ) -> None:
-    # Print travels on the main link, displays and clear_output on the service link: the kernel
-    # publishes them in the order the evaluation made them, every time.
+    # Print, displays and clear_output travel as packets on the main link, in the order the
+    # evaluation made them: the kernel publishes them in that order, every time.
     for _ in range(3):
         run = execute(kc, "Print[1]; WSTPJupyter`ClearOutput[]; Print[2]")
         assert _shown(run) == ["stdout:1", "clear:False", "stdout:2"]
@@ -125,6 +125,24 @@ def test_displays_and_clear_output_keep_their_place_among_prints(
         assert _shown(run) == ["stdout:1", "display_data:y^3", "stdout:2", "clear:True",
                                "execute_result:4"]
     assert execute(kc, "WSTPJupyter`ClearOutput[]").plain() == []
+
+
+def test_store_history_false_does_not_advance_the_execution_count(
+    kc: BlockingKernelClient,
+) -> None:
+    # Jupyter's rule: only store_history=True requests advance execution_count. Here such a
+    # request is evaluated outside the main loop, so $Line and In/Out stay as they were.
+    before = execute(kc, "1").reply["content"]["execution_count"]
+    run = execute(kc, 'Print["p"]; WSTPJupyter`Display[z]; 6 * 7', store_history=False)
+    assert run.status == "ok", run.reply
+    assert run.reply["content"]["execution_count"] == before
+    assert _shown(run) == ["stdout:p", "display_data:z", "execute_result:42"]
+    quiet = execute(kc, "unstored = 5;", store_history=False)
+    assert quiet.status == "ok" and quiet.results == []
+    assert quiet.reply["content"]["execution_count"] == before
+    after = execute(kc, "{$Line, unstored}")
+    assert after.reply["content"]["execution_count"] == before + 1
+    assert after.plain() == [f"{{{before + 1}, 5}}"]
 
 
 def test_input_string_and_input_over_stdin(ekc: BlockingKernelClient) -> None:

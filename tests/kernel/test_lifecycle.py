@@ -6,6 +6,7 @@ import os
 import signal
 import time
 
+from tests.helpers import wait_for
 from tests.kernel.conftest import (
     engine_pids,
     execute,
@@ -14,7 +15,6 @@ from tests.kernel.conftest import (
     pid_alive,
     start_kernel,
     stop_kernel,
-    wait_for,
 )
 
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from wstp_jupyter.engine._requests import clear_display, clear_output, display_data
 from wstp_jupyter.kernel._mapping import (
     CellDone,
     CellTranslator,
+    ClearOutput,
+    DisplayData,
     InputRequest,
     Menu,
     Result,
     Stream,
+    UpdateDisplayData,
     message_text,
-    packet_parts,
     result_data,
 )
+from wstp_jupyter.link import Packet
 from wstp_jupyter.wxf import Expr, Symbol
 
 
@@ -31,7 +35,7 @@ def run(*packets: Expr, count: int = 1) -> tuple[CellTranslator, list[Any]]:
     translator = CellTranslator(count)
     events: list[Any] = []
     for packet in packets:
-        events += translator.feed(*packet_parts(packet))
+        events += translator.feed(Packet.from_expr(packet))
     return translator, events
 
 
@@ -158,3 +162,32 @@ def test_inputform_kept_only_when_it_differs() -> None:
     assert same == {"text/plain": "2"}
     data, _ = result_data(P("WSTPJupyter`MIMEBundle", {"text/plain": "a", key: "\"a\""}))
     assert data[key] == '"a"'
+
+
+def test_display_packets_become_display_messages_in_place() -> None:
+    translator = CellTranslator(1)
+    packets = [
+        Packet.from_expr(P("TextPacket", "a\n")),
+        display_data({"text/plain": "x", "image/png": b"PNG"}, "display-7", True),
+        clear_output(True),
+        Packet.from_expr(P("TextPacket", "b\n")),
+        clear_display("display-7"),
+        Packet.from_expr(P("InputNamePacket", "In[2]:= ")),
+    ]
+    events = [event for packet in packets for event in translator.feed(packet)]
+    assert events == [
+        Stream(name="stdout", text="a\n"),
+        DisplayData(data={"text/plain": "x", "image/png": base64.b64encode(b"PNG").decode()},
+                    metadata={}, display_id="display-7"),
+        ClearOutput(wait=True),
+        Stream(name="stdout", text="b\n"),
+        UpdateDisplayData(data={"text/plain": ""}, display_id="display-7"),
+        CellDone(next_count=2),
+    ]
+
+
+def test_malformed_display_packets_are_dropped() -> None:
+    # The display packets are application packets: their arguments are checked as they are read.
+    _, events = run(P("WSTPJupyter`DisplayDataPacket", "no bundle"),
+                    P("WSTPJupyter`ClearOutputPacket", 1, 2), P("InputNamePacket", "In[3]:= "))
+    assert events == [CellDone(next_count=3)]

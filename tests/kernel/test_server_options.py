@@ -69,6 +69,10 @@ def test_profile_reattaches_to_the_same_kernel(
     try:
         assert execute(kc, "profileValue = 42; $ProcessID", timeout=120).status == "ok"
         pid = execute(kc, "$ProcessID").plain()[0]
+        # Displays travel on the main link: through the server too, in order with Print.
+        run = execute(kc, "Print[1]; WSTPJupyter`Display[y]; Print[2]; PrintTemporary[t]")
+        assert [m["msg_type"] for m in run.messages] == [
+            "stream", "display_data", "stream", "display_data", "update_display_data"]
     finally:
         _stop(km, kc)  # a plain shutdown keeps the profile's kernel
     saved = json.loads((data_dir / "wstp_jupyter" / "profiles" / "work.json").read_text())

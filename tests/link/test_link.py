@@ -26,6 +26,7 @@ from wstp_jupyter.link import (
     LocalProtocolError,
     MenuPacket,
     MessagePacket,
+    Packet,
     PacketCode,
     Protocol,
     RemoteProtocolError,
@@ -199,14 +200,32 @@ def test_token_api(pair: tuple[Link, Link]) -> None:
     assert a.get_arg_count() == 1
     assert a.test_head("g") == 1 and a.get_integer() == 1
     assert a.get_symbol() == "x"
-    # The packet is used up: the next token call waits for the next expression.
     b.put(wl.h("a", 1))
+    a.new_packet()  # the packet is used up: go on to the next one
     with pytest.raises(LocalProtocolError):
         a.test_head("k")  # wrong head: nothing consumed
     assert a.test_head("h") == 2
     with pytest.raises(LocalProtocolError, match="partly read"):
         a.get()
     a.new_packet()
+
+
+def test_reading_past_the_end_of_a_packet_raises_and_keeps_the_next(
+    pair: tuple[Link, Link],
+) -> None:
+    a, b = pair
+    b.put_packet(TextPacket("one"))
+    b.put_packet(TextPacket("two"))
+    assert a.next_packet(timeout=5) == PacketCode.TEXTPKT
+    assert a.get_string() == "one"
+    for read in (a.get_string, a.get_type, a.get_integer):
+        with pytest.raises(LocalProtocolError) as info:
+            read()  # WSTP's WSEGETENDPACKET, at once: it neither waits nor reads "two"
+        assert info.value.code == ErrorCode.WSEGETENDPACKET
+    assert a.next_packet(timeout=5) == PacketCode.TEXTPKT
+    assert a.get_string() == "two"
+    b.put("three")
+    assert a.get(timeout=5) == "three"  # a whole-expression read leaves a used-up packet
 
 
 def test_token_put_misuse_is_refused_and_nothing_is_sent(pair: tuple[Link, Link]) -> None:
@@ -356,6 +375,15 @@ def test_listen_names_and_connect_later() -> None:
         Link.connect(Protocol.TCPIP, "notaport@host").activate(1)
 
 
+def test_one_loopback_rule() -> None:
+    from wstp_jupyter.link import is_loopback_host
+
+    for host in ("127.0.0.1", "127.0.1.1", "::1", "[::1]", "localhost"):
+        assert is_loopback_host(host), host
+    for host in ("0.0.0.0", "::", "192.0.2.1", "no-such-host.invalid"):
+        assert not is_loopback_host(host), host
+
+
 def test_listening_without_key_beyond_loopback_is_refused() -> None:
     with pytest.raises(AuthenticationError, match="without a key"):
         Link.listen(Protocol.TCPIP, "0@0.0.0.0")
@@ -460,5 +488,67 @@ def test_connection_id_is_presented(pair: tuple[Link, Link]) -> None:
 def test_packets_messages_and_returns() -> None:
     assert MessagePacket(Symbol("Power"), "infy").to_expr() == wl.MessagePacket(wl.Power, "infy")
     assert ReturnPacket.from_expr(wl.ReturnPacket(2)) == ReturnPacket(2)
-    with pytest.raises(RemoteProtocolError, match="takes 1 arguments"):
+    # A packet built here that does not fit is this side's error, not the peer's.
+    with pytest.raises(LocalProtocolError, match="takes 1 arguments") as info:
         ReturnPacket.from_expr(wl.ReturnPacket(1, 2))
+    assert info.value.code == ErrorCode.WSEUNKNOWNPACKET
+    with pytest.raises(LocalProtocolError, match="not a packet"):
+        Packet.from_expr(wl.NotAPacket(1))
+
+
+@pytest.mark.parametrize("protocol", [Protocol.TCPIP, Protocol.Local, Protocol.IntraProcess])
+def test_connect_write_then_serve_in_one_thread(protocol: Protocol) -> None:
+    # The order a user writes in one thread: the connecting end's write does not wait for the
+    # listening end, which is only served afterwards.
+    server = Link.listen(protocol)
+    client = Link.connect(protocol, server.name)
+    client.put_packet(EvaluatePacket(wl.Plus(1, 1)))
+    client.put_message(UrgentMessage.INTERRUPT)
+    client.put("second")
+    server.activate(timeout=5)
+    assert server.get_packet(timeout=5) == EvaluatePacket(wl.Plus(1, 1))
+    assert server.get(timeout=5) == "second"
+    assert server.get_message() == UrgentMessage(code=UrgentMessage.INTERRUPT)
+    server.put_packet(ReturnPacket(2))
+    assert client.get_packet(timeout=5) == ReturnPacket(2)
+    client.close()
+    server.close()
+
+
+def test_a_background_activation_that_fails_is_reported_by_the_next_call() -> None:
+    listener = Link.listen(Protocol.TCPIP, key="right")
+    client = Link.connect(Protocol.TCPIP, listener.name, key="wrong")
+    client.put("lost")  # queued; the handshake runs in the background
+    with pytest.raises(AuthenticationError):
+        listener.activate(5)
+    with pytest.raises(AuthenticationError):
+        client.get(timeout=5)
+    with pytest.raises(AuthenticationError):
+        client.put("again")
+    client.close()
+    listener.close()
+
+
+def test_closing_a_link_that_activates_in_the_background_stops_it() -> None:
+    listener = Link.listen(Protocol.TCPIP)  # never served
+    client = Link.connect(Protocol.TCPIP, listener.name)
+    client.put("waits")
+    client.close()  # the leak check proves the activation thread is gone
+    with pytest.raises(LinkClosed):
+        client.put("after")
+    listener.close()
+
+
+def test_the_package_quick_start_runs_as_printed() -> None:
+    import textwrap
+
+    import wstp_jupyter.link as package
+
+    doc = package.__doc__ or ""
+    block = doc.split("Quick start", 1)[1].split("::\n", 1)[1]
+    code = textwrap.dedent("\n".join(
+        line for line in block.splitlines() if not line or line.startswith("    ")))
+    names: dict[str, object] = {}
+    exec(compile(code, "wstp_jupyter.link quick start", "exec"), names)
+    for name in ("client", "server"):
+        names[name].close()  # type: ignore[attr-defined]

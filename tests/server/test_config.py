@@ -116,6 +116,20 @@ def test_first_pool_is_default_when_none_marked(tmp_path: Path) -> None:
         ('{\n "Pools": {"A": {\n  "KernelPath": 3}}}', 3, "Pools.A.KernelPath", "a string"),
         ('{\n "Pools": {"A": {}}\n "X": 1}', 3, "Pools", "expected ',' or '}'"),
         ('{\n "Pools": {"A": {"Default": tru}}}', 2, "Pools.A.Default", "expected a JSON value"),
+        ('{\n "Pools": {"A": {\n  "MinimumKernelNumber": 2.0}}}', 3,
+         "Pools.A.MinimumKernelNumber", "expected a whole number, got float 2.0"),
+        ('{\n "Pools": {"A": {\n  "MaximumKernelNumber": true}}}', 3,
+         "Pools.A.MaximumKernelNumber", "expected a whole number, got bool True"),
+        ('{\n "Pools": {"A": {\n  "KernelOptions": ["-x",\n   7]}}}', 4,
+         "Pools.A.KernelOptions", "expected a string, got int 7"),
+        ('{\n "Pools": {"A": {\n  "Engine": "wolfram"}}}', 3, "Pools.A.Engine",
+         "must be one of 'mathics3', 'woxi', got str 'wolfram'"),
+        ('{\n "Pools": {"A": {\n  "ParallelKernels": "yes"}}}', 3, "Pools.A.ParallelKernels",
+         "expected true or false"),
+        ('{\n "Pools": {"A": {\n  "KernelPath": "  "}}}', 3, "Pools.A.KernelPath",
+         "must not be empty"),
+        ('{\n "Pools": {\n  " ": {}}}', 3, "Pools", "a pool name must not be empty"),
+        ('{\n "Pools": [1]}', 2, "Pools", "expected an object mapping pool names"),
         ("", 1, None, "empty"),
         ('[1, 2]', 1, None, "a JSON object at the top level"),
     ],
@@ -201,14 +215,23 @@ def test_reader_agrees_with_json(value: dict[str, object], comments: list[int]) 
     assert parse("\n".join(lines)).plain() == value
 
 
-def test_pool_engine_key_selects_the_embedded_evaluator(tmp_path: Path) -> None:
-    conf = tmp_path / "wstpserver.conf"
-    conf.write_text('{"Pools": {"Fast": {"Engine": "woxi"}, "Wide": {"Engine": "mathics3"}}}')
-    config = load_config(conf)
-    fast, wide = config.pool("Fast"), config.pool("Wide")
-    assert fast is not None and wide is not None
-    assert fast.engine == "woxi" and fast.kernel_command[-2:] == ("--engine", "woxi")
-    assert wide.kernel_command == embedded_kernel_command()
-    conf.write_text('{"Pools": {"Bad": {"Engine": "mathematica"}}}')
-    with pytest.raises(ConfigError, match="mathics3, woxi"):
-        load_config(conf)
+def test_engine_and_parallel_keys(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, """
+        {"Pools": {
+            "Fast": {"Engine": "woxi", "ParallelKernels": true, "ParallelKernelDefault": true},
+            "Slow": {"Engine": "mathics3"},
+            "Plain": {}}}"""))
+    fast, slow, plain = (cfg.pool(n) for n in ("Fast", "Slow", "Plain"))
+    assert fast is not None and slow is not None and plain is not None
+    assert (fast.engine, slow.engine, plain.engine) == ("woxi", "mathics3", "mathics3")
+    assert fast.parallel_kernels and fast.parallel_kernel_default
+    assert fast.kernel_command == (*embedded_kernel_command(), "-backend", "woxi")
+    assert plain.kernel_command == embedded_kernel_command()
+
+
+def test_the_schema_is_valid_json_schema() -> None:
+    from jsonschema import Draft202012Validator
+
+    from wstp_jupyter.server._schema import SCHEMA
+
+    Draft202012Validator.check_schema(SCHEMA)

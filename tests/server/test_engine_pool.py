@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from wstp_jupyter.server import attach
-from wstp_jupyter.server._server import engine_of
+from wstp_jupyter.server._sessions import engine_of
 from wstp_jupyter.wxf import Expr, Symbol
 
 from .helpers import Client, ServerProcess, idle_kernels

@@ -6,7 +6,7 @@ import socket
 import time
 
 from wstp_jupyter.link import UrgentMessage
-from wstp_jupyter.server._wire import HANDSHAKE_TIMEOUT
+from wstp_jupyter.server._server import HANDSHAKE_TIMEOUT
 from wstp_jupyter.wxf import Expr, Symbol
 
 from .helpers import Client, ServerProcess, failure_message, idle_kernels

@@ -11,8 +11,8 @@ Importing this package does not import Mathics3; the kernel process does, once, 
 from __future__ import annotations
 
 from wstp_jupyter.engine._errors import EngineError, StartupError, UsageError
-from wstp_jupyter.engine._parallel import open_parallel_links
 from wstp_jupyter.engine._process import KernelProcess, kernel_command, launch
+from wstp_jupyter.engine._sidelinks import open_parallel_links
 
 __all__ = [
     "EngineError",

@@ -37,7 +37,7 @@ class Host(Protocol):
 
     def clear_output(self, *, wait: bool) -> bool:
         """Clear what the running cell has shown so far (``wait``: when the next output comes);
-        False when the front end cannot be asked (no service link)."""
+        False when the front end cannot be asked (it reads no MIME bundles)."""
 
 
 @dataclass(frozen=True, slots=True)

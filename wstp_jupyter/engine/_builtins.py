@@ -6,9 +6,10 @@
 * ``Input`` / ``InputString``, which ask the front end through the evaluation's host (the main
   loop turns that into ``InputPacket`` / ``InputStringPacket``).
 * ``PrintTemporary`` and ``WSTPJupyter`Display``, which send a rendered MIME bundle to the front
-  end over the service link when one is open (plain ``Print`` text otherwise).
+  end (a display packet on the main link, in order with ``Print``) when it reads MIME bundles,
+  plain ``Print`` text otherwise.
 * ``WSTPJupyter`ClearOutput``, which asks the front end to clear the running cell's output
-  (over the service link; without one it does nothing).
+  (a display packet too; a front end that reads no MIME bundles is asked nothing).
 * The ``Link*`` functions (``_linkfuns``).
 
 Registration follows Mathics3's own mechanism: ``Builtin(expression=False).contribute(defs)``.
@@ -21,9 +22,11 @@ from typing import Any
 from mathics.core.atoms import String
 from mathics.core.attributes import A_PROTECTED
 from mathics.core.builtin import Builtin
-from mathics.core.symbols import SymbolNull
+from mathics.core.symbols import Symbol, SymbolNull, SymbolTrue
 
 from wstp_jupyter.engine._forms import to_text
+from wstp_jupyter.engine._linkfuns import LINK_BUILTINS
+from wstp_jupyter.engine._render import render_bundle
 
 PACKET_HEADS = (
     "InputPacket",
@@ -59,7 +62,7 @@ def _inert(name: str, summary: str) -> type[Builtin]:
 def _prompt_text(prompt: Any, evaluation: Any) -> str:
     if isinstance(prompt, String):
         return str(prompt.value)
-    return to_text(prompt, evaluation.definitions.shorten_name, output=True)
+    return to_text(prompt, evaluation.definitions.shorten_name, output=True, evaluation=evaluation)
 
 
 def _ask(evaluation: Any, prompt: str, string: bool) -> str | None:
@@ -94,8 +97,6 @@ class Input(Builtin):
 
     @staticmethod
     def _read(evaluation: Any, prompt: str) -> Any:
-        from mathics.core.symbols import Symbol
-
         text = _ask(evaluation, prompt, False)
         if text is None:
             return Symbol("System`EndOfFile")
@@ -129,8 +130,6 @@ class InputString(Builtin):
 
     @staticmethod
     def _read(evaluation: Any, prompt: str) -> Any:
-        from mathics.core.symbols import Symbol
-
         text = _ask(evaluation, prompt, True)
         if text is None:
             return Symbol("System`EndOfFile")
@@ -138,8 +137,6 @@ class InputString(Builtin):
 
 
 def _display(expr: Any, evaluation: Any, temporary: bool) -> Any:
-    from wstp_jupyter.engine._render import render_bundle
-
     host = getattr(evaluation, "host", None)
     if host is None:
         return SymbolNull
@@ -203,13 +200,11 @@ class ClearOutput(Builtin):
 
     def eval_wait(self, wait: Any, evaluation: Any) -> Any:
         "WSTPJupyter`ClearOutput[wait_]"
-        from mathics.core.symbols import SymbolTrue
-
         return _clear_output(evaluation, wait is SymbolTrue)
 
 
 def _clear_output(evaluation: Any, wait: bool) -> Any:
-    # Null in every case: a plain WSTP front end (no service link) has no cell output to clear.
+    # Null in every case: a plain WSTP front end (text results) has no cell output to clear.
     host = getattr(evaluation, "host", None)
     if host is not None:
         host.clear_output(wait=wait)
@@ -221,8 +216,6 @@ def install_builtins(definitions: Any) -> None:
     classes: list[type[Builtin]] = [_inert("LinkObject", "a WSTP link object")]
     classes += [_inert(name, "a WSTP packet head") for name in PACKET_HEADS]
     classes += [Input, InputString, PrintTemporary, Display, ClearOutput]
-    from wstp_jupyter.engine._linkfuns import LINK_BUILTINS
-
     classes += LINK_BUILTINS
     for cls in classes:
         cls(expression=False).contribute(definitions)

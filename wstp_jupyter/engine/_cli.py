@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wstp_jupyter.engine._errors import StartupError, UsageError
-from wstp_jupyter.link import KEY_ENV, Protocol
+from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, Protocol
 
 USAGE = """\
 usage: python -m wstp_jupyter.engine -wstp -linkmode connect|listen -linkprotocol TCPIP|Local
@@ -117,6 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(code)
 
 
+def _activate_listener(link: Link) -> None:
+    """Wait for the one peer that knows the key.
+
+    ``Link.activate`` refuses a client with the wrong key and keeps listening, but reports the
+    refusal; any local process could otherwise end a listening kernel by connecting with a bad
+    key. Other handshake failures are already absorbed by ``activate`` itself.
+    """
+    while True:
+        try:
+            link.activate()
+            return
+        except AuthenticationError as exc:
+            print(f"wstp_jupyter.engine: refused a client: {exc}", file=sys.stderr, flush=True)
+
+
 def make_backend(engine: str) -> Any:
     """Create and start the backend of ``engine`` (``"mathics3"`` or ``"woxi"``).
 
@@ -139,8 +154,8 @@ def make_backend(engine: str) -> Any:
 def serve(opts: EngineOptions) -> int:
     """Load the backend, open the link, run the main loop; the exit code."""
     from wstp_jupyter.engine._mainloop import MainLoop
-    from wstp_jupyter.engine._parallel import KernelParallelLinks
-    from wstp_jupyter.link import Link, LinkError
+    from wstp_jupyter.engine._sidelinks import KernelSideLinks
+    from wstp_jupyter.link import LinkError
 
     try:
         backend = make_backend(opts.backend)
@@ -153,7 +168,7 @@ def serve(opts: EngineOptions) -> int:
         if opts.mode == "listen":
             link = Link.listen(protocol, opts.name, key=key)
             print(link.name, flush=True)
-            link.activate()
+            _activate_listener(link)
         else:
             assert opts.name is not None
             link = Link.connect(protocol, opts.name, key=key)
@@ -161,7 +176,7 @@ def serve(opts: EngineOptions) -> int:
     except LinkError as exc:
         print(f"wstp_jupyter.engine: cannot open the link: {exc}", file=sys.stderr)
         return 1
-    loop = MainLoop(backend, link, parallel=KernelParallelLinks(protocol, key, opts.host))
+    loop = MainLoop(backend, link, side_links=KernelSideLinks(protocol, key, opts.host))
     try:
         return loop.run()
     finally:

@@ -1,16 +1,22 @@
 """ASCII InputForm, OutputForm and FullForm text for Mathics3 expressions.
 
 Mathics3 10 writes ``Rule``, ``RuleDelayed``, ``>=`` and ``!=`` as Unicode characters even in
-InputForm, and puts spaces around ``/`` and ``^`` in OutputForm, so text that must be valid
-Wolfram Language input (``ReturnTextPacket``, ``application/vnd.wolfram.inputform``) is written
-here, by one recursive printer over the expression tree.
+InputForm, so text that must be valid Wolfram Language input (``application/vnd.wolfram.inputform``,
+``WSTPJupyter`` answers) is written here, by one recursive printer over the expression tree.
 
 How it works: :func:`to_text` walks the tree once. Each operator has a precedence (the Wolfram
 Language's relative order); a child is parenthesised when its precedence is below what its parent
 position requires. ``Times`` is split into numerator and denominator, ``Plus`` turns a negative
-term into ``a - b``. The ``output`` flag selects OutputForm conventions (strings unquoted,
-graphics shown as ``-Graphics-``, ``Row``/``Column``/``StringForm`` laid out); heads the printer
-does not know are written in functional form ``f[a, b]``. User ``Format`` rules are not applied.
+term into ``a - b``. Heads the printer does not know are written in functional form ``f[a, b]``.
+
+The ``output`` flag selects OutputForm conventions (strings unquoted, graphics shown as
+``-Graphics-``, ``Row``/``Column`` laid out). Given an ``evaluation`` as well, the OutputForm is
+the one a Wolfram kernel prints (``_outputform``): reals get OutputForm's digits from Mathics3's
+own number formatting (``3.14159``), and every subexpression whose look is decided by ``Format``
+rules -- the user's, or builtin ones such as ``SeriesData``, ``Quantity``, ``NumberForm``,
+``TableForm``, ``StringForm`` -- is handed to Mathics3's OutputForm renderer. The core syntax
+(lists, arithmetic, operators, patterns) stays here because Mathics3 applies its format rules
+again at every level of the tree, which costs seconds for a few thousand nodes.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from mathics.core.atoms import (
 from mathics.core.expression import Expression
 from mathics.core.number import dps
 from mathics.core.symbols import Atom, Symbol
+from mathics.format.form import outputform as mathics_outputform
 
-from wstp_jupyter.wxf._inputform import char_escape, real_form, string_form
+from wstp_jupyter.wxf._inputform import ascii_escaped, real_form, string_form
 
 Shorten = Callable[[str], str]
 
@@ -114,12 +121,6 @@ _TRANSPARENT = frozenset(
 )
 
 
-def _ascii_name(name: str) -> str:
-    if name.isascii():
-        return name
-    return "".join(ch if ord(ch) < 127 else char_escape(ch) for ch in name)
-
-
 def format_machine_real(value: float) -> str:
     """Write a machine real as the Wolfram Language does: ``3.``, ``0.1``, ``1.5*^20``."""
     if math.isinf(value):
@@ -143,10 +144,29 @@ def _format_precision_real(atom: PrecisionReal, with_precision: bool) -> str:
     return out
 
 
+# Heads this printer lays out itself in OutputForm (see the module docstring); a user's
+# Format rule for one of them still goes to Mathics3.
+_CORE_HEADS = frozenset(
+    {
+        "System`List", "System`Association", "System`Plus", "System`Times", "System`Power",
+        "System`Not", "System`CompoundExpression", "System`Function", "System`Slot",
+        "System`SlotSequence", "System`Pattern", "System`Part", "System`Factorial",
+        "System`DirectedInfinity", "System`Increment", "System`Decrement", "System`Rational",
+        "System`Complex", "System`Row", "System`InputForm", "System`FullForm", "System`TeXForm",
+        *_INFIX, *_BLANKS, *_OUTPUT_PLACEHOLDERS, *_TRANSPARENT,
+    }
+)  # fmt: skip
+_OUTPUT_FORMATS = ("", "System`OutputForm")
+
+
 class _Printer:
-    def __init__(self, shorten: Shorten, *, output: bool, ascii_only: bool) -> None:
+    def __init__(
+        self, shorten: Shorten, *, output: bool, ascii_only: bool, evaluation: Any = None
+    ) -> None:
         self.shorten = shorten
         self.output = output
+        self.evaluation: Any = evaluation if output else None
+        self._delegated: dict[str, bool] = {}
         self.ascii_only = ascii_only
         self.times_sep = " " if output else "*"
 
@@ -168,6 +188,9 @@ class _Printer:
         if isinstance(atom, Integer):
             v = atom.value
             return str(v), (_P_UMINUS if v < 0 else _P_ATOM)
+        if isinstance(atom, MachineReal | PrecisionReal) and self.evaluation is not None:
+            t = str(mathics_outputform.real_render_output_form(atom, self.evaluation))
+            return t, (_P_UMINUS if t.startswith("-") else _P_ATOM)
         if isinstance(atom, MachineReal):
             t = format_machine_real(atom.value)
             return t, (_P_UMINUS if t.startswith("-") else _P_ATOM)
@@ -184,8 +207,10 @@ class _Printer:
                 return atom.value, _P_ATOM
             return string_form(atom.value, ascii_only=self.ascii_only), _P_ATOM
         if isinstance(atom, Symbol):
+            if self.evaluation is not None and self.user_format(atom.get_name()):
+                return self.mathics(atom)
             name = self.shorten(atom.get_name())
-            return (_ascii_name(name) if self.ascii_only else name), _P_ATOM
+            return (ascii_escaped(name) if self.ascii_only else name), _P_ATOM
         if isinstance(atom, ByteArray):
             if self.output:
                 return f"ByteArray[<{len(atom.value)}>]", _P_ATOM
@@ -203,7 +228,9 @@ class _Printer:
         im_term = "I" if magnitude == "1" else f"{magnitude}{self.times_sep}I"
         re_zero = isinstance(re_part, Integer) and re_part.value == 0
         if re_zero:
-            return ("-" + im_term if negative else im_term), (_P_UMINUS if negative else _P_TIMES)
+            if negative:
+                return "-" + im_term, _P_UMINUS
+            return im_term, (_P_ATOM if im_term == "I" else _P_TIMES)
         re_text, _ = self.atom(re_part)
         return f"{re_text} {'-' if negative else '+'} {im_term}", _P_PLUS
 
@@ -219,6 +246,8 @@ class _Printer:
         name = expr.get_head_name()
         els: tuple[Any, ...] = expr.elements
         n = len(els)
+        if self.evaluation is not None and name and self.delegates(name):
+            return self.mathics(expr)
         if name == "System`List":
             return "{" + self.args(els) + "}", _P_ATOM
         if name == "System`Association":
@@ -285,6 +314,38 @@ class _Printer:
             return self.text(els[0]), _P_ATOM
         return self.functional(expr)
 
+    # -- Mathics3's OutputForm, where Format rules decide ---------------------------------
+    def delegates(self, name: str) -> bool:
+        """True when Mathics3 must lay out expressions with head ``name`` (cached per call)."""
+        known = self._delegated.get(name)
+        if known is None:
+            if self.user_format(name):
+                known = True
+            elif name in _CORE_HEADS:
+                known = False
+            else:
+                formats = self.evaluation.definitions.get_definition(name).formatvalues
+                known = any(formats.get(f) for f in _OUTPUT_FORMATS) or (
+                    name in mathics_outputform.EXPR_TO_OUTPUTFORM_TEXT_MAP
+                )
+            self._delegated[name] = known
+        return known
+
+    def user_format(self, name: str) -> bool:
+        """The user has given ``name`` Format rules (for all forms or for OutputForm)."""
+        definition = self.evaluation.definitions.user.get(name)
+        if definition is None:
+            return False
+        return any(definition.formatvalues.get(f) for f in _OUTPUT_FORMATS)
+
+    def mathics(self, expr: Any) -> tuple[str, int]:
+        text = str(mathics_outputform.render_output_form(expr, self.evaluation, encoding="ASCII"))
+        return text.rstrip("\n"), (_P_PLUS if _has_operator(text) else _P_ATOM)
+
+    @staticmethod
+    def is_zero(expr: Any) -> bool:
+        return isinstance(expr, Integer) and expr.value == 0
+
     @staticmethod
     def is_null(expr: Any) -> bool:
         return isinstance(expr, Symbol) and expr.get_name() == "System`Null"
@@ -344,7 +405,9 @@ class _Printer:
                 else:
                     den.append(self.power_text(base, self.negate(exp)))
                 continue
-            num.append(self.text(factor, _P_TIMES + 1))
+            # A pure imaginary factor is itself a product (2 I): no parentheses in a product.
+            pure_imaginary = isinstance(factor, Complex) and self.is_zero(factor.real)
+            num.append(self.text(factor, _P_TIMES if pure_imaginary else _P_TIMES + 1))
         body = self.times_sep.join(num) if num else "1"
         if den:
             den_text = den[0] if len(den) == 1 else "(" + self.times_sep.join(den) + ")"
@@ -387,7 +450,8 @@ class _Printer:
             return self.text(base, _P_TIMES + 1)
         if isinstance(exp, Rational) and exp.value.p == 1 and exp.value.q == 2:
             return f"Sqrt[{self.text(base)}]"
-        return f"{self.text(base, _P_POWER + 1)}^{self.text(exp, _P_POWER + 1)}"
+        # Power groups to the right: a^b^c is a^(b^c).
+        return f"{self.text(base, _P_POWER + 1)}^{self.text(exp, _P_POWER)}"
 
     # -- OutputForm layout -------------------------------------------------------------
     def output_special(self, name: str, expr: Expression) -> tuple[str, int] | None:
@@ -400,6 +464,10 @@ class _Printer:
             return to_text(els[0], self.shorten, output=False, ascii_only=self.ascii_only), _P_ATOM
         if name == "System`FullForm" and len(els) == 1:
             return full_form(els[0], self.shorten), _P_ATOM
+        if name == "System`TeXForm" and len(els) == 1 and self.evaluation is not None:
+            from wstp_jupyter.engine._texform import tex_form
+
+            return tex_form(els[0], self.evaluation), _P_ATOM
         if name == "System`Row" and els and self.is_list(els[0]):
             sep = self.text(els[1]) if len(els) > 1 else ""
             return sep.join(self.text(e) for e in els[0].elements), _P_ATOM
@@ -457,8 +525,26 @@ class _Printer:
         return "".join(out)
 
 
+def _has_operator(text: str) -> bool:
+    """True if ``text`` has a space or an operator character outside brackets and strings."""
+    depth = 0
+    for ch in text:
+        if ch in "[({":
+            depth += 1
+        elif ch in "])}":
+            depth -= 1
+        elif depth == 0 and ch in " +-*/^<>=|&;!":
+            return True
+    return False
+
+
 def to_text(
-    expr: Any, shorten: Shorten | None = None, *, output: bool = False, ascii_only: bool = True
+    expr: Any,
+    shorten: Shorten | None = None,
+    *,
+    output: bool = False,
+    ascii_only: bool = True,
+    evaluation: Any = None,
 ) -> str:
     """Write ``expr`` as Wolfram Language text.
 
@@ -470,11 +556,17 @@ def to_text(
         output: OutputForm conventions (strings unquoted, ``-Graphics-``, ``Row``/``Column``,
             ``StringForm``) instead of InputForm.
         ascii_only: escape non-ASCII characters as ``\\:xxxx`` (InputForm strings and symbols).
+        evaluation: with ``output``, an ``Evaluation`` over the session's definitions: reals
+            get OutputForm's digits and ``Format`` rules apply (see the module docstring). It
+            evaluates format rules, so it must not be in use by another thread.
 
     Returns:
         The text; in InputForm it parses back to ``expr``.
     """
-    return _Printer(shorten or default_shorten, output=output, ascii_only=ascii_only).text(expr)
+    printer = _Printer(
+        shorten or default_shorten, output=output, ascii_only=ascii_only, evaluation=evaluation
+    )
+    return printer.text(expr)
 
 
 def default_shorten(name: str) -> str:

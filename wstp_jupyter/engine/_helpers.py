@@ -13,6 +13,8 @@ import re
 from typing import Any
 
 from mathics.core.attributes import attributes_bitset_to_list
+from mathics.core.parser.feed import MathicsMultiLineFeeder
+from mathics.core.parser.parser import Parser
 from mathics_scanner.errors import IncompleteSyntaxError
 from mathics_scanner.errors import SyntaxError as MathicsSyntaxError
 from mathics_scanner.location import ContainerKind
@@ -136,9 +138,6 @@ def is_complete(code: str) -> str:
         ends too early (open bracket, dangling operator, unterminated string), ``"invalid"`` on
         any other syntax error.
     """
-    from mathics.core.parser.feed import MathicsMultiLineFeeder
-    from mathics.core.parser.parser import Parser
-
     parser = Parser()
     feeder = MathicsMultiLineFeeder(code, "", ContainerKind.STREAM)
     try:

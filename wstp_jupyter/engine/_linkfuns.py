@@ -26,6 +26,7 @@ from mathics.core.expression import Expression
 from mathics.core.list import ListExpression
 from mathics.core.symbols import Symbol, SymbolFalse, SymbolNull, SymbolTrue
 
+from wstp_jupyter._process import stop
 from wstp_jupyter.link import Link, LinkError, LinkTimeout, UrgentMessage
 
 SymbolFailed = Symbol("System`$Failed")
@@ -183,12 +184,9 @@ class LinkClose(_LinkBuiltin):
         with _lock:
             _links.pop(n, None)
         obj.close()
-        process = obj.process
-        if process is not None and process.poll() is None:
-            try:
-                process.wait(timeout=5)
-            except Exception:
-                process.kill()
+        if obj.process is not None:
+            # The link is closed, which ends a well-behaved peer; the rest of the stages if not.
+            stop(obj.process, grace=5.0)
         return SymbolNull
 
 

@@ -2,151 +2,126 @@
 
 Threads and who does what:
 
-* a **reader thread per link** blocks in ``link.get()``; the preemptive and service links queue
-  ``(source, packet)`` events for the loop thread; the main link's urgent messages arrive on the
-  link's own thread and are handled at once (abort) or queued (interrupt, terminate);
+* a **reader thread per link** blocks in ``link.get()`` and turns what it reads into the link's
+  ``Packet`` classes (:func:`as_packet`: the one place a packet's shape is checked); the
+  preemptive and service links queue ``(source, packet)`` events for the loop thread; the main
+  link's urgent messages arrive on the link's own thread and are handled at once (abort) or
+  queued (interrupt, terminate);
 * the **main link's reader thread** routes its packets: in order to the worker's job queue,
   except that a packet arriving while the worker waits for the front end (``Input[]``, the
-  interrupt menu, the parallel-links exchange) is that answer;
+  interrupt menu, the side-links exchange) is that answer;
 * the **loop thread** (``MainLoop.run``) handles the other events: preemptive-link packets are
-  answered right here, without waiting for the worker; interrupts, service-link answers, exit;
-* the **worker thread** evaluates, writing ``TextPacket``/``MessagePacket`` while it runs and the
-  result packets when done.
+  answered right here, without waiting for the worker; interrupts, service-link messages, exit;
+* the **worker thread** evaluates. Everything an evaluation shows (``Print``, messages, displays,
+  clear-output) is written on the main link as it happens, by its ``LinkHost`` (``_host``), so a
+  cell's output is in order on one link; the result packets come last.
 
 Writes to a link are serialised by a per-link lock (the worker and the loop both write to the
-main link). The packet sequences are documented in ``docs/engine.md``.
+main link). The service link carries only what is truly asynchronous
+(:meth:`MainLoop.send_service`). The packet sequences are documented in ``docs/engine.md``.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from wstp_jupyter.engine._backend import Backend, LineResult
-from wstp_jupyter.engine._requests import NOT_A_REQUEST, ResultFormat, handle_request
-from wstp_jupyter.link import Link, LinkClosed, LinkError, UrgentMessage
+from wstp_jupyter.engine._host import LinkHost, LinkWriter, reply_text
+from wstp_jupyter.engine._requests import (
+    BadRequest,
+    Complete,
+    Inspect,
+    IsComplete,
+    MIMEBundle,
+    OpenParallelLinks,
+    ResultFormat,
+    SetResultFormat,
+    bundle_result,
+    parse_request,
+)
+from wstp_jupyter.link import (
+    EnterExpressionPacket,
+    EnterTextPacket,
+    EvaluatePacket,
+    InputNamePacket,
+    Link,
+    LinkClosed,
+    LinkError,
+    MenuPacket,
+    OutputNamePacket,
+    Packet,
+    RemoteProtocolError,
+    ReturnExpressionPacket,
+    ReturnPacket,
+    ReturnTextPacket,
+    SyntaxPacket,
+    TextPacket,
+    UrgentMessage,
+    packet_from_peer,
+)
 from wstp_jupyter.wxf import Expr, Symbol
 
 log = logging.getLogger("wstp_jupyter.engine")
 
 INTERRUPT_MENU_TITLE = "Interrupt> "
-SERVICE_ACK_TIMEOUT = 10.0  # seconds an evaluation waits for the front end to show an item
 INTERRUPT_MENU_HELP = (
     "Interrupt menu: a - abort the evaluation, c - continue, e - exit the kernel, "
     "s - show the input being evaluated"
 )
+_FAILED = Symbol("$Failed")
 
 
-def packet(head: str, *args: Any) -> Expr:
-    return Expr(Symbol(head), *args)
-
-
-def packet_head(expr: Any) -> str | None:
-    if isinstance(expr, Expr) and isinstance(expr.head, Symbol):
-        return str(expr.head.name)
-    return None
-
-
-class _Exit(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class LinkWriter:
-    """Serialises writes to one link from several threads and counts the packets written.
-
-    ``count`` is what service-link items are ordered against (see :meth:`MainLoop.send_service`);
-    the worker resets it when an evaluation starts.
-    """
-
-    def __init__(self, link: Link) -> None:
-        self.link = link
-        self.lock = threading.Lock()
-        self.count = 0
-
-    def put(self, *exprs: Any) -> None:
-        with self.lock:
-            # Packets that belong together (Out name and result, a message and its text) go
-            # out in one write: one wake-up of the front end instead of several.
-            self.link.put_many(*exprs)
-            self.count += len(exprs)
-
-
-class LinkHost:
-    """The ``Host`` an evaluation talks to: output goes to one link as packets."""
-
-    def __init__(self, loop: MainLoop, writer: LinkWriter, *, main: bool) -> None:
-        self.loop = loop
-        self.writer = writer
-        self.main = main
-
-    def print_text(self, text: str) -> None:
-        self.writer.put(packet("TextPacket", text + "\n"))
-
-    def message(self, symbol: str, tag: str, text: str) -> None:
-        self.writer.put(packet("MessagePacket", Symbol(symbol), tag), packet("TextPacket", text))
-
-    def request_input(self, prompt: str, *, string: bool) -> str | None:
-        if not self.main:
-            return None
-        head = "InputStringPacket" if string else "InputPacket"
-        reply = self.loop.ask_front_end(packet(head, prompt))
-        return reply_text(reply)
-
-    def display(self, bundle: dict[str, Any], *, temporary: bool) -> bool:
-        return self.loop.send_display(bundle, temporary=temporary, ordered=self.main)
-
-    def clear_output(self, *, wait: bool) -> bool:
-        return self.loop.send_clear_output(wait=wait, ordered=self.main)
-
-
-def reply_text(reply: Any) -> str | None:
-    """The text of a front-end answer: ``EnterTextPacket[s]``, ``TextPacket[s]``,
-    ``ReturnTextPacket[s]``, ``ReturnPacket[s]`` or a bare string."""
-    if isinstance(reply, str):
-        return reply
-    if (
-        packet_head(reply)
-        in (
-            "EnterTextPacket",
-            "TextPacket",
-            "ReturnTextPacket",
-            "ReturnPacket",
-        )
-        and len(reply.args) == 1
-        and isinstance(reply.args[0], str)
-    ):
-        return str(reply.args[0])
-    return None
+def as_packet(expr: Any) -> Any:
+    """``expr`` as an instance of its ``Packet`` class (shape checked), or ``expr`` itself when it
+    is no well-formed packet (a bare answer such as a string, or something to ignore)."""
+    try:
+        return packet_from_peer(expr)
+    except RemoteProtocolError:
+        return expr
 
 
 class MainLoop:
-    """Drives one backend from one main link (plus optional preemptive and service links)."""
+    """Drives one backend from one main link (plus optional preemptive and service links).
 
-    def __init__(self, backend: Backend, link: Link, *, parallel: Any = None) -> None:
+    Args:
+        backend: the evaluator.
+        link: the main link, active.
+        side_links: callable that opens the preemptive and service links when the front end asks
+            (``_sidelinks.KernelSideLinks``); without it the request answers ``$Failed``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        link: Link,
+        *,
+        side_links: Callable[[MainLoop], Any] | None = None,
+    ) -> None:
         self.backend = backend
+        self.result_format = ResultFormat()
         self.main = LinkWriter(link)
-        self.main_host = LinkHost(self, self.main, main=True)
+        self.main_host = LinkHost(
+            self.main, self.result_format, ask=self.ask_front_end, service=self.send_service
+        )
         self.preemptive: LinkWriter | None = None
         self.preemptive_host: LinkHost | None = None
         self.service: LinkWriter | None = None
-        self.parallel = parallel  # callable that opens the parallel links (see _parallel)
-        self.result_format = ResultFormat()
+        #: Called on the loop thread with each expression the front end sends on the service
+        #: link (asynchronous messages, e.g. from widgets); by default they are logged.
+        self.on_service: Callable[[Any], None] | None = None
+        self.side_links = side_links
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.jobs: queue.Queue[Any] = queue.Queue()
         self.replies: queue.Queue[Any] = queue.Queue()
         self.waiting_reply = threading.Event()
-        self.busy = threading.Event()
         # Which main-link requests an urgent message can still reach: the reader counts the
         # expressions it has routed and the jobs it has queued; a job counts as finished when
-        # its last packet (prompt or ReturnPacket) is written, which is when the front end
-        # considers it over. Abort and interrupt compare these with ``Link.received`` (see
-        # ``_jobs_sent_before``).
+        # its last packets are about to be written (see ``_finish``).
         self._requests_lock = threading.Lock()
         self._routed = 0
         self._queued = 0
@@ -157,10 +132,6 @@ class MainLoop:
         self.menu_open = False
         self.current_input: str = ""
         self.exit_code: int | None = None
-        self._display_ids = itertools.count(1)
-        self._serials = itertools.count(1)
-        self._temporary: list[str] = []
-        self.acks: queue.Queue[Any] = queue.Queue()  # serials the front end has handled
 
     # -- lifecycle ---------------------------------------------------------------------
     def run(self) -> int:
@@ -172,20 +143,19 @@ class MainLoop:
         threading.Thread(target=self._worker, name="engine-worker", daemon=True).start()
         self.main.put(self.input_name())
         while self.exit_code is None:
-            source, item = self.events.get()
-            if source == "exit":
-                self.exit_code = int(item)
-            elif source == "preemptive":
-                self._serve_preemptive(item)
-            elif source == "interrupt":
-                self._interrupt(int(item))
-            elif source == "service":
-                self._service_reply(item)
-            elif source == "closed":
-                if item == "main":
+            match self.events.get():
+                case "exit", code:
+                    self.exit_code = int(code)
+                case "preemptive", packet:
+                    self._serve_preemptive(packet)
+                case "interrupt", sent_before:
+                    self._interrupt(int(sent_before))
+                case "service", expr:
+                    self._serve_service(expr)
+                case "closed", "main":
                     self.exit_code = 0
-                else:
-                    log.info("%s link closed", item)
+                case "closed", name:
+                    log.info("%s link closed", name)
         return self.exit_code
 
     def start_reader(self, name: str, link: Link) -> None:
@@ -202,16 +172,18 @@ class MainLoop:
                     log.warning("%s link failed: %s", name, exc)
                     break
                 if name == "main":
-                    self._route_main(expr)
+                    self._route_main(as_packet(expr))
                     self._routed += 1
+                elif name == "preemptive":
+                    self.events.put((name, as_packet(expr)))
                 else:
                     self.events.put((name, expr))
             self.events.put(("closed", name))
 
         threading.Thread(target=read, name=f"engine-read-{name}", daemon=True).start()
 
-    def input_name(self) -> Expr:
-        return packet("InputNamePacket", f"In[{self.backend.next_line()}]:= ")
+    def input_name(self) -> InputNamePacket:
+        return InputNamePacket(f"In[{self.backend.next_line()}]:= ")
 
     # -- urgent messages ---------------------------------------------------------------
     def _on_message(self, message: Any, arg: int = 0) -> None:
@@ -260,7 +232,7 @@ class MainLoop:
             self._menu_after = self.main.link.received
             self.menu_open = True
             # Under the lock, so the menu cannot follow the job's last packet.
-            self.main.put(packet("MenuPacket", 1, INTERRUPT_MENU_TITLE))
+            self.main.put(MenuPacket(1, INTERRUPT_MENU_TITLE))
 
     def _abort_request(self) -> None:
         """Abort the interrupted request, whether or not its evaluation has started."""
@@ -285,14 +257,9 @@ class MainLoop:
                 if choice != "i"
                 else "Inspecting is not available: the evaluator has no dialog subsessions."
             )
-            self.main.put(
-                packet("TextPacket", shown), packet("MenuPacket", 1, INTERRUPT_MENU_TITLE)
-            )
+            self.main.put(TextPacket(shown), MenuPacket(1, INTERRUPT_MENU_TITLE))
         else:
-            self.main.put(
-                packet("TextPacket", INTERRUPT_MENU_HELP),
-                packet("MenuPacket", 1, INTERRUPT_MENU_TITLE),
-            )
+            self.main.put(TextPacket(INTERRUPT_MENU_HELP), MenuPacket(1, INTERRUPT_MENU_TITLE))
 
     # -- routing -----------------------------------------------------------------------
     def _route_main(self, expr: Any) -> None:
@@ -345,11 +312,10 @@ class MainLoop:
     # -- the worker --------------------------------------------------------------------
     def _worker(self) -> None:
         while True:
-            expr = self.jobs.get()
-            self.main.count = 0  # service items of this evaluation count from here
-            self.busy.set()
+            packet = self.jobs.get()
+            self.main_host.temporary.clear()
             try:
-                self._job(expr)
+                self._job(packet)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 0
                 self.events.put(("exit", code))
@@ -359,32 +325,31 @@ class MainLoop:
                 return
             except BaseException:  # a stray async abort or a bug must not kill the kernel
                 log.exception("evaluation of a packet failed")
-                self._recover(expr)
+                self._recover(packet)
             finally:
                 with self._requests_lock:
                     if not self._job_finished:  # ended without a last packet
                         self._finished += 1
                         self.backend.clear_pending()
                     self._job_finished = self._job_written = False
-                    self.busy.clear()
-                self._clear_temporary()
 
-    def _recover(self, expr: Any) -> None:
+    def _recover(self, packet: Any) -> None:
         """After an internal failure, still end the exchange so the front end never hangs."""
-        head = packet_head(expr)
         try:
             if self._job_written:
                 return
-            if head == "EvaluatePacket":
-                self._finish(packet("ReturnPacket", Symbol("$Failed")))
-            elif head in ("EnterTextPacket", "EnterExpressionPacket"):
-                self._finish(self.input_name())
+            match packet:
+                case EvaluatePacket():
+                    self._finish(ReturnPacket(_FAILED))
+                case EnterTextPacket() | EnterExpressionPacket():
+                    self._finish(self.input_name())
         except BaseException:
             log.exception("could not report the failure to the front end")
 
-    def _finish(self, *packets: Any) -> None:
-        """Write the current job's last packets; from then on it is over for urgent messages
-        too (an abort or hold still pending for it is dropped, not left for the next job)."""
+    def _finish(self, *packets: Packet) -> None:
+        """Write the current job's last packets, after the clearing of its temporary displays;
+        from then on it is over for urgent messages too (an abort or hold still pending for it
+        is dropped, not left for the next job)."""
         with self._requests_lock:
             # Before the write: a request the front end sends once it has read these packets
             # must find this job over. (Not during it: a large result must not keep the link's
@@ -393,157 +358,126 @@ class MainLoop:
                 self._finished += 1
                 self._job_finished = True
             self.backend.clear_pending()
-        self.main.put(*packets)
+        # Temporary displays vanish before the last packet, so the cell's output is final when
+        # the front end sees it end (nbconvert stops collecting output there).
+        self.main.put(*self.main_host.closing_packets(), *packets)
         self._job_written = True
 
-    def _job(self, expr: Any) -> None:
-        head = packet_head(expr)
-        args = expr.args if isinstance(expr, Expr) else ()
-        if head == "EnterTextPacket" and len(args) == 1 and isinstance(args[0], str):
-            self._enter_text(args[0])
-        elif head == "EnterExpressionPacket" and len(args) == 1:
-            self.current_input = str(args[0])[:200]
-            self._send_line(self.backend.run_line(args[0], self.main_host), text=False)
-            self._clear_temporary(ordered=True)
-            self._finish(self.input_name())
-        elif head == "EvaluatePacket" and len(args) == 1:
-            self._finish(packet("ReturnPacket", self.evaluate_packet(args[0], self.main_host)))
-        else:
-            log.warning("ignoring unexpected packet on the main link: %.200r", expr)
+    def _job(self, packet: Any) -> None:
+        host = self.main_host
+        match packet:
+            case EnterTextPacket(text=text):
+                self._enter_text(text)
+            case EnterExpressionPacket(expr=expr):
+                self.current_input = str(expr)[:200]
+                self._send_line(self.backend.run_line(expr, host), text=False)
+                self._finish(self.input_name())
+            case EvaluatePacket(expr=expr):
+                self._finish(ReturnPacket(self.evaluate_packet(expr, host)))
+            case _:
+                log.warning("ignoring unexpected packet on the main link: %.200r", packet)
 
     def _enter_text(self, text: str) -> None:
         self.current_input = text[:200]
         issue = self.backend.check_syntax(text, self.main_host)
         if issue is not None:
-            self._finish(packet("SyntaxPacket", issue.position), self.input_name())
+            self._finish(SyntaxPacket(issue.position), self.input_name())
             return
         for result in self.backend.run_cell(text, self.main_host):
             self._send_line(result, text=True)
-        # Temporary displays vanish before the prompt, so the cell's output is final when the
-        # front end sees the cell end (nbconvert stops collecting output there).
-        self._clear_temporary(ordered=True)
         self._finish(self.input_name())
 
     def _send_line(self, result: LineResult, *, text: bool) -> None:
         if result.value is None:
             return
-        name = packet("OutputNamePacket", f"Out[{result.line}]= ")
-        if self.result_format.kind == "MIMEBundle":
+        name = OutputNamePacket(f"Out[{result.line}]= ")
+        body: Packet
+        if self.result_format.bundles:
             bundle = self.backend.mime_bundle(result.value, self.result_format.options)
-            body = packet("ReturnExpressionPacket", Expr(Symbol("WSTPJupyter`MIMEBundle"), bundle))
+            body = ReturnExpressionPacket(bundle_result(bundle))
         elif text:
-            body = packet("ReturnTextPacket", self.backend.output_text(result.value))
+            body = ReturnTextPacket(self.backend.output_text(result.value))
         else:
-            body = packet("ReturnExpressionPacket", self.backend.to_wire(result.value))
+            body = ReturnExpressionPacket(self.backend.to_wire(result.value))
         self.main.put(name, body)
 
     def evaluate_packet(self, expr: Any, host: LinkHost, *, side: bool = False) -> Any:
         """Evaluate the body of an ``EvaluatePacket`` (requests included); the wire result."""
-        if packet_head(expr) == "WSTPJupyter`OpenParallelLinks" and not side:
-            if self.parallel is None:
-                return Symbol("$Failed")
-            result: Any = self.parallel(self)
-            return result
-        answer = handle_request(expr, self.backend, host, self.result_format, side=side)
-        if answer is not NOT_A_REQUEST:
-            return answer
-        return self.backend.to_wire(self.backend.evaluate(expr, host, side=side))
+        backend = self.backend
+        try:
+            request = parse_request(expr)
+        except BadRequest as exc:
+            log.info("%s", exc)
+            return _FAILED
+        match request:
+            case None:
+                return backend.to_wire(backend.evaluate(expr, host, side=side))
+            case OpenParallelLinks():
+                # Only the worker may open them: it answers on the main link meanwhile.
+                return _FAILED if side or self.side_links is None else self.side_links(self)
+            case Complete(prefix=prefix):
+                return backend.complete(prefix)
+            case Inspect(symbol=symbol):
+                return backend.inspect(symbol)
+            case IsComplete(code=code):
+                return backend.is_complete(code)
+            case SetResultFormat(kind=kind, options=options):
+                self.result_format.kind = kind
+                self.result_format.options = options if self.result_format.bundles else {}
+                return kind
+            case MIMEBundle(expr=body, options=options):
+                value = backend.evaluate(body, host, side=side)
+                return bundle_result(backend.mime_bundle(value, options, side=side))
+        return _FAILED
 
     # -- preemptive and service links ----------------------------------------------------
-    def attach_parallel(self, service: Link, preemptive: Link) -> None:
-        """Start serving the preemptive link and writing display requests to the service link."""
+    def attach_side_links(self, service: Link, preemptive: Link) -> None:
+        """Start serving the preemptive link and reading the service link."""
         self.service = LinkWriter(service)
         self.preemptive = LinkWriter(preemptive)
-        self.preemptive_host = LinkHost(self, self.preemptive, main=False)
+        self.preemptive_host = LinkHost(
+            self.preemptive, self.result_format, service=self.send_service
+        )
         self.start_reader("preemptive", preemptive)
         self.start_reader("service", service)
 
-    def _serve_preemptive(self, expr: Any) -> None:
+    def _serve_preemptive(self, packet: Any) -> None:
         writer, host = self.preemptive, self.preemptive_host
         if writer is None or host is None:
             return
-        head = packet_head(expr)
-        args = expr.args if isinstance(expr, Expr) else ()
-        if head == "EvaluatePacket" and len(args) == 1:
-            try:
-                value = self.evaluate_packet(args[0], host, side=True)
-            except SystemExit:
-                value = Symbol("$Failed")
-            writer.put(packet("ReturnPacket", value))
-        elif head == "EnterTextPacket" and len(args) == 1 and isinstance(args[0], str):
-            # Read-only use of the parser/evaluator: no $Line, no In/Out on this link.
-            value = self.backend.evaluate(Expr(Symbol("ToExpression"), args[0]), host, side=True)
-            writer.put(packet("ReturnTextPacket", self.backend.output_text(value)))
-        else:
-            log.warning("ignoring unexpected packet on the preemptive link: %.200r", expr)
+        match packet:
+            case EvaluatePacket(expr=expr):
+                try:
+                    value = self.evaluate_packet(expr, host, side=True)
+                except SystemExit:
+                    value = _FAILED
+                writer.put(*host.closing_packets(), ReturnPacket(value))
+            case EnterTextPacket(text=text):
+                # Read-only use of the parser/evaluator: no $Line, no In/Out on this link.
+                value = self.backend.evaluate(Expr(Symbol("ToExpression"), text), host, side=True)
+                text = self.backend.output_text(value)
+                writer.put(*host.closing_packets(), ReturnTextPacket(text))
+            case _:
+                log.warning("ignoring unexpected packet on the preemptive link: %.200r", packet)
 
-    def send_display(self, bundle: dict[str, Any], *, temporary: bool, ordered: bool) -> bool:
-        """Send ``WSTPJupyter`DisplayData[bundle, id, temporary, seq]`` on the service link.
+    def send_service(self, expr: Any) -> bool:
+        """Send ``expr`` to the front end on the service link, at once, from any thread.
 
-        False when there is no service link (the caller then prints the plain text).
+        For what is truly asynchronous (updates of widgets and ``Dynamic``): it is in no order
+        with the main link. Output that belongs to a cell goes on the main link instead (the
+        evaluation's host). False when the front end has opened no service link, or it failed.
         """
         if self.service is None:
             return False
-        display_id = f"display-{next(self._display_ids)}"
-        if temporary:
-            self._temporary.append(display_id)
-        self.send_service("DisplayData", bundle, display_id, temporary, ordered=ordered)
-        return True
-
-    def send_clear_output(self, *, wait: bool, ordered: bool) -> bool:
-        """Send ``WSTPJupyter`ClearOutput[wait, seq]``; False (nothing sent) without a service
-        link."""
-        if self.service is None:
-            return False
-        self.send_service("ClearOutput", wait, ordered=ordered)
-        return True
-
-    def send_service(self, name: str, *args: Any, ordered: bool) -> None:
-        """Write ``WSTPJupyter`name[args..., seq]`` on the service link, in order with the main
-        link.
-
-        ``seq`` is ``<|"Serial" -> n, "After" -> m|>``: ``n`` numbers the item, ``m`` is how many
-        main-link packets this evaluation wrote before it, so a front end that reads the two
-        links separately can show it right after the ``m``-th packet. When the front end asked
-        for acknowledgements (``"ServiceAcknowledgements" -> True`` in ``SetResultFormat``), an
-        ``ordered`` item (one from the evaluating worker) also waits until the front end answers
-        ``WSTPJupyter`ServiceDone[n]``: nothing the evaluation writes afterwards can then
-        overtake it. Items from the loop thread (preemptive evaluations) never wait: the loop is
-        the thread that reads the answers.
-        """
-        assert self.service is not None
-        serial = next(self._serials)
-        after = self.main.count if ordered else 0
-        seq = {"Serial": serial, "After": after}
-        self.service.put(Expr(Symbol("WSTPJupyter`" + name), *args, seq))
-        if ordered and self.result_format.options.get("ServiceAcknowledgements") is True:
-            self._await_ack(serial)
-
-    def _await_ack(self, serial: int) -> None:
-        deadline = time.monotonic() + SERVICE_ACK_TIMEOUT
-        while True:
-            # Short waits so an asynchronous abort reaches this (evaluating) thread promptly.
-            try:
-                if self.acks.get(timeout=0.05) == serial:
-                    return
-            except queue.Empty:
-                if time.monotonic() > deadline:
-                    log.warning("no acknowledgement of service item %d; going on", serial)
-                    return
-
-    def _service_reply(self, expr: Any) -> None:
-        if packet_head(expr) == "WSTPJupyter`ServiceDone" and len(expr.args) == 1:
-            if self.result_format.options.get("ServiceAcknowledgements") is True:
-                self.acks.put(expr.args[0])
-        else:
-            log.info("ignoring unexpected expression on the service link: %.200r", expr)
-
-    def _clear_temporary(self, *, ordered: bool = False) -> None:
-        if self.service is None or not self._temporary:
-            return
-        ids, self._temporary = self._temporary, []
         try:
-            for display_id in ids:
-                self.send_service("ClearDisplay", display_id, ordered=ordered)
-        except LinkError:
-            log.info("service link gone; temporary displays not cleared")
+            self.service.put_expr(expr)
+        except LinkError as exc:
+            log.info("service link: could not send: %s", exc)
+            return False
+        return True
+
+    def _serve_service(self, expr: Any) -> None:
+        if self.on_service is not None:
+            self.on_service(expr)
+        else:
+            log.info("ignoring an expression on the service link: %.200r", expr)

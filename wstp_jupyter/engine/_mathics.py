@@ -6,9 +6,11 @@ How it works:
   process), then replaces the session's ``Evaluation`` by :class:`EngineEvaluation`, and adds a
   second one (``side``) over the same ``Definitions`` for preemptive requests.
 * :class:`EngineEvaluation` sends ``Print`` output and messages to its ``host`` the moment they
-  happen (Mathics calls ``output.out`` during the evaluation), formats text with the project's
-  ASCII printer, and turns Mathics' cooperative ``stopped`` flag into three behaviours: abort
-  (``AbortInterrupt``), hold (wait for the interrupt menu's answer) and timeout.
+  happen (Mathics calls ``output.out`` during the evaluation), formats text in OutputForm
+  (``_outputform``), stops a message after its third time in one evaluation with
+  ``General::stop``, as the Wolfram kernel does, and turns Mathics' cooperative ``stopped``
+  flag into three behaviours: abort (``AbortInterrupt``), hold (wait for the interrupt menu's
+  answer) and timeout.
 * Abort is delivered by raising ``AbortInterrupt`` asynchronously in the evaluating thread
   (``PyThreadState_SetAsyncExc``), which reaches the next Python bytecode even inside sympy; the
   ``stopped`` flag is the fallback for code that checks it. Both make the evaluation return
@@ -32,7 +34,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from mathics.core.atoms import String
+from mathics.core.element import ensure_context
 from mathics.core.evaluation import Evaluation, Output
+from mathics.core.expression import Expression
 from mathics.core.interrupt import (
     AbortInterrupt,
     BreakInterrupt,
@@ -48,10 +53,15 @@ from mathics_scanner.location import ContainerKind
 
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._forms import to_text
+from wstp_jupyter.engine._outputform import install as install_output_forms
+from wstp_jupyter.engine._outputform import output_form
 
 log = logging.getLogger("wstp_jupyter.engine")
 
 SymbolAborted = Symbol("System`$Aborted")
+# General::stop: a message is shown this many times in one evaluation, then suppressed.
+MESSAGE_REPEATS = 3
+_STOP_TEXT = "Further output of `1` will be suppressed during this calculation."
 _SYNTAX_WHERE = re.compile(r" \(line \d+ of [^()]*\)\.$")
 
 
@@ -87,6 +97,8 @@ class EngineEvaluation(Evaluation):
         self.output = _HostOutput(self)
         self.host: Host | None = None
         self.resume_event = threading.Event()
+        # Times each message (symbol::tag, full symbol name) was shown in this evaluation.
+        self.message_counts: collections.Counter[tuple[str, str]] = collections.Counter()
 
     @property
     def stopped(self) -> bool:
@@ -98,6 +110,29 @@ class EngineEvaluation(Evaluation):
         # Mathics clears the flag as each evaluation starts; an abort or hold requested
         # before that moment (a pending one, applied by MathicsBackend._enter) must survive.
         self._stopped = value or self.abort_requested or self.hold_requested
+
+    def message(self, symbol_name: str, tag: str, *msgs: Any) -> Any:
+        """Issue a message, unless it has been shown ``MESSAGE_REPEATS`` times already in this
+        evaluation; the time that reaches the limit is followed by ``General::stop``
+        (``Off[General::stop]`` lifts the limit). Messages that are ``Off`` or quiet are not
+        counted, because they were not shown."""
+        full = ensure_context(symbol_name)
+        key = (full, str(tag))
+        stop = ("System`General", "stop")
+        if key != stop and self.message_counts[key] >= MESSAGE_REPEATS and self._stop_applies():
+            return None
+        shown = super().message(symbol_name, tag, *msgs)
+        if shown is None or key == stop:
+            return shown
+        self.message_counts[key] += 1
+        if self.message_counts[key] == MESSAGE_REPEATS and self._stop_applies():
+            name = Expression(Symbol("System`MessageName"), Symbol(full), String(key[1]))
+            super().message("General", "stop", Expression(Symbol("System`HoldForm"), name))
+        return shown
+
+    def _stop_applies(self) -> bool:
+        stop = Expression(Symbol("System`MessageName"), Symbol("System`General"), String("stop"))
+        return stop not in set(self.get_quiet_messages())
 
     def error(self, symbol: Any, tag: Any, *msgs: Any) -> None:
         # Mathics ends a line after some messages ($RecursionLimit::reclim, ...) by raising
@@ -127,7 +162,7 @@ class EngineEvaluation(Evaluation):
 
     def format_output(self, expr: Any, format: Any = None) -> Any:
         if format == "text" or (format is None and self.format == "text"):
-            return to_text(expr, self.definitions.shorten_name, output=True)
+            return output_form(expr, self)
         return super().format_output(expr, format)
 
 
@@ -145,6 +180,9 @@ class MathicsBackend(Backend):
         self.session: Any = None
         self.main: EngineEvaluation
         self.side: EngineEvaluation
+        # Formatting evaluates Format rules; each thread formats with its own Evaluation, so
+        # the text of a result never disturbs (nor is stopped by) an evaluation that runs.
+        self._formatters = threading.local()
         self._lock = threading.Lock()
         self._running_thread: int | None = None
         # An interrupt or abort that arrives before the main evaluation has started (the
@@ -160,6 +198,7 @@ class MathicsBackend(Backend):
         from mathics.session import MathicsSession
 
         import_and_load_builtins()
+        install_output_forms()
         self.session = MathicsSession(add_builtin=True, catch_interrupt=False)
         definitions = self.session.definitions
         self.main = EngineEvaluation(definitions)
@@ -170,6 +209,7 @@ class MathicsBackend(Backend):
         from wstp_jupyter.engine._builtins import install_builtins
 
         install_builtins(definitions)
+        _define_general_stop(definitions)
 
     @property
     def definitions(self) -> Any:
@@ -224,6 +264,7 @@ class MathicsBackend(Backend):
         ev.hold_requested = False
         ev.error_abort = False
         ev.resume_event.clear()
+        ev.message_counts.clear()  # "during this calculation": each evaluation starts afresh
         if ev is self.main:
             with self._lock:
                 self._running_thread = threading.get_ident()
@@ -371,7 +412,13 @@ class MathicsBackend(Backend):
         return to_wire(value)
 
     def output_text(self, value: Any) -> str:
-        return to_text(value, self.definitions.shorten_name, output=True)
+        return output_form(value, self._formatter())
+
+    def _formatter(self) -> EngineEvaluation:
+        ev: EngineEvaluation | None = getattr(self._formatters, "evaluation", None)
+        if ev is None:
+            ev = self._formatters.evaluation = EngineEvaluation(self.definitions)
+        return ev
 
     def input_text(self, value: Any) -> str:
         return to_text(value, self.definitions.shorten_name, output=False)
@@ -400,6 +447,14 @@ class MathicsBackend(Backend):
         from wstp_jupyter.engine._helpers import is_complete
 
         return is_complete(code)
+
+
+def _define_general_stop(definitions: Any) -> None:
+    """Give ``General::stop`` its text (Mathics3 has no such message)."""
+    from mathics.core.rules import Rule
+
+    pattern = Expression(Symbol("System`MessageName"), Symbol("System`General"), String("stop"))
+    definitions.add_message("System`General", Rule(pattern, String(_STOP_TEXT)))
 
 
 _HISTORY = frozenset({"System`In", "System`Out"})

@@ -1,28 +1,30 @@
 """Launching a kernel process from the front-end side, and shutting it down without orphans.
 
-``launch()`` starts ``python -m wstp_jupyter.engine -wstp`` through the link layer's launcher
-(``wstp_jupyter.link._launch``, the same code as ``Link.launch``), which listens, appends the link
-arguments, passes the key in ``WSTP_JUPYTER_LINK_KEY`` and activates while watching the process.
+``launch()`` starts ``python -m wstp_jupyter.engine -wstp`` with ``Link.launch``, which listens,
+appends the link arguments, passes the key in ``WSTP_JUPYTER_LINK_KEY`` and activates while
+watching the process.
 Its stderr goes to a temporary file (so a chatty child never blocks on a full pipe); if the process
 exits first, or the startup timeout passes, :class:`StartupError` carries that stderr. Nothing is
 read from the link: the caller reads the first ``InputNamePacket``.
 
-``KernelProcess.close()`` is staged as in jupyter_client: ask politely (``Quit[]`` and close the
-link, which alone makes the kernel exit), wait, SIGTERM, wait, SIGKILL.
+``KernelProcess.close()`` is the package's one staged stop (:func:`wstp_jupyter._process.stop`):
+ask politely (``Quit[]`` and close the links, which alone makes the kernel exit), wait, SIGTERM,
+wait, SIGKILL of the kernel's process group.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
 from typing import IO
 
+from wstp_jupyter._process import stop
 from wstp_jupyter.engine._errors import StartupError
+from wstp_jupyter.engine._sidelinks import open_parallel_links
 from wstp_jupyter.link import LaunchError, Link, LinkError, LinkTimeout, UrgentMessage
-from wstp_jupyter.link._launch import launch as launch_peer
 from wstp_jupyter.link._launch import read_captured
 from wstp_jupyter.wxf import Expr, Symbol
 
@@ -64,8 +66,6 @@ class KernelProcess:
             EngineError: the kernel did not follow the exchange.
             LinkError: a link could not be opened.
         """
-        from wstp_jupyter.engine._parallel import open_parallel_links
-
         if self.service is None or self.preemptive is None:
             self.service, self.preemptive = open_parallel_links(
                 self.link, key=self.key, timeout=timeout
@@ -90,31 +90,20 @@ class KernelProcess:
         Returns:
             The process's exit code. Idempotent.
         """
-        proc = self.process
-        if proc.poll() is None:
-            try:
-                self.link.put_message(UrgentMessage.ABORT)
-                self.link.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol("Quit"))))
-            except LinkError:
-                pass
-        for extra in (self.service, self.preemptive, self.link):
-            if extra is not None:
-                extra.close()
-        for sig in (None, signal.SIGTERM, signal.SIGKILL):
-            if proc.poll() is not None:
-                break
-            if sig is not None:
-                try:
-                    proc.send_signal(sig)
-                except ProcessLookupError:
-                    break
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                continue
-        code = proc.wait()
+        def ask_to_quit() -> None:
+            if self.process.poll() is None:
+                # The abort ends a running evaluation so that Quit[] is read at once; closing
+                # the main link alone would make the kernel exit as well.
+                with contextlib.suppress(LinkError):
+                    self.link.put_message(UrgentMessage.ABORT)
+                    self.link.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol("Quit"))))
+            for link in (self.service, self.preemptive, self.link):
+                if link is not None:
+                    link.close()
+
+        code = stop(self.process, close=ask_to_quit, grace=timeout)
         self._stderr.close()
-        return int(code)
+        return code
 
     def __enter__(self) -> KernelProcess:
         return self
@@ -162,7 +151,7 @@ def launch(
     # Kept open for the kernel's lifetime (closed by KernelProcess.close), hence no ``with``.
     stderr = tempfile.TemporaryFile(prefix="wstp-engine-stderr-")  # noqa: SIM115
     try:
-        link = launch_peer(
+        link = Link.launch(
             [*kernel_command(python), *extra_args],
             protocol=protocol,
             key=key,
@@ -171,6 +160,9 @@ def launch(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            # Its own process group: a Ctrl-C meant for the front end does not reach it, and
+            # the last stage of close() ends whatever it started as well.
+            start_new_session=True,
         )
     except LaunchError as exc:
         stderr.close()

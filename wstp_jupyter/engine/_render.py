@@ -1,15 +1,20 @@
-"""Render a result to MIME data in the kernel process, so a front end needs one round trip.
+r"""Render a result to MIME data in the kernel process, so a front end needs one round trip.
 
 The bundle (a ``dict``; an Association on the wire) holds:
 
-* ``text/plain`` -- OutputForm text with ASCII operators (``_forms``); ``-Graphics-`` for graphics;
-* ``application/vnd.wolfram.inputform`` -- InputForm text that parses back to the value;
-* ``text/latex`` -- TeX math wrapped in ``$...$``, only for compound expressions, rationals and
-  complex numbers (not for integers, reals, strings, symbols, graphics or images);
+* ``text/plain`` -- OutputForm text (``_outputform``), as the Wolfram kernel's main loop prints
+  it: ``N[Pi]`` is ``3.14159``, a string has no quotes, graphics are ``-Graphics-``, the user's
+  ``Format`` rules apply (and ``$PrePrint``, which the main loop applied to the value already);
+* ``application/vnd.wolfram.inputform`` -- InputForm text that parses back to the value, with
+  every digit (``3.141592653589793``);
+* ``text/latex`` -- TeX math as ``TeXForm`` writes it (``_texform``: ``\sin (x)``, ``\pi``,
+  ``\frac{a}{b}``), wrapped in ``$...$``, only for compound expressions, rationals, complex
+  numbers and symbols TeX has a sign for (not for integers, reals, strings, other symbols,
+  graphics or images);
 * ``image/svg+xml`` and ``image/png`` for ``Graphics``: Mathics' ``GraphicsBox.to_svg`` (the fast
   path, milliseconds), then cairosvg rasterizes the SVG at ``PNGResolution`` dpi (144 = HiDPI 2x);
 * the same for ``Graphics3D`` (``Plot3D`` & co.): Mathics3 has no 3D SVG, so the scene's JSON
-  (what its three.js front end draws) goes through the project's own renderer (``_render3d``);
+  (what its three.js front end draws) goes through the project's own renderer (``render3d``);
   3D PNGs are rasterized at no more than 96 dpi (1x), because cairosvg spends
   ~0.5 ms per primitive and a surface has hundreds. Mathics3 cannot write ``Hue`` or
   ``GrayLevel`` colours into its 3D JSON, so such scenes are retried with the colours converted
@@ -35,6 +40,8 @@ from mathics.core.expression import Expression
 from mathics.core.symbols import Symbol
 
 from wstp_jupyter.engine._forms import to_text
+from wstp_jupyter.engine._outputform import output_form
+from wstp_jupyter.engine._texform import tex_form
 
 log = logging.getLogger("wstp_jupyter.engine")
 
@@ -52,8 +59,20 @@ _GRAPHICS = ("System`Graphics",)
 _GRAPHICS3D = "System`Graphics3D"
 PNG_DPI_3D = 96.0  # the most a 3D PNG gets (see the module docstring)
 _NO_LATEX_HEADS = frozenset(
-    {"System`Graphics", "System`Graphics3D", "System`Image", "System`Sound", "System`TeXForm"}
+    {
+        "System`Graphics",
+        "System`Graphics3D",
+        "System`Image",
+        "System`Sound",
+        "System`TeXForm",
+        "System`InputForm",
+        "System`FullForm",
+        "System`MathMLForm",
+    }
 )
+# Symbols worth typesetting alone (others are plain names: text says it as well).
+_LATEX_SYMBOLS = frozenset({"System`Pi", "System`Infinity", "System`ComplexInfinity",
+                            "System`EulerGamma", "System`Degree"})
 _SIZE = re.compile(r'<svg\s+width="([0-9.]+)(?:px)?"\s+height="([0-9.]+)(?:px)?"')
 
 
@@ -74,7 +93,7 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
     shorten = evaluation.definitions.shorten_name
     bundle: dict[str, Any] = {}
     if PLAIN in formats:
-        bundle[PLAIN] = to_text(value, shorten, output=True)
+        bundle[PLAIN] = output_form(value, evaluation)
     if INPUTFORM in formats:
         bundle[INPUTFORM] = to_text(value, shorten, output=False)
     head = value.get_head_name() if isinstance(value, Expression) else ""
@@ -91,8 +110,8 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
     large = len(bundle.get(PLAIN) or bundle.get(INPUTFORM) or "") > LATEX_MAX_CHARS
     if LATEX in formats and not large and _wants_latex(value, head):
         try:
-            tex = evaluation.format_output(value, "latex")
-            if isinstance(tex, str) and tex:
+            tex = tex_form(value, evaluation)
+            if tex:
                 bundle[LATEX] = f"${tex}$"
         except Exception:  # a TeX failure must not lose the result
             log.debug("TeX rendering failed", exc_info=True)
@@ -102,6 +121,8 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
 def _wants_latex(value: Any, head: str) -> bool:
     if isinstance(value, Rational | Complex):
         return True
+    if isinstance(value, Symbol):
+        return value.get_name() in _LATEX_SYMBOLS
     return isinstance(value, Expression) and head not in _NO_LATEX_HEADS
 
 
@@ -181,7 +202,7 @@ def _svg_3d(value: Any, evaluation: Any, opts: dict[str, Any]) -> str:
     export the scene as JSON)."""
     import json
 
-    from wstp_jupyter.engine._render3d import graphics3d_svg
+    from wstp_jupyter.render3d import graphics3d_svg
 
     boxes = _boxes(value, evaluation)
     try:

@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wstp_jupyter.kernel: {exc}", file=sys.stderr)
         return 2
 
-    from wstp_jupyter.kernel._backend import prestart
+    from wstp_jupyter.kernel._connection import prestart
 
     # A local kernel process needs seconds (Mathics3) to start: it is launched before ipykernel
     # loads, so both start-ups overlap.

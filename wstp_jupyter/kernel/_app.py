@@ -21,6 +21,7 @@ class WolframKernelApp(IPKernelApp):
 
         With no shell-channel thread, ipykernel serves the shell socket on the main loop, does
         not advertise subshells, and answers ``create_subshell_request`` with an error.
+        ipykernel 6.29 has no such thread and serves the shell socket on the main loop anyway.
         """
         super().init_sockets()
         self.shell_channel_thread = None

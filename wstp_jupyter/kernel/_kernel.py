@@ -1,18 +1,23 @@
 """The Jupyter kernel: an ipykernel ``Kernel`` that is the front end of a Wolfram kernel process.
 
-How it works. At start-up a worker thread obtains the Wolfram kernel (:class:`Backend`: a local
-process, or a wstpserver kernel), so the cold start of Mathics3 overlaps with the front end
-connecting. ``execute_request`` becomes ``EnterTextPacket[code]`` on the main link; the packets
-read back are translated by :class:`CellTranslator` and published as they arrive, so ``Print``
-output streams while the cell runs. The execution count is the kernel's own ``In[n]`` number.
+How it works. At start-up a worker thread obtains the Wolfram kernel (:class:`KernelConnection`:
+a local process, or a wstpserver kernel), so the cold start of Mathics3 overlaps with the front
+end connecting. ``execute_request`` becomes ``EnterTextPacket[code]`` on the main link; the
+packets read back -- ``Print`` output, messages, displays, results, in the order the evaluation
+made them -- are translated by :class:`CellTranslator` and published as they arrive, so output
+streams while the cell runs. The execution count is the kernel's own ``In[n]`` number; a request
+with ``store_history=False`` is evaluated outside the main loop (``EvaluatePacket``), so neither
+``$Line`` nor the execution count advances.
 
 Requests that must answer while a cell runs -- completion, inspection, completeness,
-kernel_info, history -- bypass ipykernel's one-shell-message-at-a-time lock (see
-:meth:`WolframKernel.shell_main`) and go over the preemptive link, which the kernel process
-services between evaluation steps. ``interrupt_request`` (``interrupt_mode: message``) arrives on
-the control thread and sends the abort urgent message: the evaluation returns ``$Aborted`` and
-every definition survives. A kernel process that dies is reported in the cell that was running
-(or the next one), and a fresh process is started at once for the following cells.
+kernel_info, history -- bypass ipykernel's one-shell-message-at-a-time order (see
+:meth:`WolframKernel._dispatch_concurrently`) and go over the preemptive link, which the kernel
+process services while it evaluates. ``interrupt_request`` (``interrupt_mode: message``) arrives
+on the control thread and sends the abort urgent message: the evaluation returns ``$Aborted``
+and every definition survives. A kernel process that dies is reported in the cell that was
+running (or the next one), and a fresh process is started at once for the following cells.
+Works with ipykernel 6.29 and 7.x (the two differ in how shell messages are dispatched; both
+hooks are here).
 """
 
 from __future__ import annotations
@@ -21,29 +26,36 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import fnmatch
 import logging
 import re
 import threading
-from contextvars import copy_context
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ipykernel.kernelbase import Kernel
+from ipykernel.kernelbase import Kernel, kernel_protocol_version
 
 from wstp_jupyter import __version__
-from wstp_jupyter.kernel import _syntax
-from wstp_jupyter.kernel._backend import Backend, make_packet
-from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
+from wstp_jupyter.engine._requests import MIMEBundle
+from wstp_jupyter.kernel._connection import KernelConnection
+from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
+from wstp_jupyter.kernel._mapping import (
+    CellDone,
+    CellTranslator,
+    ClearOutput,
+    DisplayData,
+    InputRequest,
+    Menu,
+    Output,
+    Result,
+    Stream,
+    UpdateDisplayData,
+    result_data,
+)
 from wstp_jupyter.kernel._options import KernelOptions
+from wstp_jupyter.kernel._services import FrontEndServices
 from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO
 from wstp_jupyter.kernel._stdin import StdinChannel, StdinUnavailable
-
-if TYPE_CHECKING:
-    from wstp_jupyter.kernel._mapping import InputRequest
-
-# The packet translation (and with it the WXF codec and numpy) is imported on first use, not
-# here: in server mode that import then happens after ipykernel has bound its sockets, in the
-# idle time while the front end is still connecting (see __main__).
+from wstp_jupyter.link import EnterTextPacket, EvaluatePacket, Packet, ReturnPacket, TextPacket
+from wstp_jupyter.wxf import Expr, Symbol
 
 log = logging.getLogger("wstp_jupyter.kernel")
 PLAIN = "text/plain"
@@ -59,35 +71,16 @@ _CONCURRENT_REQUESTS = frozenset(
         "comm_info_request",
     }
 )
-_PREEMPTIVE_TIMEOUT = 5.0
-_SERVICE_HOLD_LIMIT = 1.0  # seconds a service-link item may wait for the main link
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
+_ABORTED = Symbol("$Aborted")
+_NULL_TEXTS = ("Null", "")
 
 
-class _CellOrder:
-    """How far the running cell's main-link output has been published, and the service-link
-    items waiting for it."""
-
-    __slots__ = ("pending", "seen")
-
-    def __init__(self) -> None:
-        self.seen = 0  # main-link packets of this cell read and published
-        self.pending: list[tuple[Backend, Any]] = []
+def _to_expression(code: str) -> Expr:
+    return Expr(Symbol("ToExpression"), code)
 
 
-def _service_seq(expr: Any) -> dict[Any, Any]:
-    """The ``<|"Serial" -> n, "After" -> m|>`` a service-link item ends with (``{}`` if none)."""
-    args = getattr(expr, "args", ())
-    return args[-1] if args and isinstance(args[-1], dict) else {}
-
-
-def _wl(name: str, *args: Any) -> Any:
-    from wstp_jupyter.wxf import Expr, Symbol
-
-    return Expr(Symbol(name), *args)
-
-
-class WolframKernel(Kernel):
+class WolframKernel(FrontEndServices, Kernel):
     """Jupyter kernel for the Wolfram Language over WSTP links (see the module docstring)."""
 
     implementation = IMPLEMENTATION
@@ -110,16 +103,16 @@ class WolframKernel(Kernel):
     #: Where the Wolfram kernel comes from; set by ``python -m wstp_jupyter.kernel``.
     kernel_options: KernelOptions = KernelOptions()
     #: The first kernel, already being started by ``python -m wstp_jupyter.kernel``.
-    prestarted: concurrent.futures.Future[Backend] | None = None
+    prestarted: concurrent.futures.Future[KernelConnection] | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._backend: Backend | None = None
-        self._starting: asyncio.Future[Backend] | None = None
+        self._connection: KernelConnection | None = None
+        self._starting: asyncio.Future[KernelConnection] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next_in = 1  # the kernel process's next In[n]
         self._prompt_seen = False  # the kernel has sent the InputNamePacket for _next_in
-        self._running: Backend | None = None  # the backend evaluating a cell, for interrupts
+        self._running: KernelConnection | None = None  # evaluating a request, for interrupts
         # An interrupt that comes while a cell is on its way (waiting for the kernel process to
         # start, or for the previous prompt) cancels it before it is sent.
         self._executing = False
@@ -127,11 +120,10 @@ class WolframKernel(Kernel):
         self._sent = 0  # requests sent on the main link, so an interrupt knows which it meant
         self._stdin: StdinChannel | None = None
         self._history: list[tuple[int, int, str, str | None]] = []
-        self._cell_parent: Any = None  # the running cell's request, parent of display_data
-        self._display_parents: dict[str, Any] = {}
-        self._order: _CellOrder | None = None  # the running cell's main/service ordering
+        self._last_plain: str | None = None
+        self._concurrent: set[asyncio.Future[None]] = set()
         self._state_lock = threading.Lock()
-        atexit.register(self._close_backend)
+        atexit.register(self._close_connection)
 
     @property
     def kernel_info(self) -> dict[str, Any]:
@@ -141,9 +133,7 @@ class WolframKernel(Kernel):
         ``kernel_info_request`` to decide whether to advertise debugging; this kernel has no
         debugger, so it neither pays for that on the start-up path nor claims the feature.
         """
-        from ipykernel.kernelbase import kernel_protocol_version
-
-        subshells = getattr(self, "_supports_kernel_subshells", False)
+        subshells = getattr(self, "_supports_kernel_subshells", False)  # ipykernel 7 only
         features = ["kernel subshells"] if subshells else []
         return {
             "protocol_version": kernel_protocol_version,
@@ -163,33 +153,33 @@ class WolframKernel(Kernel):
         self._loop = asyncio.get_event_loop()
         self._loop.call_soon(self._begin_start)
 
-    def _begin_start(self) -> asyncio.Future[Backend]:
+    def _begin_start(self) -> asyncio.Future[KernelConnection]:
         assert self._loop is not None
         if self._starting is None or self._starting.done():
-            self._starting = asyncio.ensure_future(self._start_backend())
+            self._starting = asyncio.ensure_future(self._start_connection())
         return self._starting
 
-    async def _start_backend(self) -> Backend:
+    async def _start_connection(self) -> KernelConnection:
         assert self._loop is not None
         prestarted, WolframKernel.prestarted = WolframKernel.prestarted, None
         if prestarted is not None:
-            backend = await asyncio.wrap_future(prestarted)
+            connection = await asyncio.wrap_future(prestarted)
         else:
-            backend = Backend(self.kernel_options)
-            await asyncio.to_thread(backend.connect)
-        backend.attach_loop(self._loop, lambda expr: self._on_service(backend, expr))
-        self._backend = backend
-        self._next_in, self._prompt_seen = backend.first_prompt or 1, True
+            connection = KernelConnection(self.kernel_options)
+            await asyncio.to_thread(connection.connect)
+        connection.attach_loop(self._loop, self.on_service_message)
+        self._connection = connection
+        self._next_in, self._prompt_seen = connection.first_prompt or 1, True
         self.execution_count = self._next_in - 1
-        return backend
+        return connection
 
-    async def _ensure_backend(self) -> Backend:
-        backend = self._backend
-        if backend is not None and backend.alive:
-            return backend
-        if backend is not None:
-            self._backend = None
-            await asyncio.to_thread(backend.close)
+    async def _ensure_connection(self) -> KernelConnection:
+        connection = self._connection
+        if connection is not None and connection.alive:
+            return connection
+        if connection is not None:
+            self._connection = None
+            await asyncio.to_thread(connection.close)
         future = self._begin_start()
         try:
             return await asyncio.shield(future)
@@ -197,10 +187,10 @@ class WolframKernel(Kernel):
             self._starting = None  # the next cell tries again
             raise
 
-    def _close_backend(self, end_kernel: bool | None = None) -> None:
-        backend, self._backend = self._backend, None
-        if backend is not None:
-            backend.close(end_kernel=end_kernel)
+    def _close_connection(self, end_kernel: bool | None = None) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close(end_kernel=end_kernel)
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:
         """Close the Wolfram kernel; Jupyter then ends (and for a restart, replaces) us.
@@ -212,31 +202,58 @@ class WolframKernel(Kernel):
         if self._starting is not None and not self._starting.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._starting), 60)
-        await asyncio.to_thread(self._close_backend, True if restart else None)
+        await asyncio.to_thread(self._close_connection, True if restart else None)
         return {"status": "ok", "restart": restart}
 
     # -- concurrency -------------------------------------------------------------------------
 
     async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
-        """Dispatch front-end service requests even while a cell holds the shell lock."""
-        if subshell_id is None and self._main_asyncio_lock.locked() and self.session:
-            try:
-                _, frames = self.session.feed_identities(msg, copy=False)
-                header = self.session.deserialize(frames, content=False, copy=False)["header"]
-            except Exception:
-                header = {}
-            if header.get("msg_type") in _CONCURRENT_REQUESTS:
-                parent = self.get_parent("shell")
-                ident = self._get_shell_context_var(self._shell_parent_ident)
-                try:
-                    await asyncio.create_task(
-                        self.dispatch_shell(msg, subshell_id=None, concurrent=True),
-                        context=copy_context(),
-                    )
-                finally:
-                    self.set_parent(ident, parent, channel="shell")
-                return
+        """ipykernel 7's entry for every shell message: serve service requests at once while a
+        cell runs, everything else in order."""
+        if subshell_id is None and self._dispatch_concurrently(msg):
+            return
         await super().shell_main(subshell_id, msg)
+
+    def schedule_dispatch(self, dispatch: Any, *args: Any) -> None:
+        """ipykernel 6's entry for every shell message (7 has no such method and never calls
+        it): as :meth:`shell_main`."""
+        if dispatch == self.dispatch_shell and args and self._dispatch_concurrently(args[0]):
+            return
+        super().schedule_dispatch(dispatch, *args)  # type: ignore[misc]  # (ipykernel 6)
+
+    def _dispatch_concurrently(self, msg: Any) -> bool:
+        """Serve ``msg`` now, beside the running cell, if it is a service request; else False.
+
+        The request is answered with its own parent, explicitly, so the running cell's parent
+        (which ipykernel keeps per channel) is never touched.
+        """
+        if not self._executing or self.session is None:
+            return False
+        try:
+            idents, frames = self.session.feed_identities(msg, copy=False)
+            # Only the header: a peek that the signature check does not count as a replay.
+            header = self.session.deserialize(frames, content=False, copy=False)["header"]
+            if header.get("msg_type") not in _CONCURRENT_REQUESTS:
+                return False
+            request = self.session.deserialize(frames, content=True, copy=False)
+        except Exception:
+            return False
+        task = asyncio.ensure_future(self._serve_concurrently(idents, request))
+        self._concurrent.add(task)
+        task.add_done_callback(self._concurrent.discard)
+        return True
+
+    async def _serve_concurrently(self, idents: Any, request: dict[str, Any]) -> None:
+        handler = self.shell_handlers.get(request["header"]["msg_type"])
+        if handler is None:
+            return
+        self._publish(request, "status", {"execution_state": "busy"})
+        try:
+            await handler(self.shell_stream, idents, request)
+        except Exception:
+            log.exception("%s failed", request["header"]["msg_type"])
+        finally:
+            self._publish(request, "status", {"execution_state": "idle"})
 
     async def interrupt_request(self, stream: Any, ident: Any, parent: Any) -> None:
         """Abort the running evaluation; the session keeps its definitions."""
@@ -264,66 +281,14 @@ class WolframKernel(Kernel):
         if self.session is not None:
             self.session.send(stream, "interrupt_reply", content, parent, ident=ident)
 
-    # -- the service link: displays the kernel pushes (Display, PrintTemporary, ClearOutput) --
+    # -- the service link: asynchronous messages from the kernel process ---------------------
 
-    def _on_service(self, backend: Backend, expr: Any) -> None:
-        """Show a service-link item in order with the running cell's main-link output.
-
-        Each item says how many main-link packets its evaluation wrote before it
-        (``<|"After" -> m, ...|>``); it is held until the cell has published that many, and
-        acknowledged once shown, which lets the kernel process go on (see docs/engine.md).
-        """
-        order = self._order
-        after = _service_seq(expr).get("After", 0)
-        if order is not None and isinstance(after, int) and after > order.seen:
-            order.pending.append((backend, expr))
-            if self._loop is not None:
-                # The packets it waits for were written before it, so they come within
-                # milliseconds; should a count ever disagree, the kernel process (waiting for
-                # the acknowledgement) must not stall for long.
-                self._loop.call_later(
-                    _SERVICE_HOLD_LIMIT, lambda: self._release_service(order, everything=True)
-                )
-            return
-        self._show_service(backend, expr)
-
-    def _release_service(self, order: _CellOrder, *, everything: bool = False) -> None:
-        while order.pending:
-            backend, expr = order.pending[0]
-            after = _service_seq(expr).get("After", 0)
-            if not everything and isinstance(after, int) and after > order.seen:
-                return
-            order.pending.pop(0)
-            self._show_service(backend, expr)
-
-    def _show_service(self, backend: Backend, expr: Any) -> None:
-        from wstp_jupyter.kernel._mapping import bundle_to_jupyter, head_name
-
-        name, args = head_name(expr), tuple(getattr(expr, "args", ()))
-        parent = self._cell_parent
-        if name == "WSTPJupyter`DisplayData" and args and parent is not None:
-            display_id = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-            data, metadata = bundle_to_jupyter(args[0])
-            content: dict[str, Any] = {"data": data, "metadata": metadata, "transient": {}}
-            if display_id:
-                content["transient"] = {"display_id": display_id}
-                self._display_parents[display_id] = parent
-            self._publish(parent, "display_data", content)
-        elif name == "WSTPJupyter`ClearDisplay" and args:
-            display_id = str(args[0])
-            display_parent = self._display_parents.pop(display_id, None)
-            if display_parent is not None:
-                # Jupyter cannot delete an output; an empty update makes it disappear.
-                self._publish(display_parent, "update_display_data", {
-                    "data": {PLAIN: ""}, "metadata": {}, "transient": {"display_id": display_id}
-                })
-        elif name == "WSTPJupyter`ClearOutput" and parent is not None:
-            self._publish(parent, "clear_output", {"wait": len(args) > 1 and args[0] is True})
-        elif name not in ("WSTPJupyter`DisplayData", "WSTPJupyter`ClearOutput"):
-            log.info("ignoring a service-link expression: %.200r", expr)
-        serial = _service_seq(expr).get("Serial")
-        if serial is not None:
-            backend.acknowledge(serial)
+    def on_service_message(self, expr: Any) -> None:
+        """Called on the event loop with each expression the kernel process sends on the
+        service link (updates of widgets and ``Dynamic``: nothing that belongs to a cell's
+        output, which comes on the main link). Extend it with a ``match`` case per message;
+        :meth:`KernelConnection.send_service` answers on the same link."""
+        log.info("ignoring a service-link expression: %.200r", expr)
 
     # -- execution ---------------------------------------------------------------------------
 
@@ -334,6 +299,27 @@ class WolframKernel(Kernel):
             self.iopub_socket, msg_type, content, parent, ident=self._topic(msg_type)
         )
 
+    def _publish_output(self, parent: Any, event: Output | Result) -> None:
+        """Publish one output event of a cell as its Jupyter message."""
+        match event:
+            case Stream(name=name, text=text):
+                self._publish(parent, "stream", {"name": name, "text": text})
+            case DisplayData(data=data, metadata=metadata, display_id=display_id):
+                self._publish(parent, "display_data", {
+                    "data": data, "metadata": metadata, "transient": {"display_id": display_id}
+                })
+            case UpdateDisplayData(data=data, display_id=display_id):
+                self._publish(parent, "update_display_data", {
+                    "data": data, "metadata": {}, "transient": {"display_id": display_id}
+                })
+            case ClearOutput(wait=wait):
+                self._publish(parent, "clear_output", {"wait": wait})
+            case Result(execution_count=count, data=data, metadata=metadata):
+                self._last_plain = data.get(PLAIN)
+                self._publish(parent, "execute_result", {
+                    "execution_count": count, "data": data, "metadata": metadata
+                })
+
     def _error_reply(
         self, parent: Any, ename: str, evalue: str, count: int, *, publish: bool = True
     ) -> dict[str, Any]:
@@ -343,19 +329,17 @@ class WolframKernel(Kernel):
             self._publish(parent, "error", content)
         return {"status": "error", "execution_count": count, **content}
 
-    async def _await_prompt(self, backend: Backend, parent: Any, silent: bool) -> None:
+    async def _await_prompt(self, connection: KernelConnection, parent: Any, silent: bool) -> None:
         # WSTP's rule: input is sent only after the kernel's InputNamePacket. Anything else the
         # kernel sent in between (late output of an aborted cell) is still shown.
-        from wstp_jupyter.kernel._mapping import CellDone, CellTranslator, Stream, packet_parts
-
         while not self._prompt_seen:
-            name, args = packet_parts(await backend.next_packet())
             probe = CellTranslator(self._next_in)
-            for event in probe.feed(name, args):
-                if isinstance(event, CellDone):
-                    self._next_in, self._prompt_seen = event.next_count, True
-                elif isinstance(event, Stream) and not silent:
-                    self._publish(parent, "stream", {"name": event.name, "text": event.text})
+            for event in probe.feed(await connection.next_packet()):
+                match event:
+                    case CellDone(next_count=next_count):
+                        self._next_in, self._prompt_seen = next_count, True
+                    case Stream() if not silent:
+                        self._publish_output(parent, event)
 
     async def do_execute(
         self,
@@ -384,114 +368,142 @@ class WolframKernel(Kernel):
         allow_stdin: bool,
     ) -> dict[str, Any]:
         parent = self.get_parent("shell")
-        ident = self._get_shell_context_var(self._shell_parent_ident)
-        count = self._next_in if not silent else self.execution_count
+        # The front end that sent the cell, for stdin requests. ipykernel has no public
+        # accessor; this mapping exists in 6.29 and (for compatibility) in 7.x.
+        ident = self._parent_ident["shell"]
+        stored = store_history and not silent
+        count = self._next_in if stored else self._next_in - 1
+        # ipykernel counted this request already; the count is the kernel's In[n] instead.
+        self.execution_count = self._next_in - 1
         try:
-            backend = await self._ensure_backend()
+            connection = await self._ensure_connection()
         except KernelStartError as exc:
             return self._error_reply(parent, "KernelStartError", str(exc), count)
         if silent:
-            return await self._execute_silent(backend, code, parent)
+            return await self._execute_silent(connection, code, parent)
         if not code.strip():
-            self.execution_count = self._next_in - 1
             return {"status": "ok", "execution_count": count, "payload": [],
                     "user_expressions": {}}
         help_match = _HELP.match(code)
         if help_match:
             # `?name` is answered by the front end, as in Wolfram's notebooks: the usage text
             # goes to Jupyter's pager (JupyterLab shows it below the cell).
-            self.execution_count = self._next_in - 1
             return await self._page_help(help_match.group(1), count)
         try:
-            await self._await_prompt(backend, parent, silent)
-            count = self._next_in
-            self.execution_count = count  # execute_input said count already; keep it true
-            reply = await self._run_cell(backend, code, parent, ident, allow_stdin)
-            reply["user_expressions"] = await self._user_expressions(backend, user_expressions)
+            await self._await_prompt(connection, parent, silent)
+            if stored:
+                count = self._next_in
+                self.execution_count = count  # execute_input said count already; keep it true
+                reply = await self._run_cell(connection, code, parent, ident, allow_stdin)
+            else:
+                count = self._next_in - 1
+                reply = await self._run_unstored(connection, code, parent, ident, allow_stdin)
+            reply["user_expressions"] = await self._user_expressions(connection, user_expressions)
         except KernelDied as exc:
             self._publish(parent, "stream", {"name": "stderr", "text": str(exc) + "\n"})
-            self._backend = None
+            self._connection = None
             self._begin_start()  # the replacement boots while the user reads the message
             self.execution_count = 0
             return self._error_reply(parent, "KernelDied", str(exc), count)
-        if store_history:
-            output = self._last_plain
-            self._history.append((1, count, code, output))
+        if stored:
+            self._history.append((1, count, code, self._last_plain))
         self.execution_count = self._next_in - 1
         return reply
 
-    async def _page_help(self, name: str, count: int) -> dict[str, Any]:
-        text: Any = None
-        try:
-            text = await self._preemptive(_wl("WSTPJupyter`Inspect", name))
-        except (KernelError, TimeoutError) as exc:
-            text = f"no help available now: {exc}"
-        if not isinstance(text, str) or not text:
-            text = f"no information about {name}"
-        page = {"source": "page", "data": {PLAIN: text}, "start": 0}
-        return {"status": "ok", "execution_count": count, "payload": [page],
-                "user_expressions": {}}
-
     async def _run_cell(
-        self, backend: Backend, code: str, parent: Any, ident: Any, allow_stdin: bool
+        self, connection: KernelConnection, code: str, parent: Any, ident: Any,
+        allow_stdin: bool,
     ) -> dict[str, Any]:
-        from wstp_jupyter.kernel._mapping import (
-            CellDone,
-            CellTranslator,
-            InputRequest,
-            Menu,
-            Result,
-            Stream,
-            packet_parts,
-        )
-
         count = self._next_in
+        self._last_plain = None
         translator = CellTranslator(count)
-        stdin_error: tuple[str, str] | None = None
-        self._last_plain: str | None = None
-        self._cell_parent = parent
-        self._order = order = _CellOrder()
-        if not self._send_request(backend, make_packet("EnterTextPacket", code)):
-            self._order = None
+        outcome = await self._converse(
+            connection, EnterTextPacket(code), translator,
+            parent=parent, ident=ident, allow_stdin=allow_stdin,
+        )
+        if outcome is _ABORTED:
             return self._error_reply(parent, "Aborted",
                                      "$Aborted: interrupted before the evaluation started", count)
-        self._prompt_seen = False
-        try:
-            while not translator.done:
-                name, args = packet_parts(await backend.next_packet())
-                order.seen += 1
-                for event in translator.feed(name, args):
-                    if isinstance(event, Stream):
-                        self._publish(parent, "stream", {"name": event.name, "text": event.text})
-                    elif isinstance(event, Result):
-                        self._last_plain = event.data.get(PLAIN)
-                        self._publish(parent, "execute_result", {
-                            "execution_count": event.execution_count,
-                            "data": event.data,
-                            "metadata": event.metadata,
-                        })
-                    elif isinstance(event, InputRequest):
-                        stdin_error = await self._answer_input(
-                            backend, event, parent, ident, allow_stdin
-                        ) or stdin_error
-                    elif isinstance(event, Menu):
-                        backend.put_main("a")  # the interrupt menu: choose "abort"
-                    elif isinstance(event, CellDone):
-                        self._next_in, self._prompt_seen = event.next_count, True
-                if order.pending:
-                    self._release_service(order)
-        finally:
-            with self._state_lock:
-                self._running = None
-            self._order = None
-            self._release_service(order, everything=True)
-        error = stdin_error or translator.error
+        error = outcome if isinstance(outcome, tuple) else translator.error
         if error is not None:
             return self._error_reply(parent, error[0], error[1], count)
         return {"status": "ok", "execution_count": count, "payload": []}
 
+    async def _run_unstored(
+        self, connection: KernelConnection, code: str, parent: Any, ident: Any,
+        allow_stdin: bool,
+    ) -> dict[str, Any]:
+        """A cell with ``store_history=False``: evaluated outside the main loop (no ``$Line``,
+        no ``In``/``Out``), its output shown as a cell's; the execution count stays."""
+        count = self._next_in - 1
+        self._last_plain = None
+        translator = CellTranslator(count)
+        request = EvaluatePacket(MIMEBundle(expr=_to_expression(code)).to_expr())
+        outcome = await self._converse(
+            connection, request, translator, parent=parent, ident=ident, allow_stdin=allow_stdin
+        )
+        if isinstance(outcome, tuple):
+            return self._error_reply(parent, outcome[0], outcome[1], count)
+        if outcome == _ABORTED:
+            return self._error_reply(parent, "Aborted", "$Aborted: the evaluation was aborted",
+                                     count)
+        data, metadata = result_data(outcome)
+        if data.get(PLAIN, "") not in _NULL_TEXTS:
+            self._publish_output(parent, Result(execution_count=count, data=data,
+                                                metadata=metadata))
+        return {"status": "ok", "execution_count": count, "payload": []}
+
+    async def _converse(
+        self,
+        connection: KernelConnection,
+        request: Packet,
+        translator: CellTranslator,
+        *,
+        parent: Any,
+        ident: Any,
+        allow_stdin: bool,
+        publish: bool = True,
+    ) -> Any:
+        """Send ``request`` on the main link and handle what comes back until it is over.
+
+        Returns:
+            For an ``EvaluatePacket``, the expression of its ``ReturnPacket``; ``$Aborted`` if
+            an interrupt came before it was sent; an ``(ename, evalue)`` pair when an input
+            request could not be answered; else ``None`` (the translator holds the outcome).
+        """
+        if not self._send_request(connection, request):
+            return _ABORTED
+        evaluation = isinstance(request, EvaluatePacket)
+        if not evaluation:
+            self._prompt_seen = False
+        stdin_error: tuple[str, str] | None = None
+        try:
+            while not translator.done:
+                packet = await connection.next_packet()
+                if evaluation and isinstance(packet, ReturnPacket):
+                    return stdin_error or packet.expr
+                for event in translator.feed(packet):
+                    match event:
+                        case InputRequest() if publish:
+                            stdin_error = await self._answer_input(
+                                connection, event, parent, ident, allow_stdin
+                            ) or stdin_error
+                        case InputRequest():
+                            connection.put_main(TextPacket(""))
+                        case Menu():
+                            connection.put_main(TextPacket("a"))  # the interrupt menu: abort
+                        case CellDone(next_count=next_count):
+                            self._next_in, self._prompt_seen = next_count, True
+                        case _ if publish:
+                            self._publish_output(parent, event)
+        finally:
+            with self._state_lock:
+                self._running = None
+        return stdin_error
+
     async def _answer_input(
-        self, backend: Backend, event: InputRequest, parent: Any, ident: Any, allow_stdin: bool
+        self, connection: KernelConnection, event: InputRequest, parent: Any, ident: Any,
+        allow_stdin: bool,
     ) -> tuple[str, str] | None:
         """Ask the front end for a line and send it back; an error pair when stdin is missing."""
         what = "InputString[]" if event.as_string else "Input[]"
@@ -502,7 +514,7 @@ class WolframKernel(Kernel):
             if channel is None:
                 # The kernel waits for an answer; the abort ends that wait and the cell
                 # (answering instead would let the program go on with made-up input).
-                backend.abort()
+                connection.abort()
                 return (
                     "StdinNotImplementedError",
                     f"{what} needs a front end that accepts input (this request has "
@@ -511,15 +523,15 @@ class WolframKernel(Kernel):
             value = await asyncio.to_thread(channel.ask, event.prompt)
         except StdinUnavailable as exc:
             # Cancelled by interrupt_request (which aborts) or EOF from the front end.
-            backend.abort()
+            connection.abort()
             return ("StdinNotImplementedError" if "EOF" in str(exc) else "Aborted", str(exc))
         finally:
             with self._state_lock:
                 self._stdin = None
-        backend.put_main(value if event.as_string else make_packet("EnterTextPacket", value))
+        connection.put_main(TextPacket(value) if event.as_string else EnterTextPacket(value))
         return None
 
-    def _send_request(self, backend: Backend, request: Any) -> bool:
+    def _send_request(self, connection: KernelConnection, request: Packet) -> bool:
         """Send ``request`` on the main link and mark it running; False (nothing sent) if an
         interrupt came while it was on its way.
 
@@ -529,141 +541,46 @@ class WolframKernel(Kernel):
         with self._state_lock:
             if self._interrupted:
                 return False
-            backend.put_main(request)
-            self._running = backend
+            connection.put_main(request)
+            self._running = connection
             self._sent += 1
             return True
 
-    async def _evaluate_main(self, backend: Backend, expr: Any) -> Any:
-        """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used.
+    async def _evaluate_main(self, connection: KernelConnection, expr: Any) -> Any:
+        """EvaluatePacket on the main link: one ReturnPacket back, no In/Out numbers used, its
+        side output dropped.
 
         Interruptible like a cell (silent cells, user_expressions): the result is then
         ``$Aborted``.
         """
-        from wstp_jupyter.kernel._mapping import packet_parts
-        from wstp_jupyter.wxf import Symbol
+        translator = CellTranslator(self._next_in)
+        outcome = await self._converse(
+            connection, EvaluatePacket(expr), translator,
+            parent=None, ident=None, allow_stdin=False, publish=False,
+        )
+        return None if isinstance(outcome, tuple) else outcome
 
-        if not self._send_request(backend, make_packet("EvaluatePacket", expr)):
-            return Symbol("$Aborted")
+    async def _execute_silent(
+        self, connection: KernelConnection, code: str, parent: Any
+    ) -> dict[str, Any]:
         try:
-            while True:
-                name, args = packet_parts(await backend.next_packet())
-                if name == "ReturnPacket":
-                    return args[0] if args else None
-                if name in ("InputPacket", "InputStringPacket"):
-                    backend.put_main("")
-        finally:
-            with self._state_lock:
-                self._running = None
-
-    async def _execute_silent(self, backend: Backend, code: str, parent: Any) -> dict[str, Any]:
-        try:
-            await self._await_prompt(backend, parent, True)
-            await self._evaluate_main(backend, _wl("ToExpression", code))
+            await self._await_prompt(connection, parent, True)
+            await self._evaluate_main(connection, _to_expression(code))
         except KernelDied as exc:
-            self._backend = None
+            self._connection = None
             return self._error_reply(parent, "KernelDied", str(exc), self.execution_count,
                                      publish=False)
         return {"status": "ok", "execution_count": self.execution_count, "payload": [],
                 "user_expressions": {}}
 
     async def _user_expressions(
-        self, backend: Backend, expressions: dict[str, str] | None
+        self, connection: KernelConnection, expressions: dict[str, str] | None
     ) -> dict[str, Any]:
-        from wstp_jupyter.kernel._mapping import result_data
-
         results: dict[str, Any] = {}
         for key, text in (expressions or {}).items():
             value = await self._evaluate_main(
-                backend, _wl("WSTPJupyter`MIMEBundle", _wl("ToExpression", text))
+                connection, MIMEBundle(expr=_to_expression(text)).to_expr()
             )
             data, metadata = result_data(value)
             results[key] = {"status": "ok", "data": data, "metadata": metadata}
         return results
-
-    # -- front-end services (preemptive link) ------------------------------------------------
-
-    async def _preemptive(self, request: Any) -> Any:
-        backend = self._backend
-        if backend is None or not backend.alive:
-            raise KernelError("the Wolfram kernel is still starting")
-        return await asyncio.to_thread(backend.evaluate, request, timeout=_PREEMPTIVE_TIMEOUT)
-
-    async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
-        """Symbols (user and system, with contexts) starting with the text before the cursor."""
-        cursor_pos = len(code) if cursor_pos is None else cursor_pos
-        prefix, start = _syntax.symbol_before(code, cursor_pos)
-        matches: list[str] = []
-        status = "ok"
-        if prefix:
-            try:
-                names = await self._preemptive(_wl("WSTPJupyter`Complete", prefix))
-                matches = [str(n) for n in names or ()]
-            except (KernelError, TimeoutError) as exc:
-                log.info("completion of %r failed: %s", prefix, exc)
-        return {"matches": matches, "cursor_start": start, "cursor_end": cursor_pos,
-                "metadata": {}, "status": status}
-
-    async def do_inspect(
-        self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()
-    ) -> dict[str, Any]:
-        """Usage text, attributes and options of the symbol under the cursor."""
-        name = _syntax.symbol_at(code, len(code) if cursor_pos is None else cursor_pos)
-        text: Any = None
-        if name:
-            try:
-                text = await self._preemptive(_wl("WSTPJupyter`Inspect", name))
-            except (KernelError, TimeoutError) as exc:
-                log.info("inspection of %r failed: %s", name, exc)
-        found = isinstance(text, str) and bool(text)
-        data = {PLAIN: text} if found else {}
-        return {"status": "ok", "found": found, "data": data, "metadata": {}}
-
-    async def do_is_complete(self, code: str) -> dict[str, Any]:
-        """complete / incomplete (with an indent) / invalid, from the kernel's own parser."""
-        status, indent = _syntax.is_complete(code)
-        if self._backend is not None and self._backend.alive:
-            try:
-                answer = await self._preemptive(_wl("WSTPJupyter`IsComplete", code))
-                if answer in ("complete", "incomplete", "invalid"):
-                    status = str(answer)
-                    if status == "incomplete" and not indent:
-                        indent = _syntax.INDENT
-            except (KernelError, TimeoutError) as exc:
-                log.info("is_complete fell back to the local scanner: %s", exc)
-        reply: dict[str, Any] = {"status": status}
-        if status == "incomplete":
-            reply["indent"] = indent
-        return reply
-
-    async def do_history(  # noqa: PLR0917 -- ipykernel's signature
-        self,
-        hist_access_type: str,
-        output: bool,
-        raw: bool,
-        session: int | None = None,
-        start: int | None = None,
-        stop: int | None = None,
-        n: int | None = None,
-        pattern: str | None = None,
-        unique: bool = False,
-        **_: Any,
-    ) -> dict[str, Any]:
-        """This session's inputs (and outputs' plain text), by tail, range or search."""
-        entries = self._history
-        if hist_access_type == "tail":
-            entries = entries[-n:] if n else entries
-        elif hist_access_type == "range":
-            lo = start or 0
-            entries = [e for e in entries if e[1] >= lo and (stop is None or e[1] < stop)]
-        elif hist_access_type == "search":
-            glob = pattern or "*"
-            entries = [e for e in entries if fnmatch.fnmatchcase(e[2], glob)]
-            if unique:
-                latest = {e[2]: e for e in entries}
-                entries = [e for e in entries if latest[e[2]] is e]
-            entries = entries[-n:] if n else entries
-        history = [
-            (s, line, (code, out) if output else code) for s, line, code, out in entries
-        ]
-        return {"status": "ok", "history": history}

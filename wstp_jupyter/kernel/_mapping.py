@@ -1,8 +1,10 @@
 """Packets in, Jupyter events out: the translation of one cell's main-link traffic.
 
 This is the only place where WSTP packets become Jupyter messages, and it does no I/O: the kernel
-feeds every packet read from the main link to :meth:`CellTranslator.feed`, which returns the
-events to publish (:class:`Stream`, :class:`Result`, :class:`InputRequest`, :class:`Menu`,
+feeds every packet read from the main link (the link's ``Packet`` classes, shapes already checked
+when they were read) to :meth:`CellTranslator.feed`, which dispatches with ``match`` and returns
+the events to publish (:class:`Stream`, :class:`Result`, :class:`DisplayData`,
+:class:`UpdateDisplayData`, :class:`ClearOutput`, :class:`InputRequest`, :class:`Menu`,
 :class:`CellDone`). The rules are WSTP's main-loop rules (wstp.md section 1.1):
 
 * ``TextPacket`` is ``Print`` output (stdout) -- unless it follows a ``MessagePacket``, in which
@@ -10,11 +12,12 @@ events to publish (:class:`Stream`, :class:`Result`, :class:`InputRequest`, :cla
 * ``OutputNamePacket["Out[n]= "]`` announces the next result's number; the result itself is a
   ``ReturnExpressionPacket`` (normally ``WSTPJupyter`MIMEBundle[<|mime -> data|>]``) or a
   ``ReturnTextPacket``. A cell may produce several results; each is its own ``execute_result``.
+* The project's display packets (``engine._requests``) travel between them, in order:
+  ``DisplayDataPacket`` is a ``display_data``, ``ClearDisplayPacket`` blanks a temporary display
+  (``update_display_data``), ``ClearOutputPacket`` is ``clear_output``.
 * ``SyntaxPacket`` and a ``$Aborted`` result make the cell fail; messages alone never do.
 * ``InputNamePacket["In[n]:= "]`` ends the cell and says what the next execution count is.
 
-Packets are given as ``(head name, args)`` so this module needs nothing from the link layer and
-its tests need no kernel process; :func:`packet_parts` does that split for link packet objects.
 Payloads are the wxf model's values (``Expr``, ``Symbol``, natural Python atoms).
 """
 
@@ -25,14 +28,31 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from wstp_jupyter.wxf import Expr, Symbol, input_form
+from wstp_jupyter.engine._requests import ClearDisplay as ClearDisplayRequest
+from wstp_jupyter.engine._requests import ClearOutput as ClearOutputRequest
+from wstp_jupyter.engine._requests import DisplayData as DisplayDataRequest
+from wstp_jupyter.engine._requests import parse_display, result_bundle
+from wstp_jupyter.link import (
+    ExpressionPacket,
+    InputNamePacket,
+    InputPacket,
+    InputStringPacket,
+    MenuPacket,
+    MessagePacket,
+    OutputNamePacket,
+    Packet,
+    ReturnExpressionPacket,
+    ReturnPacket,
+    ReturnTextPacket,
+    SyntaxPacket,
+    TextPacket,
+)
+from wstp_jupyter.wxf import Symbol, input_form
 
 # Jupyter MIME types, and the one the engine adds for round-trippable input text.
 PLAIN = "text/plain"
 PNG = "image/png"
 INPUTFORM = "application/vnd.wolfram.inputform"
-
-MIME_BUNDLE_HEAD = "WSTPJupyter`MIMEBundle"
 
 _IN_NAME = re.compile(r"In\[(\d+)\]")
 _OUT_NAME = re.compile(r"Out\[(\d+)\]")
@@ -54,6 +74,30 @@ class Result:
     execution_count: int
     data: dict[str, Any]
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisplayData:
+    """A ``display_data`` (``PrintTemporary``, ``WSTPJupyter`Display``) with its display id."""
+
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    display_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateDisplayData:
+    """An ``update_display_data``: a temporary display blanked as its evaluation ends."""
+
+    data: dict[str, Any]
+    display_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClearOutput:
+    """A ``clear_output`` (``wait``: when the next output arrives)."""
+
+    wait: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,27 +123,8 @@ class CellDone:
     next_count: int
 
 
-Event = Stream | Result | InputRequest | Menu | CellDone
-
-
-def packet_parts(packet: Any) -> tuple[str, tuple[Any, ...]]:
-    """Return ``(head name, args)`` of a link packet object (or of a packet expression).
-
-    Raises:
-        TypeError: ``packet`` is not a compound expression with a symbol head.
-    """
-    expr = packet.to_expr() if hasattr(packet, "to_expr") else packet
-    name = head_name(expr)
-    if name is None:
-        raise TypeError(f"not a packet: {packet!r}")
-    return name.removeprefix("System`"), tuple(expr.args)
-
-
-def head_name(value: Any) -> str | None:
-    """The head's full name of an ``Expr`` (``None`` for atoms and compound heads)."""
-    if isinstance(value, Expr) and isinstance(value.head, Symbol):
-        return value.head.name
-    return None
+Output = Stream | DisplayData | UpdateDisplayData | ClearOutput
+Event = Output | Result | InputRequest | Menu | CellDone
 
 
 def prompt_number(text: str, pattern: re.Pattern[str] = _IN_NAME) -> int | None:
@@ -150,9 +175,9 @@ def _json_ready(value: Any) -> Any:
 
 def result_data(expr: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Jupyter ``(data, metadata)`` for the payload of a ``ReturnExpressionPacket``."""
-    args = getattr(expr, "args", None)
-    if head_name(expr) == MIME_BUNDLE_HEAD and args:
-        return bundle_to_jupyter(args[0])
+    bundle = result_bundle(expr)
+    if bundle is not None:
+        return bundle_to_jupyter(bundle)
     return {PLAIN: input_form(expr)}, {}
 
 
@@ -192,23 +217,52 @@ class CellTranslator:
         self._out_count: int | None = None
         self._syntax_text: str | None = None
 
-    def feed(self, name: str, args: tuple[Any, ...]) -> list[Event]:
+    def feed(self, packet: Packet) -> list[Event]:
         """Consume one packet and return the events it produces (possibly none)."""
         events: list[Event] = []
-        if self._syntax_text is not None and name not in ("SyntaxPacket", "TextPacket"):
+        if self._syntax_text is not None and not isinstance(packet, SyntaxPacket | TextPacket):
             # A Syntax message not followed by SyntaxPacket came from the evaluation itself
             # (ToExpression...): it is an ordinary message after all.
             events.append(Stream(name="stderr", text=self._syntax_text + "\n"))
             self._syntax_text = None
-        handler = getattr(self, "_on_" + name, None)
-        if handler is not None:
-            # Unknown or obsolete packets (DisplayPacket, ResumePacket...) carry nothing a
-            # notebook can show; dropping them keeps the cell alive.
-            events += handler(args)
+        match packet:
+            case TextPacket(text=text):
+                events += self._text(text)
+            case MessagePacket(symbol=symbol, tag=tag):
+                name = _symbol_text(symbol)
+                self._pending_message = (name, tag)
+                self.messages.append(f"{name.rsplit('`', 1)[-1]}::{tag}")
+            case OutputNamePacket(text=text):
+                self._out_count = prompt_number(text, _OUT_NAME)
+            # A ReturnPacket or ExpressionPacket on the main link during a cell is still a result.
+            case ReturnExpressionPacket(expr=expr) | ReturnPacket(expr=expr) | ExpressionPacket(
+                expr=expr
+            ):
+                events += self._result(*result_data(expr))
+            case ReturnTextPacket(text=text):
+                events += self._result({PLAIN: text})
+            case SyntaxPacket(position=position):
+                text = self._syntax_text or f"syntax error at position {position}"
+                self._syntax_text = None
+                self.error = ("SyntaxError", text)
+            case InputNamePacket(text=text):
+                number = prompt_number(text)
+                self.done = True
+                next_count = number if number is not None else self.current_count + 1
+                events.append(CellDone(next_count=next_count))
+            case InputPacket(prompt=prompt):
+                events.append(InputRequest(prompt=prompt or "", as_string=False))
+            case InputStringPacket(prompt=prompt):
+                events.append(InputRequest(prompt=prompt or "", as_string=True))
+            case MenuPacket(number=number, title=title):
+                events.append(Menu(number=number, title=title or ""))
+            case _:
+                # Display packets, or unknown and obsolete ones (DisplayPacket, ResumePacket...),
+                # which carry nothing a notebook can show: dropping them keeps the cell alive.
+                events += display_events(packet)
         return events
 
-    def _on_TextPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        text = str(args[0]) if args else ""
+    def _text(self, text: str) -> list[Event]:
         events: list[Event] = []
         if self._syntax_text is not None:
             events.append(Stream(name="stderr", text=self._syntax_text + "\n"))
@@ -225,17 +279,6 @@ class CellTranslator:
             return [*events, Stream(name="stderr", text=line)]
         return [*events, Stream(name="stdout", text=text)] if text else events
 
-    def _on_MessagePacket(self, args: tuple[Any, ...]) -> list[Event]:
-        symbol = _symbol_text(args[0]) if args else ""
-        tag = _symbol_text(args[1]) if len(args) > 1 else ""
-        self._pending_message = (symbol, tag)
-        self.messages.append(f"{symbol.rsplit('`', 1)[-1]}::{tag}")
-        return []
-
-    def _on_OutputNamePacket(self, args: tuple[Any, ...]) -> list[Event]:
-        self._out_count = prompt_number(str(args[0]) if args else "", _OUT_NAME)
-        return []
-
     def _result(self, data: dict[str, Any], metadata: dict[str, Any] | None = None) -> list[Event]:
         count = self._out_count if self._out_count is not None else self.current_count
         self._out_count = None
@@ -245,35 +288,16 @@ class CellTranslator:
         self.results += 1
         return [Result(execution_count=count, data=data, metadata=metadata or {})]
 
-    def _on_ReturnExpressionPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        return self._result(*result_data(args[0] if args else None))
 
-    def _on_ReturnTextPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        return self._result({PLAIN: str(args[0]) if args else ""})
-
-    # A ReturnPacket or ExpressionPacket on the main link during a cell is still a result.
-    _on_ReturnPacket = _on_ReturnExpressionPacket
-    _on_ExpressionPacket = _on_ReturnExpressionPacket
-
-    def _on_SyntaxPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        position = args[0] if args else "?"
-        text = self._syntax_text or f"syntax error at position {position}"
-        self._syntax_text = None
-        self.error = ("SyntaxError", text)
-        return []
-
-    def _on_InputNamePacket(self, args: tuple[Any, ...]) -> list[Event]:
-        number = prompt_number(str(args[0]) if args else "")
-        self.done = True
-        return [CellDone(next_count=number if number is not None else self.current_count + 1)]
-
-    def _on_InputPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        return [InputRequest(prompt=str(args[0]) if args else "", as_string=False)]
-
-    def _on_InputStringPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        return [InputRequest(prompt=str(args[0]) if args else "", as_string=True)]
-
-    def _on_MenuPacket(self, args: tuple[Any, ...]) -> list[Event]:
-        number = args[0] if args and isinstance(args[0], int) else 0
-        title = str(args[1]) if len(args) > 1 else ""
-        return [Menu(number=number, title=title)]
+def display_events(packet: Packet) -> list[Event]:
+    """The Jupyter events of one of the project's display packets (none for other packets)."""
+    match parse_display(packet):
+        case DisplayDataRequest(bundle=bundle, display_id=display_id):
+            data, metadata = bundle_to_jupyter(bundle)
+            return [DisplayData(data=data, metadata=metadata, display_id=display_id)]
+        case ClearDisplayRequest(display_id=display_id):
+            # Jupyter cannot delete an output; an empty update makes it disappear.
+            return [UpdateDisplayData(data={PLAIN: ""}, display_id=display_id)]
+        case ClearOutputRequest(wait=wait):
+            return [ClearOutput(wait=wait)]
+    return []

@@ -8,13 +8,17 @@ Layers inside the package, lowest first:
 * the blocking adapter (``Link``, ``channel``, ``wait_ready``, ``LinkServer``);
 * the asyncio adapter in :mod:`wstp_jupyter.link.aio` (``AsyncLink``, ``AsyncLinkServer``).
 
-Quick start::
+Quick start (one thread is enough: the connecting end's first write does not wait for the
+listening end, it is sent once the handshake is done)::
 
-    from wstp_jupyter.link import Link, Protocol, EvaluatePacket
+    from wstp_jupyter.link import Link, Protocol, EvaluatePacket, ReturnPacket
+    from wstp_jupyter.wxf import wl
     server = Link.listen(Protocol.TCPIP)            # server.name == "53127@127.0.0.1"
     client = Link.connect(Protocol.TCPIP, server.name)
     client.put_packet(EvaluatePacket(wl.Plus(1, 1)))
-    server.get_packet()                             # EvaluatePacket(expr=Plus[1, 1])
+    server.get_packet(timeout=5)                    # EvaluatePacket(expr=Plus[1, 1])
+    server.put_packet(ReturnPacket(2))
+    client.get_packet(timeout=5)                    # ReturnPacket(expr=2)
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ from wstp_jupyter.link._events import (
 )
 from wstp_jupyter.link._frames import FrameKind
 from wstp_jupyter.link._launch import LaunchError, LaunchTimeout, link_arguments
-from wstp_jupyter.link._link import KEY_ENV, Link, channel, wait_ready
+from wstp_jupyter.link._link import KEY_ENV, Link
+from wstp_jupyter.link._links import channel, wait_ready
+from wstp_jupyter.link._loopback import LoopbackLink
 from wstp_jupyter.link._names import Protocol
 from wstp_jupyter.link._packets import (
     ALL_PACKETS,
@@ -67,10 +73,12 @@ from wstp_jupyter.link._packets import (
     SyntaxPacket,
     TextPacket,
     packet_code,
+    packet_from_peer,
     user_packet,
 )
 from wstp_jupyter.link._server import LinkServer
 from wstp_jupyter.link._state import Role, State
+from wstp_jupyter.link._transport import is_loopback_host
 
 __all__ = [
     "ALL_PACKETS",
@@ -105,6 +113,7 @@ __all__ = [
     "LinkServer",
     "LinkTimeout",
     "LocalProtocolError",
+    "LoopbackLink",
     "MenuPacket",
     "MessageCode",
     "MessagePacket",
@@ -125,8 +134,10 @@ __all__ = [
     "TokenType",
     "UrgentMessage",
     "channel",
+    "is_loopback_host",
     "link_arguments",
     "packet_code",
+    "packet_from_peer",
     "user_packet",
     "wait_ready",
 ]

@@ -1,11 +1,18 @@
 """The asyncio adapter: ``AsyncLink`` over the same sans-IO core (the server is ``_aio_server``).
 
 Each link is an ``asyncio.BufferedProtocol``: the event loop receives straight into the core's
-buffer (``get_buffer`` / ``buffer_updated``; a big payload lands in its final place), and every
-event is filed at once - expressions into an inbox that ``await get()`` waits on, urgent messages
-to the handler (called in the loop as soon as the bytes arrive) or a queue. Writes go to the
-transport immediately; ``put`` awaits only when the transport asks to pause (flow control).
-The vocabulary is the blocking ``Link``'s, with ``await`` in front of whatever can wait.
+buffer (``get_buffer`` / ``buffer_updated``; a big payload lands in its final place), and the
+``Inbox`` that ``Link`` uses too files every event at once - expressions into the queue that
+``await get()`` waits on, urgent messages to the handler (called in the loop as soon as the bytes
+arrive) or a queue. The vocabulary is the blocking ``Link``'s, with ``await`` in front of whatever
+can wait.
+
+Flow control. ``await put()`` writes at once and waits only while the transport asks to pause.
+A relay that must never wait (the wstpserver routing one kernel's output to many clients) uses
+``put_nowait`` / ``put_message_nowait`` and bounds what a peer may leave unread with
+``max_unsent``: a write that finds more than that many bytes still queued for the peer closes the
+link instead (the peer does not read), so a slow or hostile peer costs only its own link. The
+check comes before the write, so one large result still goes to a peer that reads.
 """
 
 from __future__ import annotations
@@ -17,21 +24,27 @@ import logging
 import socket
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from wstp_jupyter import wxf
-from wstp_jupyter.link._connection import DEFAULT_MAX_FRAME_SIZE, Connection, encode
+from wstp_jupyter.link._connection import (
+    DEFAULT_MAX_FRAME_SIZE,
+    Connection,
+    check_message,
+    encode,
+)
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import (
+    AuthenticationError,
     LinkClosed,
     LinkError,
     LinkTimeout,
     LocalProtocolError,
 )
-from wstp_jupyter.link._events import NEED_DATA, Close, Connected, Expression, UrgentMessage
-from wstp_jupyter.link._link import DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT
+from wstp_jupyter.link._events import Close, Expression, UrgentMessage
+from wstp_jupyter.link._handshake import DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT
+from wstp_jupyter.link._inbox import Inbox, MessageHandler
 from wstp_jupyter.link._names import Protocol
 from wstp_jupyter.link._packets import Packet
 from wstp_jupyter.link._state import Role
@@ -49,7 +62,12 @@ AsyncMessageHandler = Callable[[UrgentMessage], Any]
 
 class AsyncLink(asyncio.BufferedProtocol):
     """One end of a link, for asyncio. Build it with ``connect``, ``listen``, ``channel`` or
-    ``AsyncLinkServer``; see ``Link`` for the meaning of each method."""
+    ``AsyncLinkServer``; see ``Link`` for the meaning of each method.
+
+    Attributes:
+        max_unsent: bytes a peer may leave unread before ``put_nowait`` drops it (``None``: no
+            bound; see the module docstring).
+    """
 
     def __init__(
         self,
@@ -61,10 +79,12 @@ class AsyncLink(asyncio.BufferedProtocol):
         connection_id: uuid.UUID | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         limits: wxf.Limits | None = None,
+        max_unsent: int | None = None,
     ) -> None:
         self.protocol = protocol
         self.name = name
         self.connection_id: uuid.UUID | None = None
+        self.max_unsent = max_unsent
         self._conn = Connection(
             role, key=key, connection_id=connection_id, max_frame_size=max_frame_size, limits=limits
         )
@@ -72,15 +92,10 @@ class AsyncLink(asyncio.BufferedProtocol):
         self._listener: Listener | None = None
         self._loop = asyncio.get_running_loop()
         self._connected: asyncio.Future[None] = self._loop.create_future()
-        self._inbox: deque[object] = deque()
-        self._messages: deque[UrgentMessage] = deque()
-        self._handler: AsyncMessageHandler | None = None
+        self._inbox = Inbox(self._call_handler)
         self._wakeup = asyncio.Event()
         self._can_write = asyncio.Event()
         self._can_write.set()
-        self._peer_close: Close | None = None
-        self._fatal: LinkError | None = None
-        self._closed = False
         self._lost: asyncio.Future[None] = self._loop.create_future()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -100,19 +115,22 @@ class AsyncLink(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self._conn.buffer_updated(nbytes)
-        self._drain()
+        self._file()
 
     def eof_received(self) -> bool:
-        self._conn.receive_data(b"")
-        self._drain()
+        if self._transport is not None:
+            self._conn.receive_data(b"")
+            self._file()
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._peer_close is None and self._fatal is None:
+        if self._transport is None:
+            return  # a dropped handshake's transport, after _reset: not this connection
+        if self._inbox.peer_close is None and self._inbox.fatal is None:
             self._conn.receive_data(b"")
-            self._drain()
+            self._file()
         if not self._connected.done():
-            self._connected.set_exception(self._dead() or LinkClosed("connection lost"))
+            self._connected.set_exception(self._inbox.dead() or LinkClosed("connection lost"))
         if not self._lost.done():
             self._lost.set_result(None)
         self._can_write.set()
@@ -131,48 +149,36 @@ class AsyncLink(asyncio.BufferedProtocol):
         if out and self._transport is not None and not self._transport.is_closing():
             self._transport.write(out)
 
-    def _drain(self) -> None:
+    def _file(self) -> None:
+        inbox = self._inbox
         try:
-            while True:
-                event = self._conn.next_event()
-                if event is NEED_DATA:
-                    break
-                if isinstance(event, Expression):
-                    self._inbox.append(event.expr)
-                    self._wakeup.set()
-                elif isinstance(event, UrgentMessage):
-                    self._deliver(event)
-                elif isinstance(event, Connected):
-                    self.connection_id = event.connection_id
-                    if not self._connected.done():
-                        self._connected.set_result(None)
-                elif isinstance(event, Close):
-                    self._peer_close = event
-                    self._wakeup.set()
-                    if not self._connected.done():
-                        self._connected.set_exception(
-                            LinkClosed(
-                                f"the peer closed the link during the handshake ({event.reason})",
-                                ErrorCode.WSEDEAD,
-                            )
-                        )
-                    break
-            self._flush()
+            woke = inbox.file(self._conn)
         except LinkError as exc:
-            self._fatal = exc
-            self._flush()
+            self._flush()  # the CLOSE that tells the peer why
             if not self._connected.done():
                 self._connected.set_exception(exc)
             if self._transport is not None:
                 self._transport.close()
             self._wakeup.set()
             log.warning("link %s: %s; disconnected", self.name, exc)
-
-    def _deliver(self, message: UrgentMessage) -> None:
-        handler = self._handler
-        if handler is None:
-            self._messages.append(message)
             return
+        if not self._connected.done():
+            if inbox.connected is not None:
+                self.connection_id = inbox.connected.connection_id
+                self._connected.set_result(None)
+            elif inbox.peer_close is not None:
+                self._connected.set_exception(
+                    LinkClosed(
+                        f"the peer closed the link during the handshake "
+                        f"({inbox.peer_close.reason or 'no reason given'})",
+                        ErrorCode.WSEDEAD,
+                    )
+                )
+        self._flush()
+        if woke:
+            self._wakeup.set()
+
+    def _call_handler(self, handler: MessageHandler, message: UrgentMessage) -> None:
         try:
             result = handler(message)
             if inspect.isawaitable(result):
@@ -181,18 +187,6 @@ class AsyncLink(asyncio.BufferedProtocol):
                 task.add_done_callback(self._tasks.discard)
         except Exception:
             log.exception("link %s: message handler failed on %s", self.name, message)
-
-    def _dead(self) -> LinkError | None:
-        if self._closed:
-            return LinkClosed("the link is closed")
-        if self._fatal is not None:
-            return self._fatal
-        if self._peer_close is not None:
-            return LinkClosed(
-                f"the peer closed the link ({self._peer_close.reason or 'no reason'})",
-                ErrorCode.WSECLOSED,
-            )
-        return None
 
     # -- activation -------------------------------------------------------------------------
 
@@ -221,30 +215,45 @@ class AsyncLink(asyncio.BufferedProtocol):
                 await _attach(self, sock)
                 await asyncio.wait_for(asyncio.shield(self._connected), DEFAULT_HANDSHAKE_TIMEOUT)
             except (LinkError, TimeoutError) as exc:
-                if isinstance(exc, LinkError) and exc.code == ErrorCode.WSECONNECT:
-                    raise
-                log.info("link %s: dropped a client during the handshake: %s", self.name, exc)
                 if self._transport is not None:
                     self._transport.abort()
                 self._reset()
+                if isinstance(exc, AuthenticationError):
+                    raise  # the caller learns of it; activating again goes on listening
+                log.info(
+                    "link %s: dropped a client during the handshake: %s",
+                    self.name,
+                    exc or "the handshake timed out",
+                )
                 continue
             listener.close()
             self._listener = None
             return
 
     def _reset(self) -> None:
-        role = self._conn.role
+        old = self._conn
         self._conn = Connection(
-            role,
-            key=self._conn._key,
-            max_frame_size=self._conn.max_frame_size,
-            limits=self._conn._limits,
+            old.role, key=old._key, max_frame_size=old.max_frame_size, limits=old._limits
         )
         self._transport = None
         self._connected = self._loop.create_future()
         self._lost = self._loop.create_future()
-        self._fatal = None
-        self._peer_close = None
+        handler = self._inbox.handler
+        self._inbox = Inbox(self._call_handler)
+        self._inbox.handler = handler
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait for the handshake of a link whose transport is already attached (a link a
+        server accepted). Unlike ``activate`` it never accepts another connection.
+
+        Raises:
+            LinkTimeout: (the reason says so) not done in ``timeout`` seconds.
+            AuthenticationError, LinkClosed, LinkError: the handshake failed.
+        """
+        try:
+            await asyncio.wait_for(asyncio.shield(self._connected), timeout)
+        except TimeoutError:
+            raise LinkTimeout(f"no handshake within {timeout:g} s") from None
 
     # -- expressions ------------------------------------------------------------------------
 
@@ -254,16 +263,18 @@ class AsyncLink(asyncio.BufferedProtocol):
         Raises:
             LinkTimeout, LinkClosed, RemoteProtocolError: as ``Link.get``.
         """
-        await self._wait_inbox(timeout)
-        return self._inbox.popleft()
+        await self._wait_for(self._has_expression, timeout)
+        return self._inbox.take()
 
-    async def _wait_inbox(self, timeout: float | None) -> None:
+    def _has_expression(self) -> bool:
+        return bool(self._inbox.expressions) or self._inbox.dead() is not None
+
+    async def _wait_for(self, ready: Callable[[], bool], timeout: float | None) -> None:
+        if ready():
+            return
         await self.activate(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._inbox:
-            dead = self._dead()
-            if dead is not None:
-                raise dead
+        while not ready():
             self._wakeup.clear()
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
@@ -274,19 +285,42 @@ class AsyncLink(asyncio.BufferedProtocol):
     async def get_packet(self, timeout: float | None = None) -> Packet:
         """The next expression as a ``Packet``; a non-packet stays queued and raises
         ``RemoteProtocolError``."""
-        await self._wait_inbox(timeout)
-        packet = Packet.from_expr(self._inbox[0])
-        self._inbox.popleft()
-        return packet
+        await self._wait_for(self._has_expression, timeout)
+        return self._inbox.take_packet()
+
+    async def receive(self, timeout: float | None = None) -> Expression | UrgentMessage:
+        """The next expression or urgent message, in wire order (for relays).
+
+        A message comes after every expression the peer sent before it, where ``get_message``
+        would let it overtake them. Messages reach ``receive`` only while no handler is set.
+
+        Raises:
+            LinkTimeout, LinkClosed, RemoteProtocolError: as ``get``.
+        """
+        inbox = self._inbox
+        event: list[Expression | UrgentMessage | None] = [None]
+
+        def ready() -> bool:
+            event[0] = inbox.next_in_order()
+            return event[0] is not None
+
+        await self._wait_for(ready, timeout)
+        assert event[0] is not None
+        return event[0]
+
+    @property
+    def received(self) -> int:
+        """How many expressions have arrived so far, read or not (see ``Link.received``)."""
+        return self._inbox.received
 
     def ready(self) -> bool:
         """True if ``get()`` would not wait (an expression is queued, or the link is dead)."""
-        return bool(self._inbox) or self._dead() is not None
+        return self._inbox.ready
 
     async def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds until ``ready()``; returns ``ready()``."""
         try:
-            await self._wait_inbox(timeout)
+            await self._wait_for(self._has_expression, timeout)
         except LinkTimeout:
             return False
         except LinkError:
@@ -300,22 +334,53 @@ class AsyncLink(asyncio.BufferedProtocol):
             LocalProtocolError: not encodable (nothing sent); LinkClosed: link closed.
         """
         chunks = encode(expr)
-        await self._send(chunks)
+        await self.activate()
+        self._writable().writelines(self._conn.wxf_parts(chunks))
+        if not self._can_write.is_set():
+            await self._can_write.wait()
 
     async def put_wxf(self, document: bytes) -> None:
         """Send an already-encoded WXF document as one expression (relaying without decoding)."""
-        await self._send([document])
-
-    async def _send(self, chunks: list[Any]) -> None:
         await self.activate()
-        dead = self._dead()
-        if dead is not None:
-            raise dead if isinstance(dead, LinkClosed) else LinkClosed(str(dead))
-        transport = self._transport
-        assert transport is not None
-        transport.writelines(self._conn.wxf_parts(chunks))
+        self._writable().writelines(self._conn.wxf_parts([document]))
         if not self._can_write.is_set():
             await self._can_write.wait()
+
+    def put_nowait(self, expr: object) -> None:
+        """Send one expression on an active link without ever waiting (see ``max_unsent``).
+
+        Raises:
+            LocalProtocolError: not encodable, or the link is not active yet (nothing sent).
+            LinkClosed: the link is closed, or the peer left too much unread and was dropped.
+        """
+        chunks = encode(expr)
+        self._check_active()
+        self._writable().writelines(self._conn.wxf_parts(chunks))
+
+    def _check_active(self) -> None:
+        if not self._connected.done():
+            raise LocalProtocolError("the link is not active yet", ErrorCode.WSEPSEQ)
+
+    def _writable(self) -> asyncio.Transport:
+        """The transport, if this link may write now.
+
+        Raises:
+            LinkClosed: the link has ended, or the peer left more than ``max_unsent`` bytes
+                unread (the link is closed).
+        """
+        error = self._inbox.write_error()
+        if error is not None:
+            raise error
+        transport = self._transport
+        assert transport is not None
+        if transport.is_closing():
+            raise LinkClosed("the connection is gone", ErrorCode.WSEDEAD)
+        limit = self.max_unsent
+        if limit is not None and transport.get_write_buffer_size() > limit:
+            reason = "the peer does not read its link (too much unsent output)"
+            self.close(reason)
+            raise LinkClosed(reason, ErrorCode.WSEDEAD)
+        return transport
 
     async def put_packet(self, packet: Packet) -> None:
         """Send a ``Packet``."""
@@ -329,52 +394,52 @@ class AsyncLink(asyncio.BufferedProtocol):
 
     async def put_message(self, code: int, arg: int = 0) -> None:
         """Send an urgent message (see ``Link.put_message``)."""
+        message = UrgentMessage(code=int(code), arg=int(arg))
+        check_message(message)
         await self.activate()
-        dead = self._dead()
-        if dead is not None:
-            raise LinkClosed(str(dead))
-        assert self._transport is not None
-        self._transport.write(self._conn.send(UrgentMessage(code=int(code), arg=int(arg))))
+        self._writable().writelines(self._conn.send_parts(message))
+
+    def put_message_nowait(self, code: int, arg: int = 0) -> None:
+        """``put_message`` on an active link, without waiting (see ``put_nowait``)."""
+        message = UrgentMessage(code=int(code), arg=int(arg))
+        check_message(message)
+        self._check_active()
+        self._writable().writelines(self._conn.send_parts(message))
 
     def get_message(self) -> UrgentMessage | None:
         """The oldest unhandled urgent message, or ``None``; never waits."""
-        return self._messages.popleft() if self._messages else None
+        return self._inbox.take_message()
 
     def set_message_handler(self, handler: AsyncMessageHandler | None) -> None:
         """Call ``handler(message)`` in the event loop as each message arrives; a coroutine
         result is run as a task. Messages already queued are handed over at once."""
-        self._handler = handler
-        if handler is not None:
-            while self._messages:
-                self._deliver(self._messages.popleft())
+        self._inbox.set_handler(handler)
 
     # -- life -------------------------------------------------------------------------------
 
     @property
     def active(self) -> bool:
         """True once the handshake completed and until the link closes."""
-        return (
-            self._connected.done() and not self._connected.exception() and self._dead() is None
-            if self._connected.done()
-            else False
-        )
+        done = self._connected.done()
+        return done and not self._connected.exception() and self._inbox.dead() is None
 
     @property
     def closed(self) -> bool:
         """True after ``close()`` or once the peer is gone and nothing is left to read."""
-        return self._closed or (not self._inbox and self._dead() is not None)
+        return self._inbox.closed or self._inbox.exhausted
 
-    def close(self) -> None:
-        """Close the link; the peer sees ``LinkClosed``. Idempotent."""
-        if self._closed:
+    def close(self, reason: str = "closed") -> None:
+        """Close the link; the peer sees ``LinkClosed`` with ``reason``. Idempotent."""
+        inbox = self._inbox
+        if inbox.closed:
             return
         transport = self._transport
         if transport is not None and not transport.is_closing():
             with contextlib.suppress(LinkError):
-                if self._peer_close is None and self._fatal is None:
-                    transport.write(self._conn.send(Close(code=0, reason="closed")))
+                if inbox.peer_close is None and inbox.fatal is None:
+                    transport.write(self._conn.send(Close(code=0, reason=reason)))
             transport.close()
-        self._closed = True
+        inbox.closed = True
         if self._listener is not None:
             self._listener.close()
         if not self._connected.done():

@@ -18,7 +18,7 @@ from typing import Any
 from wstp_jupyter.link._aio import AsyncLink
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import LinkClosed, LinkError, LinkTimeout
-from wstp_jupyter.link._link import DEFAULT_HANDSHAKE_TIMEOUT
+from wstp_jupyter.link._handshake import DEFAULT_HANDSHAKE_TIMEOUT
 from wstp_jupyter.link._names import Protocol, format_tcpip_name
 from wstp_jupyter.link._state import Role
 from wstp_jupyter.link._transport import check_exposure
@@ -26,6 +26,8 @@ from wstp_jupyter.link._transport import check_exposure
 log = logging.getLogger("wstp_jupyter.link")
 
 AsyncLinkCallback = Callable[[AsyncLink], Awaitable[Any] | Any]
+#: ``on_reject(peer, error)``: a connection was dropped before it became a link, and why.
+RejectCallback = Callable[[str, LinkError], Any]
 
 
 class AsyncLinkServer:
@@ -43,6 +45,7 @@ class AsyncLinkServer:
         key: bytes | str | None,
         callback: AsyncLinkCallback | None,
         handshake_timeout: float,
+        on_reject: RejectCallback | None = None,
         options: dict[str, Any],
     ) -> None:
         self.interface = interface
@@ -51,6 +54,7 @@ class AsyncLinkServer:
         self._key = key
         self._callback = callback
         self._handshake_timeout = handshake_timeout
+        self._on_reject = on_reject
         self._options = options
         self._queue: asyncio.Queue[AsyncLink | None] = asyncio.Queue()
         self._server: asyncio.base_events.Server | None = None
@@ -67,19 +71,20 @@ class AsyncLinkServer:
 
     async def _admit(self, link: AsyncLink) -> None:
         try:
-            await asyncio.wait_for(asyncio.shield(link._connected), self._handshake_timeout)
-        except (LinkError, TimeoutError) as exc:
+            await link.wait_connected(self._handshake_timeout)
+        except LinkError as exc:
+            _name_after_peer(link)
             self.rejected += 1
-            log.info("link server %s: rejected a client: %s", self.name, exc)
+            log.info("link server %s: rejected %s: %s", self.name, link.name, exc)
+            if self._on_reject is not None:
+                self._on_reject(link.name, exc)
+            if link._connected.done():
+                link._connected.exception()  # retrieved: it is reported here
+            link.close(f"rejected: {exc}")
             if link._transport is not None:
                 link._transport.abort()
-            if link._connected.done():
-                link._connected.exception()
             return
-        if link._transport is not None:
-            peer = link._transport.get_extra_info("peername")
-            if peer:
-                link.name = format_tcpip_name(peer[0], peer[1])
+        _name_after_peer(link)
         if self._closed:
             link.close()
             return
@@ -144,6 +149,13 @@ class AsyncLinkServer:
         await self.wait_closed()
 
 
+def _name_after_peer(link: AsyncLink) -> None:
+    transport = link._transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    if peer:
+        link.name = format_tcpip_name(peer[0], peer[1])
+
+
 async def start_server(
     port: int = 0,
     interface: str = "127.0.0.1",
@@ -151,9 +163,14 @@ async def start_server(
     key: bytes | str | None = None,
     callback: AsyncLinkCallback | None = None,
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+    on_reject: RejectCallback | None = None,
     **link_options: Any,
 ) -> AsyncLinkServer:
     """Start an ``AsyncLinkServer`` on ``interface:port`` (0 = any free port).
+
+    ``on_reject(peer, error)`` is told of every connection dropped before it became a link
+    (garbage, a wrong key, a handshake past ``handshake_timeout``); ``link_options`` go to each
+    ``AsyncLink`` (``max_frame_size``, ``limits``, ``max_unsent``).
 
     Raises:
         AuthenticationError: a non-loopback interface without a key.
@@ -165,6 +182,7 @@ async def start_server(
         key=key,
         callback=callback,
         handshake_timeout=handshake_timeout,
+        on_reject=on_reject,
         options=link_options,
     )
     loop = asyncio.get_running_loop()

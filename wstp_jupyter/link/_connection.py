@@ -360,16 +360,7 @@ class Connection:
         if isinstance(event, Expression):
             return self.wxf_parts(encode(event.expr))
         if isinstance(event, UrgentMessage):
-            if not is_valid_message_code(event.code):
-                raise LocalProtocolError(
-                    f"urgent message code {event.code} is outside 1-12 and 128-255",
-                    ErrorCode.WSEBADPARAM,
-                )
-            if not 0 <= event.arg <= 0xFFFFFFFF:
-                raise LocalProtocolError(
-                    f"urgent message argument {event.arg} is not an unsigned 32-bit integer",
-                    ErrorCode.WSEBADPARAM,
-                )
+            check_message(event)
             return [F.frame(F.FrameKind.MESSAGE, F.MESSAGE.pack(event.code, event.arg))]
         if isinstance(event, Close):
             self.state = State.CLOSED
@@ -418,6 +409,25 @@ class Connection:
         if not (first[:2] == b"8:" or first == b"8C:"):
             raise LocalProtocolError("payload is not a WXF document", ErrorCode.WSEPDATABAD)
         return [F.header(F.FrameKind.EXPRESSION, size), *chunks]
+
+
+def check_message(message: UrgentMessage) -> None:
+    """Refuse an urgent message WSTP cannot carry.
+
+    Raises:
+        LocalProtocolError: (``WSEBADPARAM``) the code is outside 1-12 and 128-255, or the
+            argument is not an unsigned 32-bit integer.
+    """
+    if not is_valid_message_code(message.code):
+        raise LocalProtocolError(
+            f"urgent message code {message.code} is outside 1-12 and 128-255",
+            ErrorCode.WSEBADPARAM,
+        )
+    if not 0 <= message.arg <= 0xFFFFFFFF:
+        raise LocalProtocolError(
+            f"urgent message argument {message.arg} is not an unsigned 32-bit integer",
+            ErrorCode.WSEBADPARAM,
+        )
 
 
 def encode(expr: object) -> list[F.Payload]:

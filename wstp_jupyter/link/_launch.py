@@ -18,9 +18,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from wstp_jupyter._process import stop
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import LinkError, LinkTimeout
-from wstp_jupyter.link._link import KEY_ENV, Link
+from wstp_jupyter.link._link import _REGISTERED, KEY_ENV, Link
 from wstp_jupyter.link._names import Protocol
 
 # How long one activation attempt waits before the process is polled again.
@@ -97,9 +98,8 @@ def _failure(
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
+    # A launch that failed has no link to close politely: the signal stages, without grace.
+    stop(proc, grace=0.0)
 
 
 def link_arguments(protocol: Protocol | str, name: str) -> list[str]:
@@ -192,3 +192,6 @@ def launch(
 
 
 __all__ = ["LaunchError", "LaunchTimeout", "launch", "link_arguments", "read_captured"]
+
+
+_REGISTERED["launch"] = launch  # Link.launch (see _link's module docstring)

@@ -1,16 +1,24 @@
-"""The blocking ``Link``: a thin I/O adapter around the sans-IO ``Connection``.
+"""The blocking ``Link``: a thin I/O adapter between a socket and the sans-IO core.
 
 Reading is done by whoever needs data: ``get()``, ``ready()`` and ``get_message()`` pull bytes
-from the socket into the core under a read lock and file the events (expressions into an inbox,
-urgent messages into a message queue or straight to the handler). That keeps the common path free
-of thread hand-offs. Once a message handler is installed, a reader thread takes over all reading,
-so the handler runs as soon as a message arrives, even while the owning thread is busy evaluating;
-``get()`` then waits on a condition instead. Either way every byte is parsed in arrival order, so
-an urgent message is seen before any expression queued behind it is handed out, and a read-ahead
-(``get_message``, ``ready``) lets a message overtake expressions that are already queued.
+from the socket into the ``Connection`` under a read lock and let the ``Inbox`` file the events
+(expressions queue, urgent messages go to the handler or their own queue). That keeps the common
+path free of thread hand-offs. Once a message handler is installed, a reader thread takes over all
+reading, so the handler runs as soon as a message arrives, even while the owning thread is busy
+evaluating; ``get()`` then waits on a condition instead. Either way every byte is parsed in
+arrival order, so an urgent message is seen before any expression queued behind it is handed out.
 
 Writes go straight out under a write lock: a frame is one ``sendall`` (``sendmsg`` for big
-payloads, so an 80 MB array is not copied to join it with its header).
+payloads, so an 80 MB array is not copied to join it with its header). A write on a connecting
+link that is not active yet does not wait for the peer: it is queued, the link activates on a
+thread of its own and sends the queue once the handshake is done (WSTP also buffers output until
+the link connects), so a program may connect, write and only then serve the listening end.
+
+Opening (accepting, connecting, the handshake) is in ``_handshake``; ``channel`` and
+``wait_ready`` in ``_links``; the loopback link, which has no socket, is ``_loopback``'s
+``LoopbackLink`` and launching a peer is ``_launch``. Those two build on ``Link``, so rather than
+this module importing them back, each registers itself here (````_REGISTERED``) when
+the package is imported; ``Link.loopback()`` and ``Link.launch()`` use what was registered.
 """
 
 from __future__ import annotations
@@ -22,30 +30,35 @@ import subprocess
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wstp_jupyter import wxf
-from wstp_jupyter.link._connection import DEFAULT_MAX_FRAME_SIZE, Connection, encode
-from wstp_jupyter.link._constants import ErrorCode, is_valid_message_code
-from wstp_jupyter.link._errors import (
-    AuthenticationError,
-    LinkClosed,
-    LinkError,
-    LinkTimeout,
-    LocalProtocolError,
-    RemoteProtocolError,
+from wstp_jupyter.link._connection import (
+    DEFAULT_MAX_FRAME_SIZE,
+    Connection,
+    check_message,
+    encode,
 )
-from wstp_jupyter.link._events import NEED_DATA, Close, Connected, Expression, UrgentMessage
+from wstp_jupyter.link._constants import ErrorCode
+from wstp_jupyter.link._errors import LinkClosed, LinkError, LinkTimeout, LocalProtocolError
+from wstp_jupyter.link._events import Close, UrgentMessage
+from wstp_jupyter.link._handshake import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HANDSHAKE_TIMEOUT,
+    accept_peer,
+    connect_peer,
+    handshake,
+    remaining,
+)
+from wstp_jupyter.link._inbox import Inbox, MessageHandler
 from wstp_jupyter.link._names import Protocol
 from wstp_jupyter.link._packets import Packet
 from wstp_jupyter.link._state import Role
 from wstp_jupyter.link._token_api import TokenAPI
-from wstp_jupyter.link._tokens import TokenReader, TokenWriter
+from wstp_jupyter.link._tokens import TokenWriter
 from wstp_jupyter.link._transport import (
     Listener,
-    connect_socket,
     open_listener,
     receive_once,
     send_all,
@@ -55,14 +68,16 @@ from wstp_jupyter.link._transport import (
 log = logging.getLogger("wstp_jupyter.link")
 
 KEY_ENV = "WSTP_JUPYTER_LINK_KEY"
-DEFAULT_HANDSHAKE_TIMEOUT = 10.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
 
-MessageHandler = Callable[[UrgentMessage], Any]
+#: ``"loopback"``: the ``LoopbackLink`` class; ``"launch"``: ``_launch.launch`` (see the module
+#: docstring: they build on ``Link`` and register themselves here).
+_REGISTERED: dict[str, Any] = {}
 
+#: What waits in the outbox of a link that activates in the background: encoded documents
+#: (lists of chunks) and urgent messages.
+_Outgoing = list[Any] | UrgentMessage
 
-def _remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_HANDSHAKE_TIMEOUT", "KEY_ENV", "Link"]
 
 
 class Link(TokenAPI):
@@ -107,22 +122,20 @@ class Link(TokenAPI):
         self._handshake_timeout = handshake_timeout
         self._sock: socket.socket | None = None
         self._conn: Connection | None = None
-        self._loopback = _protocol is Protocol.Loopback
-        self._active = self._loopback
-        self._closed = False
-        self._peer_close: Close | None = None
-        self._fatal: LinkError | None = None
-        self._inbox: deque[object] = deque()
-        self._received = 0
-        self._messages: deque[UrgentMessage] = deque()
-        self._handler: MessageHandler | None = None
+        self._active = False
+        self._inbox = Inbox(self._call_handler)
         self._reader: threading.Thread | None = None
         self._cond = threading.Condition(threading.Lock())
         self._rlock = threading.Lock()
         self._wlock = threading.Lock()
         self._alock = threading.Lock()
         self._writer = TokenWriter()
-        self._current: TokenReader | None = None
+        self._current = None
+        # Background activation of a connecting link written to before it was active.
+        self._outbox: list[_Outgoing] = []
+        self._activator: threading.Thread | None = None
+        self._activation_error: LinkError | None = None
+        self._opening_sock: socket.socket | None = None
 
     # -- constructors -----------------------------------------------------------------------
 
@@ -175,9 +188,10 @@ class Link(TokenAPI):
     ) -> Link:
         """Create a link that connects to the listener ``name`` (``LinkConnect``).
 
-        Returns at once; the connection and handshake happen in ``activate()`` or the first
-        read or write. ``connection_id`` is presented to the listener (a link-server client
-        that reconnects passes its previous id); by default a fresh UUID is used.
+        Returns at once; the connection and handshake happen in ``activate()``, the first read,
+        or in the background after the first write. ``connection_id`` is presented to the
+        listener (a link-server client that reconnects passes its previous id); by default a
+        fresh UUID is used.
         """
         proto = Protocol.parse(protocol)
         if proto is Protocol.Loopback:
@@ -196,7 +210,7 @@ class Link(TokenAPI):
     @classmethod
     def loopback(cls) -> Link:
         """A loopback link (``WSLoopbackOpen``): one object, what is put is got back, FIFO."""
-        return cls(_protocol=Protocol.Loopback, _name="loopback")
+        return _REGISTERED["loopback"]()
 
     @classmethod
     def launch(
@@ -225,8 +239,7 @@ class Link(TokenAPI):
             LaunchTimeout: (also a ``LinkTimeout``) it did not connect within ``timeout``
                 seconds; it has been killed.
         """
-        from wstp_jupyter.link._launch import launch  # _launch builds on this module
-
+        launch = _REGISTERED["launch"]
         return launch(
             command,
             protocol=protocol,
@@ -253,6 +266,8 @@ class Link(TokenAPI):
             LinkTimeout: not active within ``timeout`` seconds.
             AuthenticationError: the peer's key differs (the listening link keeps listening).
             LinkClosed: the link was closed.
+            LinkError: a background activation (after a write) failed; it is raised again by
+                every later call.
         """
         if self._active:
             return
@@ -262,134 +277,97 @@ class Link(TokenAPI):
         try:
             if self._active:
                 return
-            if self._closed:
+            if self._inbox.closed:
                 raise LinkClosed("the link is closed")
-            if self._pending_sock is not None:
-                sock, self._pending_sock = self._pending_sock, None
-                self._handshake(sock, self._min_deadline(deadline))
-            elif self._listener is not None:
-                self._activate_listener(deadline)
-            else:
-                self._activate_connector(deadline)
+            if self._activation_error is not None:
+                raise self._activation_error
+            self._open(deadline)
         finally:
             self._alock.release()
 
-    def _min_deadline(self, deadline: float | None) -> float:
-        hs = time.monotonic() + self._handshake_timeout
-        return hs if deadline is None else min(hs, deadline)
-
-    def _activate_listener(self, deadline: float | None) -> None:
-        assert self._listener is not None
-        while True:
-            sock = self._listener.accept(_remaining(deadline))
-            try:
-                # The caller's deadline bounds the wait for a peer, not a handshake that has
-                # already started: cutting that short would drop a peer that is merely slow
-                # (a kernel starting under load) and make it see a closed link.
-                self._handshake(sock, time.monotonic() + self._handshake_timeout)
-            except AuthenticationError:
-                raise
-            except LinkError as exc:
-                # A confused or hostile client must not take the listening link down with it.
-                log.info("link %s: dropped a client during the handshake: %s", self.name, exc)
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise LinkTimeout("no peer completed the handshake in time") from exc
-                continue
-            self._listener.close()
-            self._listener = None
-            return
-
-    def _activate_connector(self, deadline: float | None) -> None:
-        give_up = time.monotonic() + DEFAULT_CONNECT_TIMEOUT if deadline is None else deadline
-        while True:
-            try:
-                sock = connect_socket(self.protocol, self.name, _remaining(give_up) or 0.001)
-                break
-            except (ConnectionRefusedError, FileNotFoundError) as exc:
-                # LinkConnect semantics: the listener may not exist yet; keep trying.
-                if time.monotonic() >= give_up:
-                    err = LinkTimeout if deadline is not None else LinkError
-                    raise err(
-                        f"cannot connect to {self.name!r}: {exc}", ErrorCode.WSECONNECT
-                    ) from exc
-                time.sleep(0.02)
-            except OSError as exc:
-                raise LinkError(
-                    f"cannot connect to {self.name!r}: {exc}", ErrorCode.WSECONNECT
-                ) from exc
-        self._handshake(sock, self._min_deadline(deadline))
-
-    def _handshake(self, sock: socket.socket, deadline: float) -> None:
-        conn = Connection(
+    def _new_connection(self) -> Connection:
+        return Connection(
             self._role,
             key=self._key,
             connection_id=self._requested_id,
             max_frame_size=self._max_frame_size,
             limits=self._limits,
         )
-        try:
-            send_all(sock, [conn.data_to_send()])
-            while True:
-                try:
-                    event = conn.next_event()
-                finally:
-                    out = conn.data_to_send()
-                    if out:
-                        with contextlib.suppress(LinkError):
-                            send_all(sock, [out])
-                if isinstance(event, Connected):
-                    break
-                if isinstance(event, Close):
-                    raise LinkClosed(
-                        f"the peer closed the link during the handshake "
-                        f"({event.reason or 'no reason given'})",
-                        ErrorCode.WSEDEAD,
-                    )
-                if not wait_readable(sock, max(0.0, deadline - time.monotonic())):
-                    raise LinkTimeout("the handshake timed out")
-                receive_once(sock, conn)
-        except BaseException:
-            sock.close()
-            raise
-        self._sock = sock
-        self._conn = conn
+
+    def _open(self, deadline: float | None) -> None:
+        if self._pending_sock is not None:
+            sock, self._pending_sock = self._pending_sock, None
+            conn = self._new_connection()
+            hs = time.monotonic() + self._handshake_timeout
+            handshake(sock, conn, hs if deadline is None else min(hs, deadline))
+        elif self._listener is not None:
+            sock, conn = accept_peer(
+                self._listener,
+                self._new_connection,
+                name=self.name,
+                handshake_timeout=self._handshake_timeout,
+                deadline=deadline,
+            )
+            self._listener.close()
+            self._listener = None
+        else:
+            conn = self._new_connection()
+            sock = connect_peer(
+                self.protocol,
+                self.name,
+                conn,
+                handshake_timeout=self._handshake_timeout,
+                deadline=deadline,
+                should_stop=lambda: self._inbox.closed,
+                on_socket=self._set_opening_sock,
+            )
+        self._sock, self._conn = sock, conn
         self.connection_id = conn.connection_id
-        self._active = True
-        self._drain()  # frames that arrived together with the handshake
-        if self._handler is not None:
+        self._file()  # frames that arrived together with the handshake
+        with self._wlock:
+            outbox, self._outbox = self._outbox, []
+            if outbox:
+                try:
+                    send_all(sock, self._frames(conn, outbox))
+                except LinkError as exc:
+                    log.info("link %s: queued output not sent: %s", self.name, exc)
+            self._active = True
+        if self._inbox.handler is not None:
             self._start_reader()
 
+    def _set_opening_sock(self, sock: socket.socket | None) -> None:
+        self._opening_sock = sock
+
+    def _activate_in_background(self) -> None:
+        try:
+            self.activate()
+        except LinkError as exc:
+            if not self._inbox.closed:
+                log.info("link %s: cannot activate: %s", self.name, exc)
+                self._activation_error = exc
+            with self._wlock:
+                self._outbox.clear()
+            with self._cond:
+                self._cond.notify_all()
+
     def _ensure_active(self, timeout: float | None = None) -> None:
-        if self._closed:
+        if self._inbox.closed:
             raise LinkClosed("the link is closed")
         if not self._active:
             self.activate(timeout)
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _drain(self) -> None:
+    def _file(self) -> None:
         """File every complete event the core holds. Caller holds the read lock (or is the
         activating thread)."""
         conn = self._conn
         assert conn is not None
-        got_expr = False
         try:
-            while True:
-                event = conn.next_event()
-                if event is NEED_DATA:
-                    break
-                if isinstance(event, Expression):
-                    self._inbox.append(event.expr)
-                    self._received += 1
-                    got_expr = True
-                elif isinstance(event, UrgentMessage):
-                    self._deliver(event)
-                elif isinstance(event, Close):
-                    self._peer_close = event
-                    break
+            woke = self._inbox.file(conn)
         except LinkError as exc:
-            self._fatal = exc
-            out = conn.data_to_send()
+            woke = True
+            out = conn.data_to_send()  # the CLOSE that tells the peer why
             if out and self._sock is not None:
                 with contextlib.suppress(LinkError), self._wlock:
                     send_all(self._sock, [out])
@@ -397,18 +375,13 @@ class Link(TokenAPI):
                 with contextlib.suppress(OSError):
                     self._sock.shutdown(socket.SHUT_RDWR)
             log.warning("link %s: %s; disconnected", self.name, exc)
-            got_expr = True
         # Only a reader thread leaves others waiting on the condition; without one, waiting
         # readers queue on the read lock and find the inbox filled.
-        if (got_expr or self._peer_close is not None) and self._reader is not None:
+        if woke and self._reader is not None:
             with self._cond:
                 self._cond.notify_all()
 
-    def _deliver(self, message: UrgentMessage) -> None:
-        handler = self._handler
-        if handler is None:
-            self._messages.append(message)
-            return
+    def _call_handler(self, handler: MessageHandler, message: UrgentMessage) -> None:
         try:
             handler(message)
         except Exception:
@@ -418,50 +391,37 @@ class Link(TokenAPI):
         """Read once (waiting up to ``timeout``; ``None`` = block) and file the events.
         Returns False if nothing was readable. Caller holds the read lock."""
         sock, conn = self._sock, self._conn
-        if sock is None or conn is None or self._peer_close or self._fatal or self._closed:
+        if sock is None or conn is None or self._inbox.dead() is not None:
             return False
         if timeout is not None and not wait_readable(sock, timeout):
             return False
         receive_once(sock, conn)
-        self._drain()
+        self._file()
         return True
 
-    def _dead(self) -> LinkError | None:
-        if self._closed:
-            return LinkClosed("the link is closed")
-        if self._fatal is not None:
-            return self._fatal
-        if self._peer_close is not None:
-            c = self._peer_close
-            return LinkClosed(
-                f"the peer closed the link ({c.reason or 'no reason'})",
-                ErrorCode.WSEDEAD if c.code == ErrorCode.WSEDEAD else ErrorCode.WSECLOSED,
-            )
-        return None
-
     def _wait_inbox(self, timeout: float | None) -> None:
-        """Return once the inbox is non-empty; raise LinkTimeout or the link's death."""
-        if self._closed or not self._active:
-            self._ensure_active(timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """Return once an expression is queued; raise LinkTimeout or the link's end."""
         inbox = self._inbox
-        while not inbox:
-            if self._closed or self._fatal is not None or self._peer_close is not None:
-                dead = self._dead()
-                assert dead is not None
+        if inbox.expressions:
+            return
+        self._ensure_active(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not inbox.expressions:
+            dead = inbox.dead()
+            if dead is not None:
                 raise dead
-            remaining = None if deadline is None else _remaining(deadline)
+            left = remaining(deadline)
             if self._reader is not None:
                 with self._cond:
-                    if not self._inbox and self._dead() is None:
-                        self._cond.wait(remaining)
-            elif self._rlock.acquire(timeout=-1 if remaining is None else remaining):
+                    if not inbox.expressions and inbox.dead() is None:
+                        self._cond.wait(left)
+            elif self._rlock.acquire(timeout=-1 if left is None else left):
                 try:
-                    if not self._inbox and self._reader is None:
-                        self._pump(remaining)
+                    if not inbox.expressions and self._reader is None:
+                        self._pump(left)
                 finally:
                     self._rlock.release()
-            if not self._inbox and deadline is not None and time.monotonic() >= deadline:
+            if not inbox.expressions and deadline is not None and time.monotonic() >= deadline:
                 raise LinkTimeout("no expression arrived in time")
 
     def _read_ahead(self) -> None:
@@ -474,19 +434,6 @@ class Link(TokenAPI):
         finally:
             self._rlock.release()
 
-    def _take_current(self) -> object | None:
-        cur = self._current
-        if cur is None:
-            return None
-        if cur.touched and not cur.exhausted:
-            raise LocalProtocolError(
-                "the current packet is partly read with the token API; finish it or call "
-                "new_packet()",
-                ErrorCode.WSEGSEQ,
-            )
-        self._current = None
-        return None if cur.touched else cur.expr
-
     def get(self, timeout: float | None = None) -> object:
         """The next expression (``LinkRead``); blocks up to ``timeout`` seconds.
 
@@ -495,13 +442,10 @@ class Link(TokenAPI):
             LinkClosed: the link or its peer closed and every queued expression was read.
             RemoteProtocolError: the peer broke the protocol (after queued expressions).
         """
-        if self._loopback:
-            return self._loopback_get(timeout)
-        pending = self._take_current()
-        if pending is not None:
-            return pending
+        if self._current is not None and self._take_current():
+            return self._current_expr()
         self._wait_inbox(timeout)
-        return self._inbox.popleft()
+        return self._inbox.take()
 
     def get_packet(self, timeout: float | None = None) -> Packet:
         """The next expression as a ``Packet`` (``EvaluatePacket``, ``ReturnPacket``...).
@@ -511,19 +455,10 @@ class Link(TokenAPI):
                 it stays queued, so ``get()`` can still read it.
             and as ``get``.
         """
-        if self._current is not None and not self._current.touched:
-            expr = self._current.expr
-            packet = Packet.from_expr(expr)
-            self._current = None
-            return packet
-        self._take_current()
-        if self._loopback:
-            self._loopback_wait(timeout)
-        else:
-            self._wait_inbox(timeout)
-        packet = Packet.from_expr(self._inbox[0])
-        self._inbox.popleft()
-        return packet
+        if self._current is not None and self._take_current():
+            return self._current_packet()
+        self._wait_inbox(timeout)
+        return self._inbox.take_packet()
 
     def ready(self, timeout: float = 0) -> bool:
         """True if an expression can be read without waiting (``LinkReadyQ``).
@@ -531,32 +466,35 @@ class Link(TokenAPI):
         Waits up to ``timeout`` seconds for one. A closed or failed link is "ready" too, since
         reading it raises at once.
         """
-        if self._inbox or (self._current is not None and not self._current.exhausted):
+        inbox = self._inbox
+        if inbox.expressions or (self._current is not None and not self._current.exhausted):
             return True
         if not self._active:
             try:
                 self.activate(timeout)
             except LinkTimeout:
                 return False
+            except LinkError:
+                return True
         deadline = time.monotonic() + timeout
         while True:
-            if self._inbox or self._dead() is not None:
+            if inbox.ready:
                 return True
-            remaining = max(0.0, deadline - time.monotonic())
-            if self._loopback or self._reader is not None:
+            left = max(0.0, deadline - time.monotonic())
+            if self._reader is not None:
                 with self._cond:
-                    if not self._inbox and self._dead() is None and remaining > 0:
-                        self._cond.wait(remaining)
-            elif self._rlock.acquire(timeout=remaining):
+                    if not inbox.ready and left > 0:
+                        self._cond.wait(left)
+            elif self._rlock.acquire(timeout=left):
                 try:
-                    if not self._inbox:
-                        self._pump(remaining)
+                    if not inbox.expressions:
+                        self._pump(left)
                 finally:
                     self._rlock.release()
-            if self._inbox:
+            if inbox.expressions:
                 return True
             if time.monotonic() >= deadline:
-                return bool(self._inbox) or self._dead() is not None
+                return inbox.ready
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -575,16 +513,14 @@ class Link(TokenAPI):
         self._put(expr)
 
     def _put(self, expr: object) -> None:
-        if self._loopback:
-            self._loopback_put(wxf.loads(b"".join(encode(expr))))
-            return
         document = encode(expr)
-        if self._closed or not self._active:
-            self._ensure_active()
         conn, sock = self._conn, self._sock
-        assert conn is not None and sock is not None
+        if conn is None or sock is None or not self._active or self._inbox.dead() is not None:
+            self._write([document])
+            return
+        parts = conn.wxf_parts(document)
         with self._wlock:
-            send_all(sock, conn.wxf_parts(document))
+            send_all(sock, parts)
 
     def put_many(self, *exprs: object) -> None:
         """Send several expressions in order with one write (one system call when they are
@@ -601,24 +537,50 @@ class Link(TokenAPI):
             raise LocalProtocolError(
                 "a token-level put sequence is in progress; end_packet() first", ErrorCode.WSEPSEQ
             )
-        if self._loopback:
-            # Encode (and decode, as the wire would) every expression before queueing any.
-            copies = [wxf.loads(b"".join(encode(expr))) for expr in exprs]
-            for copy in copies:
-                self._loopback_put(copy)
-            return
-        documents = [encode(expr) for expr in exprs]
-        if not documents:
-            return
-        if self._closed or not self._active:
-            self._ensure_active()
+        documents: list[_Outgoing] = [encode(expr) for expr in exprs]
+        if documents:
+            self._write(documents)
+
+    def _write(self, items: list[_Outgoing]) -> None:
+        """Send encoded documents and messages in order, or queue them while a connecting link
+        activates in the background."""
+        if not self._active:
+            if self._inbox.closed:
+                raise LinkClosed("the link is closed")
+            if self._activation_error is not None:
+                raise self._activation_error
+            if self._role is Role.CONNECTOR:
+                with self._wlock:
+                    if not self._active:
+                        self._outbox += items
+                        if self._activator is None:
+                            self._activator = threading.Thread(
+                                target=self._activate_in_background,
+                                daemon=True,
+                                name=f"wstp-link-activate {self.name}",
+                            )
+                            self._activator.start()
+                        return
+            else:
+                self.activate()
+        error = self._inbox.write_error()
+        if error is not None:
+            raise error
         conn, sock = self._conn, self._sock
         assert conn is not None and sock is not None
-        parts: list[Any] = []
-        for document in documents:
-            parts += conn.wxf_parts(document)
+        parts = self._frames(conn, items)
         with self._wlock:
             send_all(sock, parts)
+
+    @staticmethod
+    def _frames(conn: Connection, items: list[_Outgoing]) -> list[Any]:
+        parts: list[Any] = []
+        for item in items:
+            if isinstance(item, UrgentMessage):
+                parts += conn.send_parts(item)
+            else:
+                parts += conn.wxf_parts(item)
+        return parts
 
     def put_packet(self, packet: Packet) -> None:
         """Send a packet object, e.g. ``link.put_packet(EvaluatePacket(expr))``."""
@@ -638,33 +600,26 @@ class Link(TokenAPI):
 
         Raises:
             LocalProtocolError: the code is outside 1-12 and 128-255 or ``arg`` outside u32.
+            LinkClosed: the link is closed.
         """
         message = UrgentMessage(code=int(code), arg=int(arg))
-        if self._loopback:
-            if not is_valid_message_code(message.code) or not 0 <= message.arg <= 0xFFFFFFFF:
-                raise LocalProtocolError(f"bad urgent message {message}", ErrorCode.WSEBADPARAM)
-            self._deliver(message)
-            return
-        self._ensure_active()
-        conn, sock = self._conn, self._sock
-        assert conn is not None and sock is not None
-        with self._wlock:
-            send_all(sock, conn.send_parts(message))
+        check_message(message)
+        self._write([message])
 
     def get_message(self) -> UrgentMessage | None:
         """The oldest unhandled urgent message, or ``None``; never blocks (``WSGetMessage``).
 
         Reads ahead of queued expressions, so a message behind them is found too.
         """
-        if not self._messages:
+        if not self._inbox.has_message:
             self._read_ahead()
-        return self._messages.popleft() if self._messages else None
+        return self._inbox.take_message()
 
     def message_ready(self) -> bool:
         """True if ``get_message()`` would return a message (``WSMessageReady``)."""
-        if not self._messages:
+        if not self._inbox.has_message:
             self._read_ahead()
-        return bool(self._messages)
+        return self._inbox.has_message
 
     def set_message_handler(self, handler: MessageHandler | None) -> None:
         """Call ``handler(message)`` for every urgent message (``WSSetMessageHandler``).
@@ -673,16 +628,13 @@ class Link(TokenAPI):
         while the owning thread is busy; messages already queued are handed to it at once.
         With a handler installed, messages no longer queue for ``get_message()``.
         """
-        self._handler = handler
-        if handler is not None:
-            while self._messages:
-                self._deliver(self._messages.popleft())
-            if self._active and not self._loopback:
-                self._start_reader()
+        self._inbox.set_handler(handler)
+        if handler is not None and self._active:
+            self._start_reader()
 
     def _start_reader(self) -> None:
         with self._cond:
-            if self._reader is not None or self._closed:
+            if self._reader is not None or self._inbox.closed:
                 return
             self._reader = threading.Thread(
                 target=self._reader_loop, daemon=True, name=f"wstp-link-reader {self.name}"
@@ -692,7 +644,7 @@ class Link(TokenAPI):
     def _reader_loop(self) -> None:
         while True:
             with self._rlock:
-                if self._closed or self._dead() is not None:
+                if self._inbox.dead() is not None:
                     break
                 try:
                     self._pump(None)
@@ -701,30 +653,6 @@ class Link(TokenAPI):
                     break
         with self._cond:
             self._cond.notify_all()
-
-    # -- loopback ---------------------------------------------------------------------------
-
-    def _loopback_put(self, expr: object) -> None:
-        if self._closed:
-            raise LinkClosed("the link is closed")
-        with self._cond:
-            self._inbox.append(expr)
-            self._received += 1
-            self._cond.notify_all()
-
-    def _loopback_wait(self, timeout: float | None) -> None:
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._inbox or self._closed, timeout):
-                raise LinkTimeout("the loopback link is empty")
-        if not self._inbox:
-            raise LinkClosed("the link is closed")
-
-    def _loopback_get(self, timeout: float | None) -> object:
-        pending = self._take_current()
-        if pending is not None:
-            return pending
-        self._loopback_wait(timeout)
-        return self._inbox.popleft()
 
     # -- life -------------------------------------------------------------------------------
 
@@ -738,37 +666,42 @@ class Link(TokenAPI):
         whether a request it has not read yet came first (an abort sent right after a request
         must reach that request).
         """
-        return self._received
+        return self._inbox.received
 
     @property
     def is_loopback(self) -> bool:
         """True for a loopback link."""
-        return self._loopback
+        return False
 
     @property
     def active(self) -> bool:
         """True once the handshake completed (and until the link is closed)."""
-        return self._active and not self._closed
+        return self._active and not self._inbox.closed
 
     @property
     def closed(self) -> bool:
         """True after ``close()``, or once the peer is gone and nothing is left to read."""
-        return self._closed or (not self._inbox and self._dead() is not None)
+        return self._inbox.closed or self._inbox.exhausted
 
     def fileno(self) -> int:
         """The socket's descriptor (for ``select``), or -1 before activation."""
         return self._sock.fileno() if self._sock is not None else -1
 
+    def _select_fd(self) -> int:
+        """The descriptor ``wait_ready`` may wait on, or -1 when another thread reads it."""
+        return -1 if self._reader is not None else self.fileno()
+
     def close(self) -> None:
         """Close the link (``LinkClose``); the peer sees ``LinkClosed``. Idempotent."""
-        if self._closed:
+        if self._inbox.closed:
             return
-        self._closed = True
+        peer_gone = self._inbox.dead() is not None
+        self._inbox.closed = True
         sock, conn = self._sock, self._conn
         if sock is not None and conn is not None:
             if self._wlock.acquire(timeout=1.0):
                 try:
-                    if self._fatal is None and self._peer_close is None:
+                    if not peer_gone:
                         send_all(sock, conn.send_parts(Close(code=0, reason="closed")))
                 except LinkError:
                     pass
@@ -776,9 +709,13 @@ class Link(TokenAPI):
                     self._wlock.release()
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        reader = self._reader
-        if reader is not None and reader is not threading.current_thread():
-            reader.join(timeout=2.0)
+        opening = self._opening_sock
+        if opening is not None:  # a background activation: cut its handshake short
+            with contextlib.suppress(OSError):
+                opening.shutdown(socket.SHUT_RDWR)
+        for thread in (self._reader, self._activator):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=2.0)
         if sock is not None:
             sock.close()
         if self._pending_sock is not None:
@@ -795,79 +732,5 @@ class Link(TokenAPI):
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "active" if self._active else "inactive"
+        state = "closed" if self._inbox.closed else "active" if self._active else "inactive"
         return f"<Link {self.protocol.value} {self.name!r} {state}>"
-
-
-def wait_ready(links: Iterable[Link], timeout: float | None = None) -> list[Link]:
-    """The links that have an expression ready, waiting up to ``timeout`` seconds for one
-    (``LinkReadyQ`` over several links). Returns ``[]`` on timeout."""
-    group = list(links)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    import select
-
-    while True:
-        ready = [link for link in group if link.ready(0)]
-        if ready:
-            return ready
-        remaining = _remaining(deadline)
-        if remaining == 0:
-            return []
-        fds = [
-            link.fileno()
-            for link in group
-            if link._reader is None and not link._loopback and link.fileno() >= 0
-        ]
-        # Links read by their own thread (or loopbacks) have no descriptor to wait on; poll.
-        polled = len(fds) < len(group)
-        slice_ = 0.005 if polled else remaining
-        if slice_ is not None and remaining is not None:
-            slice_ = min(slice_, remaining)
-        if fds:
-            select.select(fds, [], [], slice_)
-        else:
-            time.sleep(slice_ or 0.005)
-
-
-def channel(
-    protocol: Protocol | str = Protocol.IntraProcess,
-    *,
-    key: bytes | str | None = None,
-    timeout: float = 10.0,
-) -> tuple[Link, Link]:
-    """Two connected, active links (the listening end first), as wstp-rs ``channel``.
-
-    Raises:
-        LocalProtocolError: ``Loopback`` (a loopback link is one object: ``Link.loopback()``).
-    """
-    proto = Protocol.parse(protocol)
-    if proto is Protocol.Loopback:
-        raise LocalProtocolError(
-            "a loopback link has one end; use Link.loopback()", ErrorCode.WSEBADPARAM
-        )
-    a = Link.listen(proto, None, key=key)
-    b = Link.connect(proto, a.name, key=key)
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            a.activate(timeout)
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="wstp-channel")
-    thread.start()
-    try:
-        b.activate(timeout)
-    finally:
-        thread.join()
-    if failure:
-        b.close()
-        a.close()
-        raise failure[0]
-    return a, b
-
-
-__all__ = ["KEY_ENV", "Link", "channel", "wait_ready"]
-
-_ = (RemoteProtocolError,)

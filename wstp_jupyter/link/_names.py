@@ -8,7 +8,6 @@ string unique within the process. ``Loopback`` links have no name.
 
 from __future__ import annotations
 
-import ipaddress
 from enum import StrEnum
 
 from wstp_jupyter.link._constants import ErrorCode
@@ -86,13 +85,3 @@ def parse_tcpip_name(name: str | int | None, default_host: str = DEFAULT_HOST) -
 def format_tcpip_name(host: str, port: int) -> str:
     """``"port@host"``."""
     return f"{port}@{host}"
-
-
-def is_loopback_host(host: str) -> bool:
-    """True if ``host`` can only be reached from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -4,7 +4,10 @@ A packet is an ordinary expression whose head names its kind (``EvaluatePacket[1
 wire it is one EXPRESSION frame like any other. Each class here carries WSTP's integer ``code``,
 converts to an expression with ``to_expr()`` and back with the ``from_expr`` classmethod, which
 checks the shape (number and types of the arguments). ``Packet.from_expr`` on the base class
-dispatches on the head. ``ExpressionPacket`` has no WSTP code; it uses ``EXPRESSIONPKT`` (256).
+dispatches on the head. A packet that does not fit its shape is the caller's error
+(``LocalProtocolError``) when the expression was built here; the links read packets through
+``packet_from_peer``, which reports the same misfit as the peer's (``RemoteProtocolError``).
+``ExpressionPacket`` has no WSTP code; it uses ``EXPRESSIONPKT`` (256).
 
 The obsolete packets (``DisplayPacket``, ``DisplayEndPacket``, ``SuspendPacket``,
 ``ResumePacket``) keep whatever arguments they arrive with, in ``args``.
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar, TypeVar, dataclass_transform
 
 from wstp_jupyter.link._constants import ErrorCode, PacketCode
-from wstp_jupyter.link._errors import RemoteProtocolError
+from wstp_jupyter.link._errors import LocalProtocolError, RemoteProtocolError
 from wstp_jupyter.wxf import Expr, Symbol
 
 P = TypeVar("P", bound="Packet")
@@ -59,7 +62,7 @@ class Packet:
         On ``Packet`` itself the head selects the class; on a subclass the head must match.
 
         Raises:
-            RemoteProtocolError: (``WSEUNKNOWNPACKET``) the expression is not this packet, or
+            LocalProtocolError: (``WSEUNKNOWNPACKET``) the expression is not this packet, or
                 its arguments have the wrong number or types.
         """
         head = packet_head(expr)
@@ -67,12 +70,12 @@ class Packet:
         if cls is Packet:
             found = PACKETS_BY_HEAD.get(head) if head is not None else None
             if found is None:
-                raise RemoteProtocolError(
+                raise LocalProtocolError(
                     f"not a packet: {_short(expr)}", ErrorCode.WSEUNKNOWNPACKET
                 )
             target = found
         elif head != cls.head:
-            raise RemoteProtocolError(
+            raise LocalProtocolError(
                 f"expected {cls.head}[...], got {_short(expr)}", ErrorCode.WSEUNKNOWNPACKET
             )
         assert isinstance(expr, Expr)
@@ -83,7 +86,7 @@ class Packet:
         lo, hi = len(shape) - target._optional, len(shape)
         if not lo <= len(args) <= hi:
             want = str(hi) if lo == hi else f"{lo} to {hi}"
-            raise RemoteProtocolError(
+            raise LocalProtocolError(
                 f"{target.head} takes {want} arguments, got {len(args)}",
                 ErrorCode.WSEUNKNOWNPACKET,
             )
@@ -91,11 +94,23 @@ class Packet:
             if kind != "expr" and (
                 not isinstance(value, _CHECKS[kind]) or (kind == "int" and value.__class__ is bool)
             ):
-                raise RemoteProtocolError(
+                raise LocalProtocolError(
                     f"{target.head}: argument {name!r} must be {kind}, got {_short(value)}",
                     ErrorCode.WSEUNKNOWNPACKET,
                 )
         return target(*args)  # type: ignore[return-value]
+
+
+def packet_from_peer(expr: object) -> Packet:
+    """``Packet.from_expr`` for an expression the peer sent: a misfit is the peer's error.
+
+    Raises:
+        RemoteProtocolError: (``WSEUNKNOWNPACKET``) not a packet, or a packet of the wrong shape.
+    """
+    try:
+        return Packet.from_expr(expr)
+    except LocalProtocolError as exc:
+        raise RemoteProtocolError(str(exc.args[0]), exc.code) from None
 
 
 def _short(value: object) -> str:

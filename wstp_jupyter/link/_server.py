@@ -21,7 +21,8 @@ from typing import Any
 
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import LinkClosed, LinkError, LinkTimeout
-from wstp_jupyter.link._link import DEFAULT_HANDSHAKE_TIMEOUT, Link
+from wstp_jupyter.link._handshake import DEFAULT_HANDSHAKE_TIMEOUT
+from wstp_jupyter.link._link import Link
 from wstp_jupyter.link._names import Protocol, format_tcpip_name
 from wstp_jupyter.link._transport import open_listener, tune
 

@@ -5,7 +5,9 @@ send it whole; ``WSNextPacket``/``WSGetType``/``WSGetString``/... walk a receive
 token. Both sides work on whole expressions underneath (``TokenWriter``, ``TokenReader`` in
 ``_tokens``), so the two APIs mix freely: ``get()`` after ``next_packet()`` still returns the
 packet whole. Misuse (reading past the end, a put sequence left open) raises the WSTP error
-codes ``WSEGSEQ`` / ``WSEPSEQ``.
+codes ``WSEGSEQ`` / ``WSEPSEQ``. A packet opened for token reading (by ``next_packet()`` or the
+first token getter) stays the current one until ``new_packet()``, ``next_packet()`` or ``get()``:
+reading past its end raises ``WSEGETENDPACKET`` and leaves the next packet on the link.
 
 ``TokenAPI`` is a mixin: the class using it provides the expression-level ``get`` and ``_put``
 and the two token cursors.
@@ -13,8 +15,9 @@ and the two token cursors.
 
 from __future__ import annotations
 
-from wstp_jupyter.link._constants import PacketCode
-from wstp_jupyter.link._packets import packet_code
+from wstp_jupyter.link._constants import ErrorCode, PacketCode
+from wstp_jupyter.link._errors import LocalProtocolError
+from wstp_jupyter.link._packets import Packet, packet_code, packet_from_peer
 from wstp_jupyter.link._tokens import TokenReader, TokenWriter
 
 
@@ -82,15 +85,45 @@ class TokenAPI:
         self._current = None
 
     def _token_reader(self, timeout: float | None = None) -> TokenReader:
-        if self._current is None or self._current.exhausted:
-            self._current = None
+        if self._current is None:
             expr = self.get(timeout)
             self._current = TokenReader(expr)
         return self._current
 
-    def _after_read(self) -> None:
-        if self._current is not None and self._current.exhausted:
+    # -- handing the current packet to the expression-level API --------------------------------
+
+    def _take_current(self) -> bool:
+        """Whether ``get()`` returns the current packet whole (it was opened, not read).
+
+        A packet read to its end is dropped, so ``get()`` moves on to the next one.
+
+        Raises:
+            LocalProtocolError: (``WSEGSEQ``) the current packet is partly read.
+        """
+        cur = self._current
+        if cur is None:
+            return False
+        if cur.touched and not cur.exhausted:
+            raise LocalProtocolError(
+                "the current packet is partly read with the token API; finish it or call "
+                "new_packet()",
+                ErrorCode.WSEGSEQ,
+            )
+        if cur.touched:
             self._current = None
+            return False
+        return True
+
+    def _current_expr(self) -> object:
+        assert self._current is not None
+        expr, self._current = self._current.expr, None
+        return expr
+
+    def _current_packet(self) -> Packet:
+        assert self._current is not None
+        packet = packet_from_peer(self._current.expr)  # a non-packet stays current
+        self._current = None
+        return packet
 
     def get_type(self) -> int:
         """The type of the next token (``WSGetType``), a ``TokenType`` value."""
@@ -102,59 +135,35 @@ class TokenAPI:
 
     def get_arg_count(self) -> int:
         """Read a function token's argument count (``WSGetArgCount``); the head comes next."""
-        try:
-            return self._token_reader().get_arg_count()
-        finally:
-            self._after_read()
+        return self._token_reader().get_arg_count()
 
     def get_function(self) -> tuple[str, int]:
         """Read ``head[...]`` with a symbol head: ``(head, argc)`` (``WSGetFunction``)."""
-        try:
-            return self._token_reader().get_function()
-        finally:
-            self._after_read()
+        return self._token_reader().get_function()
 
     def test_head(self, head: str) -> int:
         """Read ``head[...]`` and return argc; ``WSEGSEQ`` if the head differs (``WSTestHead``)."""
-        try:
-            return self._token_reader().test_head(head)
-        finally:
-            self._after_read()
+        return self._token_reader().test_head(head)
 
     def get_string(self) -> str:
         """Read a string token (``WSGetString``)."""
-        try:
-            return self._token_reader().get_string()
-        finally:
-            self._after_read()
+        return self._token_reader().get_string()
 
     def get_symbol(self) -> str:
         """Read a symbol token; returns its name (``WSGetSymbol``)."""
-        try:
-            return self._token_reader().get_symbol()
-        finally:
-            self._after_read()
+        return self._token_reader().get_symbol()
 
     def get_integer(self) -> int:
         """Read an integer token (``WSGetInteger64``)."""
-        try:
-            return self._token_reader().get_integer()
-        finally:
-            self._after_read()
+        return self._token_reader().get_integer()
 
     def get_real(self) -> float:
         """Read a real token; an integer is converted (``WSGetReal64``)."""
-        try:
-            return self._token_reader().get_real()
-        finally:
-            self._after_read()
+        return self._token_reader().get_real()
 
     def get_expr(self) -> object:
         """Read the next whole subexpression in a token walk."""
-        try:
-            return self._token_reader().get_expr()
-        finally:
-            self._after_read()
+        return self._token_reader().get_expr()
 
 
 __all__ = ["TokenAPI"]

@@ -9,6 +9,7 @@ names in this process, so every protocol shares one blocking and one asyncio cod
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import itertools
 import os
 import select
@@ -31,7 +32,6 @@ from wstp_jupyter.link._errors import (
 from wstp_jupyter.link._names import (
     Protocol,
     format_tcpip_name,
-    is_loopback_host,
     parse_tcpip_name,
 )
 
@@ -236,6 +236,25 @@ class Listener:
             if self._own_dir:
                 with contextlib.suppress(OSError):
                     os.rmdir(os.path.dirname(self._path))
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether every address ``host`` names is a loopback address: the one rule for "reachable
+    only from this machine" (listening without a key, a server's interface, autostart).
+
+    A name is resolved, so ``localhost`` is loopback; ``0.0.0.0`` and ``::`` (all interfaces)
+    are not, and neither is a name that does not resolve.
+    """
+    host = host.strip().strip("[]")
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
 
 
 def check_exposure(host: str, key: bytes | str | None) -> None:

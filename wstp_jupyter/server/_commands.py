@@ -19,6 +19,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from wstp_jupyter.link import (
+    EnterExpressionPacket,
+    EnterTextPacket,
+    EvaluatePacket,
+    InputNamePacket,
+    LocalProtocolError,
+    Packet,
+    ReturnExpressionPacket,
+    ReturnPacket,
+    ReturnTextPacket,
+)
 from wstp_jupyter.server._errors import ServerCommandError
 from wstp_jupyter.wxf import Expr, Symbol
 
@@ -30,35 +41,38 @@ COMMANDS = frozenset({
     "SetReserveKernel", "ConnectPool",
 })
 
-EVALUATE = "EvaluatePacket"
-ENTER_TEXT = "EnterTextPacket"
-ENTER_EXPRESSION = "EnterExpressionPacket"
+#: The request forms a command may arrive in (and be answered in).
+EVALUATE: type[Packet] = EvaluatePacket
+ENTER_TEXT: type[Packet] = EnterTextPacket
+ENTER_EXPRESSION: type[Packet] = EnterExpressionPacket
 
 
 @dataclass(frozen=True)
 class Command:
     """A parsed command: its short name, positional arguments and ``"Key" -> value`` options.
 
-    ``form`` is the packet head it arrived in (:data:`EVALUATE`, :data:`ENTER_TEXT` or
+    ``form`` is the packet class it arrived in (:data:`EVALUATE`, :data:`ENTER_TEXT` or
     :data:`ENTER_EXPRESSION`); ``error`` is set instead of a name when the text did not parse.
     """
 
     name: str
     args: tuple[object, ...] = ()
     options: dict[str, object] = field(default_factory=dict)
-    form: str = EVALUATE
+    form: type[Packet] = EVALUATE
     error: str | None = None
 
 
-def head_name(expr: object) -> str | None:
-    """The head symbol's full name of a compound expression, else ``None``."""
-    if isinstance(expr, Expr) and isinstance(expr.head, Symbol):
-        return expr.head.name
-    return None
+def as_packet(expr: object) -> Packet | None:
+    """``expr`` as one of the link's ``Packet`` classes, or ``None`` if it is no packet (or a
+    packet of the wrong shape, which is forwarded as it is and never taken for a request)."""
+    try:
+        return Packet.from_expr(expr)
+    except LocalProtocolError:
+        return None
 
 
 def _rule_parts(value: object) -> tuple[str, object] | None:
-    if head_name(value) in ("Rule", "RuleDelayed") and isinstance(value, Expr) and len(value) == 2:
+    if isinstance(value, Expr) and value.head_name in ("Rule", "RuleDelayed") and len(value) == 2:
         key = value.args[0]
         name = key if isinstance(key, str) else key.name if isinstance(key, Symbol) else None
         if name is not None:
@@ -66,8 +80,8 @@ def _rule_parts(value: object) -> tuple[str, object] | None:
     return None
 
 
-def _from_expr(expr: object, form: str) -> Command | None:
-    name = head_name(expr)
+def _from_expr(expr: object, form: type[Packet]) -> Command | None:
+    name = expr.head_name if isinstance(expr, Expr) else None
     if name is None or not name.startswith(CONTEXT):
         if isinstance(expr, Symbol) and expr.name.startswith(CONTEXT):
             name = expr.name  # a bare symbol: WSTPServer`GetKernelID without brackets
@@ -98,20 +112,16 @@ def command_from_packet(packet: object) -> Command | None:
         ``None`` for every packet that is not a command (it goes to the kernel), otherwise the
         :class:`Command`, whose ``error`` is set when it could not be read.
     """
-    name = head_name(packet)
-    if name not in (EVALUATE, ENTER_TEXT, ENTER_EXPRESSION) or not isinstance(packet, Expr):
-        return None
-    if len(packet) != 1:
-        return None
-    body = packet.args[0]
-    if name == ENTER_TEXT:
-        if not isinstance(body, str) or not body.lstrip().startswith(CONTEXT):
+    match as_packet(packet):
+        case EvaluatePacket(expr=body) | EnterExpressionPacket(expr=body) as request:
+            return _from_expr(body, type(request))
+        case EnterTextPacket(text=text) if text.lstrip().startswith(CONTEXT):
+            try:
+                return _from_expr(parse_command_text(text), ENTER_TEXT)
+            except ServerCommandError as exc:
+                return Command("", form=ENTER_TEXT, error=str(exc))
+        case _:
             return None
-        try:
-            return _from_expr(parse_command_text(body), ENTER_TEXT)
-        except ServerCommandError as exc:
-            return Command("", form=ENTER_TEXT, error=str(exc))
-    return _from_expr(body, name)
 
 
 # -- the text form -------------------------------------------------------------------------
@@ -222,20 +232,17 @@ def input_form(value: object) -> str:
     return str(value)
 
 
-def reply_packets(form: str, result: object, prompt: str | None) -> list[Expr]:
-    """The packets that answer a command that arrived in ``form``.
+def reply_packets(form: type[Packet], result: object, prompt: str | None) -> list[object]:
+    """The packets (as expressions) that answer a command that arrived in ``form``.
 
     Args:
-        form: the request's packet head.
+        form: the request's packet class.
         result: the command's result expression.
         prompt: the attached kernel's current input name (``"In[n]:= "``); the main-loop forms
             end with ``InputNamePacket[prompt]`` as a kernel's main loop would.
     """
-    if form == EVALUATE:
-        return [Expr(Symbol("ReturnPacket"), result)]
-    name = prompt if prompt is not None else "In[1]:= "
-    if form == ENTER_TEXT:
-        body = Expr(Symbol("ReturnTextPacket"), input_form(result))
-    else:
-        body = Expr(Symbol("ReturnExpressionPacket"), result)
-    return [body, Expr(Symbol("InputNamePacket"), name)]
+    if form is EvaluatePacket:
+        return [ReturnPacket(result).to_expr()]
+    body: Packet = (ReturnTextPacket(input_form(result)) if form is EnterTextPacket
+                    else ReturnExpressionPacket(result))
+    return [body.to_expr(), InputNamePacket(prompt if prompt is not None else "In[1]:= ").to_expr()]

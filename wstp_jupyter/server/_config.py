@@ -1,10 +1,11 @@
 """WSTPServer's configuration: the data model, validation and the file search path.
 
 The file format is parsed by :mod:`._jsonc` (JSON with ``#`` comment lines and tolerated trailing
-commas) into nodes that remember their lines; this module checks every key against WSTPServer's
-key names and types and builds frozen :class:`ServerConfig` / :class:`PoolConfig` values. Any
-unknown key or bad value raises :class:`ConfigError` naming the file, the line and the dotted key,
-so ``wstpserver`` refuses to start on an invalid file instead of guessing.
+commas) into nodes that remember their lines; :mod:`._schema` checks the document against a JSON
+Schema of WSTPServer's key names and types, and this module builds frozen :class:`ServerConfig` /
+:class:`PoolConfig` values. Any unknown key or bad value raises :class:`ConfigError` naming the
+file, the line and the dotted key, so ``wstpserver`` refuses to start on an invalid file instead
+of guessing.
 
 Search order (the first that applies wins): the ``--configuration-file`` option, the
 ``WSTPSERVER_CONFIGURATION_FILE`` environment variable, ``./wstpserver.conf``, the per-user file
@@ -23,29 +24,12 @@ from pathlib import Path
 
 from wstp_jupyter.server._errors import ConfigError
 from wstp_jupyter.server._jsonc import Node, parse
+from wstp_jupyter.server._schema import validate
 
 CONFIG_FILE_NAME = "wstpserver.conf"
 #: Kernels a pool may hold when ``MaximumKernelNumber`` is absent (or ``MinimumKernelNumber`` if
 #: that is larger): a bound, so that a flood of clients cannot fork kernels without limit.
 DEFAULT_MAXIMUM_KERNELS = 8
-
-_ROOT_BOOLS = {
-    "AllowStealingKernels": "allow_stealing_kernels",
-    "AllowSilentKernelReplacement": "allow_silent_kernel_replacement",
-    "EnableAutomaticKernelConnection": "enable_automatic_kernel_connection",
-    "SendInputNamePacketUponKernelConnection": "send_input_name_packet_upon_kernel_connection",
-}
-_POOL_BOOLS = {
-    "Default": "default",
-    "KeepAlive": "keep_alive",
-    "ParallelKernels": "parallel_kernels",
-    "ParallelKernelDefault": "parallel_kernel_default",
-    "ReservePreviouslyConnectedKernels": "reserve_previously_connected_kernels",
-}
-_POOL_INTS = {"MinimumKernelNumber", "MaximumKernelNumber"}
-ENGINES = ("mathics3", "woxi")
-_POOL_TEXT = {"KernelPath", "KernelOptions", "InitializationCode", "InitializationFile"}
-
 
 def embedded_kernel_command() -> tuple[str, ...]:
     """The command that runs this project's own kernel process (Mathics3 backend)."""
@@ -72,17 +56,15 @@ class PoolConfig:
     parallel_kernels: bool = False
     parallel_kernel_default: bool = False
     reserve_previously_connected_kernels: bool = False
-    engine: str = "mathics3"  # evaluator of the embedded kernel process: "mathics3" or "woxi"
+    #: The evaluator of the embedded kernel process: ``"mathics3"`` or ``"woxi"``.
+    engine: str = "mathics3"
 
     @property
     def kernel_command(self) -> tuple[str, ...]:
-        if self.kernel_path is None:
-            base: tuple[str, ...] = embedded_kernel_command()
-            if self.engine != "mathics3":
-                base = (*base, "--engine", self.engine)
-        else:
-            base = (self.kernel_path,)
-        return (*base, *self.kernel_options)
+        if self.kernel_path is not None:
+            return (self.kernel_path, *self.kernel_options)
+        chosen = () if self.engine == "mathics3" else ("-backend", self.engine)
+        return (*embedded_kernel_command(), *chosen, *self.kernel_options)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,75 +88,50 @@ class ServerConfig:
         return next((p for p in self.pools if p.name == name), None)
 
 
-def _want(node: Node, types: tuple[type, ...], what: str, key: str, path: Path | None) -> None:
-    # bool is an int in Python; a JSON true must never pass for a number.
-    ok = isinstance(node.value, types) and not (
-        isinstance(node.value, bool) and bool not in types
-    )
-    if not ok:
-        got = "null" if node.value is None else type(node.plain()).__name__
-        raise ConfigError(f"expected {what}, got {got} {node.plain()!r}", path=path,
-                          line=node.line, key=key)
+_ROOT_KEYS = {
+    "AllowStealingKernels": "allow_stealing_kernels",
+    "AllowSilentKernelReplacement": "allow_silent_kernel_replacement",
+    "EnableAutomaticKernelConnection": "enable_automatic_kernel_connection",
+    "SendInputNamePacketUponKernelConnection": "send_input_name_packet_upon_kernel_connection",
+}
+_POOL_KEYS = {
+    "Default": "default",
+    "KeepAlive": "keep_alive",
+    "ParallelKernels": "parallel_kernels",
+    "ParallelKernelDefault": "parallel_kernel_default",
+    "ReservePreviouslyConnectedKernels": "reserve_previously_connected_kernels",
+    "MinimumKernelNumber": "minimum_kernel_number",
+    "MaximumKernelNumber": "maximum_kernel_number",
+    "KernelPath": "kernel_path",
+    "InitializationCode": "initialization_code",
+    "Engine": "engine",
+}
 
 
 def _pool(name: str, node: Node, path: Path | None) -> PoolConfig:
-    prefix = f"Pools.{name}"
-    _want(node, (dict,), "an object of pool settings", prefix, path)
+    """Build one pool from a node the schema has already accepted."""
     assert isinstance(node.value, dict)
+    prefix = f"Pools.{name}"
     values: dict[str, object] = {"name": name}
     base = path.parent if path is not None else Path.cwd()
     for key, child in node.value.items():
         full = f"{prefix}.{key}"
-        line = node.key_lines[key]
-        if key in _POOL_BOOLS:
-            _want(child, (bool,), "true or false", full, path)
-            values[_POOL_BOOLS[key]] = child.value
-        elif key in _POOL_INTS:
-            _want(child, (int,), "a whole number", full, path)
-            assert isinstance(child.value, int)
-            if child.value < 0 or (key == "MaximumKernelNumber" and child.value < 1):
-                floor = 1 if key == "MaximumKernelNumber" else 0
-                raise ConfigError(f"must be at least {floor}, got {child.value}", path=path,
-                                  line=child.line, key=full)
-            attr = "minimum_kernel_number" if key.startswith("Min") else "maximum_kernel_number"
-            values[attr] = child.value
+        if key in _POOL_KEYS:
+            values[_POOL_KEYS[key]] = child.value
         elif key == "KernelOptions":
             if isinstance(child.value, list):
-                for item in child.value:
-                    _want(item, (str,), "a string", full, path)
                 values["kernel_options"] = tuple(str(i.value) for i in child.value)
             else:
-                _want(child, (str,), "a string or a list of strings", full, path)
                 try:
                     values["kernel_options"] = tuple(shlex.split(str(child.value)))
                 except ValueError as exc:
                     raise ConfigError(f"cannot split the options: {exc}", path=path,
                                       line=child.line, key=full) from None
-        elif key == "Engine":
-            _want(child, (str,), "a string", full, path)
-            if child.value not in ENGINES:
-                raise ConfigError(f"must be one of {', '.join(ENGINES)}, got {child.value!r}",
-                                  path=path, line=child.line, key=full)
-            values["engine"] = child.value
-        elif key in _POOL_TEXT:
-            _want(child, (str,), "a string", full, path)
-            text = str(child.value)
-            if key == "KernelPath":
-                if not text.strip():
-                    raise ConfigError("must not be empty", path=path, line=child.line, key=full)
-                values["kernel_path"] = text
-            elif key == "InitializationCode":
-                values["initialization_code"] = text
-            else:
-                file = (base / Path(text).expanduser()).resolve()
-                if not file.is_file():
-                    raise ConfigError(f"no such file: {file}", path=path, line=child.line,
-                                      key=full)
-                values["initialization_file"] = file
-        else:
-            known = ", ".join(sorted([*_POOL_BOOLS, *_POOL_INTS, *_POOL_TEXT, "Engine"]))
-            raise ConfigError(f"unknown pool key (known keys: {known})", path=path, line=line,
-                              key=full)
+        elif key == "InitializationFile":
+            file = (base / Path(str(child.value)).expanduser()).resolve()
+            if not file.is_file():
+                raise ConfigError(f"no such file: {file}", path=path, line=child.line, key=full)
+            values["initialization_file"] = file
     mini = int(values.get("minimum_kernel_number", 1))  # type: ignore[call-overload]
     if "maximum_kernel_number" not in values:
         values["maximum_kernel_number"] = max(mini, DEFAULT_MAXIMUM_KERNELS)
@@ -191,43 +148,32 @@ def _pool(name: str, node: Node, path: Path | None) -> PoolConfig:
 def config_from_node(root: Node, path: Path | None = None) -> ServerConfig:
     """Validate a parsed document and build the :class:`ServerConfig`.
 
+    Types, ranges and key names are checked by the JSON Schema (:mod:`._schema`); the rest
+    here: files that must exist, option strings that must split, the kernel-number bounds
+    against each other, and at most one default pool.
+
     Raises:
         ConfigError: an unknown key, a value of the wrong type or range, no pools, or more than
             one pool marked ``Default``.
     """
-    _want(root, (dict,), "a JSON object at the top level", "", path)
+    validate(root, path)
     assert isinstance(root.value, dict)
     values: dict[str, object] = {"source": path}
-    pools: list[PoolConfig] = []
-    for key, child in root.value.items():
-        if key in _ROOT_BOOLS:
-            _want(child, (bool,), "true or false", key, path)
-            values[_ROOT_BOOLS[key]] = child.value
-        elif key == "Pools":
-            _want(child, (dict,), "an object mapping pool names to pool settings", key, path)
-            assert isinstance(child.value, dict)
-            for name, pool_node in child.value.items():
-                if not name.strip():
-                    raise ConfigError("a pool name must not be empty", path=path,
-                                      line=child.key_lines[name], key="Pools")
-                pools.append(_pool(name, pool_node, path))
-            if not pools:
-                raise ConfigError("at least one pool is required", path=path, line=child.line,
-                                  key="Pools")
-            defaults = [p.name for p in pools if p.default]
-            if len(defaults) > 1:
-                second = defaults[1]
-                pool_node = child.value[second]
-                raise ConfigError(
-                    f"more than one pool is marked Default ({', '.join(defaults)})", path=path,
-                    line=pool_node.key_lines.get("Default", pool_node.line),
-                    key=f"Pools.{second}.Default",
-                )
-        else:
-            known = ", ".join(sorted([*_ROOT_BOOLS, "Pools"]))
-            raise ConfigError(f"unknown key (known keys: {known})", path=path,
-                              line=root.key_lines[key], key=key)
-    if pools:
+    for key, attr in _ROOT_KEYS.items():
+        if key in root.value:
+            values[attr] = root.value[key].value
+    pools_node = root.value.get("Pools")
+    if pools_node is not None:
+        assert isinstance(pools_node.value, dict)
+        pools = [_pool(name, node, path) for name, node in pools_node.value.items()]
+        defaults = [p.name for p in pools if p.default]
+        if len(defaults) > 1:
+            second = pools_node.value[defaults[1]]
+            raise ConfigError(
+                f"more than one pool is marked Default ({', '.join(defaults)})", path=path,
+                line=second.key_lines.get("Default", second.line),
+                key=f"Pools.{defaults[1]}.Default",
+            )
         # The default pool first: the rest of the server treats pools[0] as the fallback.
         pools.sort(key=lambda p: not p.default)
         values["pools"] = tuple(pools)

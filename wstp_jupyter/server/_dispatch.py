@@ -1,33 +1,31 @@
 """The ``WSTPServer``` functions: arguments, effects and results.
 
-Each handler takes the server, the client connection and the parsed :class:`~._commands.Command`
-and returns ``(result, after)``: the result expression, and packets to send after the reply
-(the kernel's ``InputNamePacket`` and buffered output when a kernel was just bridged). Bad
+Each handler takes the :class:`~._sessions.Sessions`, the client connection and the parsed
+:class:`~._commands.Command` and returns ``(result, after)``: the result expression, and
+packets to send after the reply (the kernel's ``InputNamePacket`` and buffered output when a
+kernel was just bridged). Bad
 arguments and refused operations raise :class:`ServerCommandError`, which the connection turns
 into ``Failure["WSTPServer", <|"Message" -> ...|>]``; nothing a client sends here can disturb
 another client.
 
 Bridging happens as the last, ``await``-free step of a handler, so nothing from the kernel can
-reach the client between the bridge and the reply that announces it.
+reach the client between the bridge and the reply that announces it. Handlers never change a
+connection or a kernel themselves: they ask the sessions, which own every bridge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from wstp_jupyter.server._commands import Command
-from wstp_jupyter.server._connection import MAIN, PREEMPTIVE, SERVICE, ClientConnection
 from wstp_jupyter.server._errors import ServerCommandError, ServerError
 from wstp_jupyter.server._kernel import ManagedKernel
 from wstp_jupyter.server._model import AVAILABLE, KernelState
+from wstp_jupyter.server._sessions import MAIN, PREEMPTIVE, SERVICE, Client, Sessions
 from wstp_jupyter.wxf import Symbol
 
-if TYPE_CHECKING:
-    from wstp_jupyter.server._server import WSTPServer
-
 Result = tuple[object, list[object]]
-Handler = Callable[["WSTPServer", ClientConnection, Command], Awaitable[Result]]
+Handler = Callable[[Sessions, Client, Command], Awaitable[Result]]
 _HANDLERS: dict[str, Handler] = {}
 _OPTIONS = {
     "StartKernel": {"Pool"},
@@ -65,68 +63,68 @@ def _flag(cmd: Command, name: str) -> bool | None:
     raise ServerCommandError(f"WSTPServer`{cmd.name}: option {name} must be True or False")
 
 
-def _bridged(conn: ClientConnection, cmd: Command) -> ManagedKernel:
+def _bridged(conn: Client, cmd: Command) -> ManagedKernel:
     if conn.kernel is None or not conn.kernel.alive:
         raise ServerCommandError(f"WSTPServer`{cmd.name}: no kernel is bridged to this link")
     return conn.kernel
 
 
-async def execute(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def execute(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     """Run ``cmd`` for ``conn``.
 
     Raises:
         ServerCommandError: bad arguments or a refused operation.
     """
-    return await _HANDLERS[cmd.name](server, conn, cmd)
+    return await _HANDLERS[cmd.name](sessions, conn, cmd)
 
 
 @_handler
-async def _StartKernel(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def _StartKernel(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     _check(cmd, (0, 0))
     pool_name = cmd.options.get("Pool")
     if pool_name is not None and not isinstance(pool_name, str):
         raise ServerCommandError("WSTPServer`StartKernel: option Pool must be a pool name")
-    config = server.pool_for(pool_name).config
-    outside = [k for k in server.kernels.values() if k.pool is None and k.alive]
-    limit = server.config.default_pool.maximum_kernel_number
+    config = sessions.pool_for(pool_name).config
+    outside = [k for k in sessions.kernels.values() if k.pool is None and k.alive]
+    limit = sessions.config.default_pool.maximum_kernel_number
     if len(outside) >= limit:
         raise ServerCommandError(
             f"WSTPServer`StartKernel: {limit} kernels outside pools are already running")
     kernel = ManagedKernel(
         command=config.kernel_command, pool=None, keep_alive=True,
         allow_silent_replacement=False, initialization_code=config.initialization_code,
-        initialization_file=config.initialization_file, on_exit=server._kernel_exited)
-    server.kernels[kernel.id] = kernel
+        initialization_file=config.initialization_file, on_exit=sessions.kernel_exited)
+    sessions.kernel_new(kernel)
     try:
         await kernel.launch()
     except ServerError as exc:
-        server.kernels.pop(kernel.id, None)
+        sessions.kernels.pop(kernel.id, None)
         raise ServerCommandError(f"WSTPServer`StartKernel: {exc}") from None
     return kernel.id, []
 
 
 @_handler
-async def _CloseKernel(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def _CloseKernel(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     _check(cmd, (0, 1), (str,))
     if cmd.args:
-        kernel = server.kernels.get(str(cmd.args[0]))
+        kernel = sessions.kernels.get(str(cmd.args[0]))
         if kernel is None or not kernel.alive:
             raise ServerCommandError(f"WSTPServer`CloseKernel: no kernel with ID {cmd.args[0]}")
         others = [c for c in kernel.clients if c is not conn]
-        if others and not server.config.allow_stealing_kernels:
+        if others and not sessions.config.allow_stealing_kernels:
             raise ServerCommandError(
                 f"WSTPServer`CloseKernel: kernel {kernel.id} is bridged to another client")
     else:
         kernel = _bridged(conn, cmd)
-    server.close_kernel(kernel)
+    sessions.close_kernel(kernel)
     return None, []
 
 
 @_handler
-async def _ConnectKernel(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def _ConnectKernel(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     _check(cmd, (1, 1), (str,))
     kernel_id = str(cmd.args[0])
-    kernel = server.kernels.get(kernel_id)
+    kernel = sessions.kernels.get(kernel_id)
     if kernel is None or not kernel.alive:
         raise ServerCommandError(f"WSTPServer`ConnectKernel: no kernel with ID {kernel_id}")
     if kernel.state not in AVAILABLE and kernel.state is not KernelState.ATTACHED:
@@ -137,91 +135,86 @@ async def _ConnectKernel(server: WSTPServer, conn: ClientConnection, cmd: Comman
         raise ServerCommandError(
             "WSTPServer`ConnectKernel: option Link must be \"Main\", \"Preemptive\" or \"Service\"")
     if link != MAIN:
-        from wstp_jupyter.server._parallel import connect_parallel
-
-        return await connect_parallel(server, conn, kernel, str(link), cmd)
+        session = cmd.options.get("Session")
+        if session is not None and not isinstance(session, str):
+            raise ServerCommandError("WSTPServer`ConnectKernel: option Session must be a string")
+        return kernel.id, sessions.bridge_parallel(conn, kernel, str(link), session)
     shared = _flag(cmd, "Shared")
     others = [c for c in kernel.clients if c is not conn]
     if others and not shared:
-        if not server.config.allow_stealing_kernels:
+        if not sessions.config.allow_stealing_kernels:
             raise ServerCommandError(
                 f"WSTPServer`ConnectKernel: kernel {kernel_id} is bridged to another client; "
                 "use \"Shared\" -> True to share it")
-        for other in others:  # AllowStealingKernels: the previous clients lose it
-            assert isinstance(other, ClientConnection)
-            server.release(other, handover=True)
-            other.kernel_lost = f"the kernel {kernel_id} was taken over by another client"
-    _session(conn, cmd)
-    return kernel.id, server.bridge(conn, kernel, input_name=_flag(cmd, "SendInputNamePacket"))
+        sessions.take_over(kernel, conn)  # AllowStealingKernels: the previous clients lose it
+    _session(sessions, conn, cmd)
+    return kernel.id, sessions.bridge(conn, kernel, input_name=_flag(cmd, "SendInputNamePacket"))
 
 
-def _session(conn: ClientConnection, cmd: Command) -> None:
+def _session(sessions: Sessions, conn: Client, cmd: Command) -> None:
     session = cmd.options.get("Session")
     if session is not None:
         if not isinstance(session, str):
             raise ServerCommandError(f"WSTPServer`{cmd.name}: option Session must be a string")
-        conn.session = session
+        sessions.set_session(conn, session)
 
 
 @_handler
-async def _ConnectPool(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def _ConnectPool(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     _check(cmd, (0, 1), (str,))
-    _session(conn, cmd)
+    _session(sessions, conn, cmd)
     name = str(cmd.args[0]) if cmd.args else None
-    after = await server.attach_pool(conn, name, input_name=_flag(cmd, "SendInputNamePacket"))
+    after = await sessions.attach_pool(conn, name, input_name=_flag(cmd, "SendInputNamePacket"))
     if conn.kernel is None:
         raise ServerCommandError("WSTPServer`ConnectPool: the link closed")
     return conn.kernel.id, after
 
 
 @_handler
-async def _DisconnectKernel(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def _DisconnectKernel(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     _check(cmd, (0, 0))
     _bridged(conn, cmd)
-    server.release(conn)
+    sessions.release(conn)
     return None, []
 
 
-async def _set(conn: ClientConnection, cmd: Command, attr: str) -> Result:
+async def _set(sessions: Sessions, conn: Client, cmd: Command, preference: str) -> Result:
     _check(cmd, (1, 1), (bool,))
-    value = bool(cmd.args[0])
-    setattr(conn, attr, value)
-    if conn.kernel is not None:
-        setattr(conn.kernel, {"reserve": "reserve_on_release"}.get(attr, attr), value)
+    sessions.set_preference(conn, preference, bool(cmd.args[0]))
     return None, []
 
 
 @_handler
-async def _SetKeepAlive(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
-    return await _set(conn, cmd, "keep_alive")
+async def _SetKeepAlive(sessions: Sessions, conn: Client, cmd: Command) -> Result:
+    return await _set(sessions, conn, cmd, "keep_alive")
 
 
 @_handler
-async def _SetAllowSilentKernelReplacement(server: WSTPServer, conn: ClientConnection,
+async def _SetAllowSilentKernelReplacement(sessions: Sessions, conn: Client,
                                            cmd: Command) -> Result:
-    return await _set(conn, cmd, "allow_silent_replacement")
+    return await _set(sessions, conn, cmd, "allow_silent_replacement")
 
 
 @_handler
-async def _SetReserveKernel(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
-    return await _set(conn, cmd, "reserve")
+async def _SetReserveKernel(sessions: Sessions, conn: Client, cmd: Command) -> Result:
+    return await _set(sessions, conn, cmd, "reserve")
 
 
 @_handler
-async def _GetKernelID(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def _GetKernelID(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     _check(cmd, (0, 0))
     return _bridged(conn, cmd).id, []
 
 
 @_handler
-async def _GetPoolName(server: WSTPServer, conn: ClientConnection, cmd: Command) -> Result:
+async def _GetPoolName(sessions: Sessions, conn: Client, cmd: Command) -> Result:
     _check(cmd, (0, 0))
     pool = _bridged(conn, cmd).pool
     return (Symbol("None") if pool is None else pool), []
 
 
 @_handler
-async def _GetServerInformation(server: WSTPServer, conn: ClientConnection,
+async def _GetServerInformation(sessions: Sessions, conn: Client,
                                 cmd: Command) -> Result:
     _check(cmd, (0, 0))
-    return server.information(), []
+    return sessions.information(), []

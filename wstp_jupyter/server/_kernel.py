@@ -10,30 +10,45 @@ hands the link to a :class:`~._router.Router`.
 
 Supervision: the end of the link (or of the process) is the kernel's death; the reason (exit
 status or signal) is recorded and the ``on_exit`` callback lets the server tell its clients and
-replace it. Closing is staged: close the link (the kernel quits), wait, SIGTERM, wait, SIGKILL of
-the kernel's process group.
+replace it. Closing is staged (:func:`wstp_jupyter._process.stop_async`): close the link (the kernel
+quits), wait, SIGTERM, wait, SIGKILL of the kernel's process group; a kernel closed or cancelled
+while it starts is stopped all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
-import signal
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from wstp_jupyter.link import KEY_ENV, Expression, Protocol, Role, link_arguments
-from wstp_jupyter.server._commands import head_name
+from wstp_jupyter._process import DEFAULT_GRACE, stop_async
+from wstp_jupyter.link import (
+    KEY_ENV,
+    AuthenticationError,
+    EvaluatePacket,
+    Expression,
+    InputNamePacket,
+    LinkError,
+    MessagePacket,
+    Packet,
+    Protocol,
+    ReturnPacket,
+    TextPacket,
+    link_arguments,
+)
+from wstp_jupyter.link.aio import AsyncLink, listen
+from wstp_jupyter.server._commands import as_packet
 from wstp_jupyter.server._errors import ServerError
 from wstp_jupyter.server._logging import logger
 from wstp_jupyter.server._model import KernelEvent, KernelState, next_state
-from wstp_jupyter.server._parallel import make_routers, open_parallel
+from wstp_jupyter.server._parallel import open_parallel
 from wstp_jupyter.server._router import Attachment, Router
-from wstp_jupyter.server._wire import Channel, ChannelClosed
 from wstp_jupyter.wxf import Expr, Symbol
 
 LAUNCH_TIMEOUT = 120.0
@@ -56,13 +71,12 @@ class ManagedKernel:
         self.state = KernelState.STARTING
         self._prompt = "In[1]:= "
         self.started = time.time()
-        self.requests_served = 0
         self.process: asyncio.subprocess.Process | None = None
         self.died_reason = ""
         self._init_code = initialization_code
         self._init_file = initialization_file
         self._on_exit = on_exit
-        self._chan: Channel | None = None
+        self._link: AsyncLink | None = None
         self.main: Router | None = None
         self.preemptive: Router | None = None
         self.service: Router | None = None
@@ -101,71 +115,98 @@ class ManagedKernel:
     async def launch(self, timeout: float = LAUNCH_TIMEOUT) -> None:
         """Start the process, wait for its link and first prompt, run the initialization.
 
+        Whatever ends a launch early -- a failure, :meth:`close`, or cancellation of the caller
+        -- the process is stopped and reaped before the error propagates: a kernel is never left
+        running behind a launch that did not finish.
+
         Raises:
-            ServerError: the process could not start, exited, or did not connect in time (the
-                process is killed).
+            ServerError: the process could not start, exited, did not connect in time, or the
+                kernel was closed while it started.
         """
         key = secrets.token_hex(16)
-        connected: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
-            asyncio.get_running_loop().create_future())
-
-        def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            if connected.done():
-                writer.close()  # only the launched process may take this slot
-            else:
-                connected.set_result((reader, writer))
-
-        listener = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        port = listener.sockets[0].getsockname()[1]
-        argv = [*self.command, "-wstp", *link_arguments(Protocol.TCPIP, f"{port}@127.0.0.1")]
-        env = {**os.environ, KEY_ENV: key}
+        link = await listen(Protocol.TCPIP, "0@127.0.0.1", key=key)
+        argv = [*self.command, "-wstp", *link_arguments(Protocol.TCPIP, link.name)]
         deadline = time.monotonic() + timeout
         try:
+            await self._spawn(argv, {**os.environ, KEY_ENV: key})
             try:
-                self.process = await asyncio.create_subprocess_exec(
-                    *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True)
-            except OSError as exc:
-                raise ServerError(f"cannot start the kernel {argv[0]!r}: {exc}") from None
-            assert self.process.stderr is not None
-            stderr_task = asyncio.create_task(self._log_stderr(self.process.stderr))
-            self._side_tasks.append(stderr_task)
-            exited = asyncio.create_task(self.process.wait())
+                await self._connect(link, argv, timeout)
+            except BaseException:
+                link.close()
+                raise
+            self._link = link  # our own kernel: requests are bounded by the queue
+            self._check_open()
+            self.event(KernelEvent.LAUNCHED)
+            await self._set_up(key, deadline)
+        except BaseException:
+            await self._kill()
+            raise
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise ServerError("the kernel was closed while it started")
+
+    async def _spawn(self, argv: list[str], env: dict[str, str]) -> None:
+        self._check_open()
+        # Shielded: a cancellation that lands while the child is being forked must still see
+        # the process object, or nobody could stop that child.
+        spawn = asyncio.ensure_future(asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True))
+        try:
+            self.process = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            with contextlib.suppress(OSError):
+                self.process = await spawn
+            raise
+        except OSError as exc:
+            raise ServerError(f"cannot start the kernel {argv[0]!r}: {exc}") from None
+        assert self.process.stderr is not None
+        self._side_tasks.append(asyncio.create_task(self._log_stderr(self.process.stderr)))
+        self._check_open()
+
+    async def _connect(self, link: AsyncLink, argv: list[str], timeout: float) -> None:
+        """Wait for the process's handshake on its private listener (or for its exit)."""
+        assert self.process is not None
+        connected = asyncio.create_task(_activate(link))
+        exited = asyncio.create_task(self.process.wait())
+        try:
             waiting: set[asyncio.Future[Any]] = {connected, exited}
             done, _ = await asyncio.wait(waiting, timeout=timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
-            if connected not in done:
-                exited.cancel()
-                why = (f"exited with status {self.process.returncode}" if exited in done
-                       else f"did not connect within {timeout:.0f} s")
-                await self._kill()
-                stderr_task.cancel()
-                raise ServerError(f"kernel {' '.join(argv[:3])} {why}")
-            exited.cancel()
-            reader, writer = connected.result()
-            self._chan = await Channel.handshake(Role.LISTENER, reader, writer, key=key.encode())
-            self._chan.max_unsent = None  # our own kernel: requests are bounded by the queue
-        except ChannelClosed as exc:
-            await self._kill()
-            raise ServerError(f"kernel link failed: {exc}") from None
         finally:
-            listener.close()
-        self.event(KernelEvent.LAUNCHED)
+            exited.cancel()
+            if not connected.done():
+                connected.cancel()
+        self._check_open()
+        if connected not in done:
+            why = (f"exited with status {self.process.returncode}" if exited in done
+                   else f"did not connect within {timeout:.0f} s")
+            raise ServerError(f"kernel {' '.join(argv[:3])} {why}")
+        try:
+            connected.result()
+        except LinkError as exc:
+            raise ServerError(f"kernel link failed: {exc}") from None
+
+    async def _set_up(self, key: str, deadline: float) -> None:
+        """Initialization, the parallel links and the routers, then supervision."""
+        assert self._link is not None
         try:
             await asyncio.wait_for(self._initialize(), max(1.0, deadline - time.monotonic()))
-        except (TimeoutError, ChannelClosed) as exc:
-            await self._kill()
-            raise ServerError(f"kernel initialization failed: {exc or 'timed out'}") from None
+        except (TimeoutError, LinkError) as exc:
+            raise ServerError(
+                f"kernel initialization failed: {str(exc) or 'timed out'}") from None
         try:
-            parallel = await asyncio.wait_for(open_parallel(self._chan, key.encode()),
+            parallel = await asyncio.wait_for(open_parallel(self._link, key.encode()),
                                               max(1.0, deadline - time.monotonic()))
-        except (TimeoutError, ChannelClosed) as exc:
-            await self._kill()
-            raise ServerError(f"kernel parallel links failed: {exc or 'timed out'}") from None
-        self.main = Router(self._chan, f"kernel {self.id[:8]} main")
+        except (TimeoutError, LinkError) as exc:
+            raise ServerError(
+                f"kernel parallel links failed: {str(exc) or 'timed out'}") from None
+        self._check_open()
+        self.main = Router(self._link, f"kernel {self.id[:8]} main")
         self.main.prompt = self._prompt
         if parallel is not None:
-            self.service, self.preemptive = make_routers(self, *parallel)
+            self.service, self.preemptive = self._side_routers(*parallel)
             for router in (self.service, self.preemptive):
                 self._side_tasks.append(asyncio.create_task(router.run()))
         self.event(KernelEvent.INITIALIZED)
@@ -175,66 +216,78 @@ class ManagedKernel:
         while line := await stream.readline():
             logger.debug("kernel %s: %s", self.id[:8], line.decode(errors="replace").rstrip())
 
-    async def _until(self, terminal: str) -> object:
-        assert self._chan is not None
+    def _side_routers(self, service: AsyncLink, preemptive: AsyncLink) -> tuple[Router, Router]:
+        """Routers for the service and preemptive links: service requests go to the service
+        connection of the session whose main-link request runs."""
+
+        def service_target() -> Attachment | None:
+            owner = self.main.owner if self.main is not None else None
+            session = getattr(owner, "session", None)
+            if session is None or self.service is None:
+                return None
+            return next((c for c in self.service.clients
+                         if getattr(c, "session", None) == session), None)
+
+        label = f"kernel {self.id[:8]}"
+        return (Router(service, f"{label} service", passthrough=True, prefer=service_target),
+                Router(preemptive, f"{label} preemptive"))
+
+    async def _until(self, terminal: type[Packet]) -> Packet:
+        assert self._link is not None
         while True:
-            ev = await self._chan.recv()
-            if not isinstance(ev, Expression):
+            event = await self._link.receive()
+            if not isinstance(event, Expression):
                 continue
-            name = head_name(ev.expr)
-            if name == terminal:
-                return ev.expr
-            if name in {"MessagePacket", "TextPacket"}:
-                logger.error("kernel %s initialization: %s", self.id[:8], ev.expr)
+            packet = as_packet(event.expr)
+            if isinstance(packet, terminal):
+                return packet
+            if isinstance(packet, MessagePacket | TextPacket):
+                logger.error("kernel %s initialization: %s", self.id[:8], event.expr)
 
     async def _initialize(self) -> None:
-        assert self._chan is not None
-        first = await self._until("InputNamePacket")
-        if isinstance(first, Expr) and first.args and isinstance(first.args[0], str):
-            self._prompt = first.args[0]
+        assert self._link is not None
+        first = await self._until(InputNamePacket)
+        assert isinstance(first, InputNamePacket)
+        self._prompt = first.text
         steps: list[object] = []
         if self._init_code:
             steps.append(Expr(Symbol("ToExpression"), self._init_code))
         if self._init_file is not None:
             steps.append(Expr(Symbol("Get"), str(self._init_file)))
         for step in steps:
-            self._chan.send(Expr(Symbol("EvaluatePacket"), step))
-            result = await self._until("ReturnPacket")
+            await self._link.put_packet(EvaluatePacket(step))
+            result = await self._until(ReturnPacket)
             logger.debug("kernel %s initialization %s -> %s", self.id[:8], step, result)
 
     async def _kill(self) -> None:
-        proc = self.process
-        if proc is None or proc.returncode is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-        await proc.wait()
+        """End the process at once (SIGTERM then SIGKILL of its group, no grace) and reap it."""
+        if self.process is not None:
+            await stop_async(self.process, grace=0.0)
 
-    async def close(self, grace: float = 3.0) -> None:
-        """Staged shutdown: close the link (the kernel quits), wait, SIGTERM, wait, SIGKILL."""
+    async def close(self, grace: float = DEFAULT_GRACE) -> None:
+        """Staged shutdown: close the links (the kernel quits), wait, SIGTERM, wait, SIGKILL.
+
+        Works in every state: a kernel still starting is stopped by its own :meth:`launch`,
+        which sees the close at its next step (or is stopped here if it already has a process).
+        """
         if self._closing:
             return
         self._closing = True
         if self.alive:
             self.event(KernelEvent.CLOSING)
-        for router in self.routers:
-            router.fail_running("the kernel was closed")
-            router.fail_queued("the kernel was closed")
-            router.chan.close()
-        if self._chan is not None:
-            self._chan.close()
-        proc = self.process
-        if proc is not None and proc.returncode is None:
-            for sig in (None, signal.SIGTERM):
-                try:
-                    await asyncio.wait_for(proc.wait(), grace)
-                    break
-                except TimeoutError:
-                    if sig is not None:
-                        proc.send_signal(sig)
-            await self._kill()
+
+        def close_links() -> None:
+            for router in self.routers:
+                router.fail_running("the kernel was closed")
+                router.fail_queued("the kernel was closed")
+                router.link.close()
+            if self._link is not None:
+                self._link.close()
+
+        if self.process is not None:
+            await stop_async(self.process, close=close_links, grace=grace)
+        else:
+            close_links()
         if self._watcher is not None:
             self._watcher.cancel()
         if self.state is KernelState.CLOSING:
@@ -251,10 +304,8 @@ class ManagedKernel:
             return
         proc = self.process
         if proc is not None:
-            try:
-                await asyncio.wait_for(proc.wait(), 2.0)
-            except TimeoutError:
-                await self._kill()
+            # Its link ended, so it is on its way out: the stages after the link's close.
+            await stop_async(proc, grace=2.0)
             code = proc.returncode
             if code is not None and code < 0:
                 reason = f"killed by signal {-code}"
@@ -263,7 +314,7 @@ class ManagedKernel:
         self.died_reason = reason
         logger.error("kernel %s (pool %s, pid %s) died: %s", self.id, self.pool, self.pid, reason)
         for router in self.routers:
-            router.chan.close()
+            router.link.close()
         if self.alive:
             self.event(KernelEvent.DIED)
         if self._on_exit is not None:
@@ -285,7 +336,7 @@ class ManagedKernel:
             self.reserved = False
         out: list[object] = []
         if input_name:
-            out.append(Expr(Symbol("InputNamePacket"), self.main.prompt))
+            out.append(InputNamePacket(self.main.prompt).to_expr())
         out.extend(self.main.attach(client, take_buffer=by_id))
         return out
 
@@ -295,3 +346,14 @@ class ManagedKernel:
             router.detach(client)
         if not self.clients and self.state is KernelState.ATTACHED:
             self.event(KernelEvent.RELEASED)
+
+
+async def _activate(link: AsyncLink) -> None:
+    """Wait for the launched kernel's handshake; a client with a wrong key is refused and the
+    private listener keeps waiting for the kernel."""
+    while True:
+        try:
+            await link.activate()
+            return
+        except AuthenticationError as exc:
+            logger.debug("refused a connection to a kernel's private port: %s", exc)

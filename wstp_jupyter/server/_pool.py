@@ -91,12 +91,15 @@ class Pool:
         try:
             await kernel.launch()
         except ServerError as exc:
+            if self._closed or kernel.state in (KernelState.CLOSING, KernelState.CLOSED):
+                self._forget(kernel)
+                return  # closed while it started (shutdown, CloseKernel): not a failure
             self._failures += 1
             self.last_error = str(exc)
             logger.error("pool %s: a kernel failed to start: %s", self.name, exc)
-            self.kernels.remove(kernel)
-            self._on_exit(kernel)
+            self._forget(kernel)
         except asyncio.CancelledError:
+            # launch() has stopped the process already; this settles the kernel's state.
             await kernel.close(grace=0.5)
             raise
         else:
@@ -104,6 +107,11 @@ class Pool:
             logger.debug("pool %s: kernel %s ready (pid %s)", self.name, kernel.id, kernel.pid)
         async with self._changed:
             self._changed.notify_all()
+
+    def _forget(self, kernel: ManagedKernel) -> None:
+        if kernel in self.kernels:
+            self.kernels.remove(kernel)
+        self._on_exit(kernel)
 
     def replenish(self) -> None:
         """Start kernels until MinimumKernelNumber are warm, within MaximumKernelNumber."""
@@ -179,7 +187,11 @@ class Pool:
     async def close(self) -> None:
         """Stop replenishing and close every kernel of the pool."""
         self._closed = True
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*(k.close() for k in list(self.kernels)), return_exceptions=True)
+        # The cancelled launches stop their own processes: wait for that as well, so nothing
+        # outlives the pool.
+        await asyncio.gather(*tasks, *(k.close() for k in list(self.kernels)),
+                             return_exceptions=True)
         self.kernels.clear()

@@ -24,17 +24,38 @@ import collections
 from collections.abc import Callable
 from typing import Protocol
 
-from wstp_jupyter.link import Expression
-from wstp_jupyter.server._commands import EVALUATE, failure, head_name, reply_packets
+from wstp_jupyter.link import (
+    CallPacket,
+    EnterExpressionPacket,
+    EnterTextPacket,
+    EvaluatePacket,
+    Expression,
+    InputNamePacket,
+    InputPacket,
+    InputStringPacket,
+    LinkError,
+    MenuPacket,
+    Packet,
+    ReturnPacket,
+    TextPacket,
+)
+from wstp_jupyter.link.aio import AsyncLink
+from wstp_jupyter.server._commands import as_packet, failure, reply_packets
 from wstp_jupyter.server._logging import TRACE, logger
-from wstp_jupyter.server._wire import Channel, ChannelClosed
-from wstp_jupyter.wxf import Expr, Symbol
 
 #: Packets kept for a link that has no client; beyond this the oldest are dropped.
 MAX_BUFFERED_PACKETS = 10_000
-TERMINAL = {"EvaluatePacket": "ReturnPacket", "EnterTextPacket": "InputNamePacket",
-            "EnterExpressionPacket": "InputNamePacket"}
-QUESTIONS = frozenset({"InputPacket", "InputStringPacket", "MenuPacket", "CallPacket"})
+
+
+def terminal_of(packet: Packet | None) -> type[Packet] | None:
+    """The packet that ends the request ``packet``, or ``None`` if it is no request."""
+    match packet:
+        case EvaluatePacket():
+            return ReturnPacket
+        case EnterTextPacket() | EnterExpressionPacket():
+            return InputNamePacket
+        case _:
+            return None
 
 
 class Attachment(Protocol):
@@ -52,26 +73,28 @@ class Request:
 
     __slots__ = ("client", "packet", "terminal")
 
-    def __init__(self, client: Attachment | None, packet: object) -> None:
+    def __init__(self, client: Attachment | None, packet: object,
+                 terminal: type[Packet] | None) -> None:
         self.client = client
         self.packet = packet
-        self.terminal = TERMINAL.get(head_name(packet) or "")
+        self.terminal = terminal
 
 
-def failure_packets(packet: object, message: str, prompt: str | None) -> list[Expr]:
+def failure_packets(packet: object, message: str, prompt: str | None) -> list[object]:
     """The packets that answer ``packet`` with a server ``Failure`` in the form it asked for."""
-    form = head_name(packet) or EVALUATE
-    if form not in TERMINAL:
-        form = EVALUATE
+    request = as_packet(packet)
+    form: type[Packet] = EvaluatePacket
+    if request is not None and terminal_of(request) is not None:
+        form = type(request)
     return reply_packets(form, failure(message), prompt)
 
 
 class Router:
     """Serializes requests on one kernel link and routes every reply to its requester."""
 
-    def __init__(self, chan: Channel, label: str, *, passthrough: bool = False,
+    def __init__(self, link: AsyncLink, label: str, *, passthrough: bool = False,
                  prefer: Callable[[], Attachment | None] | None = None) -> None:
-        self.chan = chan
+        self.link = link
         self.label = label
         self.passthrough = passthrough
         self.prefer = prefer
@@ -123,12 +146,13 @@ class Router:
         request runs, goes to the kernel at once; everything else waits its turn.
         """
         cur = self._current
+        terminal = terminal_of(as_packet(packet))
         if self.passthrough or (cur is not None and cur.client is client and (
-                self._awaiting_answer or head_name(packet) not in TERMINAL)):
+                self._awaiting_answer or terminal is None)):
             self._awaiting_answer = False
             self._to_kernel(packet)
             return False
-        req = Request(client, packet)
+        req = Request(client, packet, terminal)
         self._queue.append(req)
         self._pump()
         return req.terminal is not None
@@ -138,8 +162,8 @@ class Router:
         owner = self._current.client if self._current is not None else None
         if owner is client or self.clients == [client]:
             try:
-                self.chan.send_message(code, arg)
-            except ChannelClosed:
+                self.link.put_message_nowait(code, arg)
+            except LinkError:
                 return False
             return True
         logger.debug("%s: dropped urgent message %d from %s (not its request)", self.label, code,
@@ -150,8 +174,8 @@ class Router:
         if logger.isEnabledFor(TRACE):
             logger.log(TRACE, "-> %s: %s", self.label, packet)
         try:
-            self.chan.send(packet)
-        except ChannelClosed:
+            self.link.put_nowait(packet)
+        except LinkError:
             pass  # the read loop sees the end of the link and reports the death
 
     def _pump(self) -> None:
@@ -171,23 +195,27 @@ class Router:
         """Read and route the kernel's packets until the link ends; returns why it ended."""
         try:
             while True:
-                ev = await self.chan.recv()
+                ev = await self.link.receive()
                 if isinstance(ev, Expression):
                     self.on_packet(ev.expr)
                 else:
                     target = self._target()
                     for client in [target] if target is not None else list(self.clients):
                         client.deliver_message(ev.code, ev.arg)
-        except ChannelClosed as exc:
+        except LinkError as exc:
             return str(exc)
 
     def on_packet(self, packet: object) -> None:
         """Route one packet from the kernel (see the module docstring)."""
-        name = head_name(packet)
         if logger.isEnabledFor(TRACE):
             logger.log(TRACE, "<- %s: %s", self.label, packet)
-        if name == "InputNamePacket" and isinstance(packet, Expr) and packet.args:
-            self.prompt = str(packet.args[0])
+        kind = as_packet(packet)
+        question = False
+        match kind:
+            case InputNamePacket(text=prompt):
+                self.prompt = prompt
+            case InputPacket() | InputStringPacket() | MenuPacket() | CallPacket():
+                question = True
         cur = self._current
         if cur is not None and cur.client is None:
             self._keep(packet)  # its client left: keep the output for whoever comes back
@@ -200,9 +228,9 @@ class Router:
                     client.deliver(packet)
             else:
                 self._keep(packet)
-        if name in QUESTIONS:
+        if question:
             self._awaiting_answer = True
-        if cur is not None and name == cur.terminal:
+        if cur is not None and cur.terminal is not None and isinstance(kind, cur.terminal):
             self._current = None
             self._awaiting_answer = False
             if cur.client is not None:
@@ -243,9 +271,9 @@ class Router:
             self._dropped = 0
         if first:
             if self._dropped:
-                out.append(Expr(Symbol("TextPacket"),
-                                f"WSTPServer: {self._dropped} packets of output produced while "
-                                "no client was attached were dropped (buffer full)\n"))
+                out.append(TextPacket(
+                    f"WSTPServer: {self._dropped} packets of output produced while no client "
+                    "was attached were dropped (buffer full)\n").to_expr())
                 self._dropped = 0
             out.extend(self._buffer)
             self._buffer.clear()

@@ -13,51 +13,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import os
 import signal
-import socket
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from wstp_jupyter.server._config import ServerConfig, resolve_config
+from wstp_jupyter.link import is_loopback_host
+from wstp_jupyter.server._config import resolve_config
 from wstp_jupyter.server._errors import ConfigError, ServerError
 from wstp_jupyter.server._logging import configure_logging, logger, parse_log_level
-
-DEFAULT_PORT = 31415
-DEFAULT_INTERFACE = "127.0.0.1"
+from wstp_jupyter.server._server import WSTPServer
+from wstp_jupyter.server._settings import DEFAULT_INTERFACE, DEFAULT_PORT, ServerSettings
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServerOptions:
-    """Everything ``wstpserver`` runs with, after command line, environment and file."""
+class ServerOptions(ServerSettings):
+    """Everything ``wstpserver`` runs with, after command line, environment and file: the
+    server's own settings plus the program's logging."""
 
-    port: int = DEFAULT_PORT
-    interface: str = DEFAULT_INTERFACE
-    key: bytes | None = None
     log_level: int = 35
     log_file: str | None = None
-    advertise: str | None = None  # None: not advertised; "": WSTPServer-Instance; else suffix
-    config: ServerConfig = field(default_factory=ServerConfig)
 
 
 def is_loopback(interface: str) -> bool:
-    """Whether every address ``interface`` names is a loopback address.
-
-    A name is resolved, so ``localhost`` is loopback; ``0.0.0.0`` and ``::`` (all interfaces)
-    are not. An unresolvable name is treated as not loopback.
-    """
-    try:
-        return ipaddress.ip_address(interface).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(interface, None)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+    """Whether every address ``interface`` names is a loopback address (the link's rule:
+    ``wstp_jupyter.link.is_loopback_host``)."""
+    return is_loopback_host(interface)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,8 +140,6 @@ def describe(options: ServerOptions) -> str:
 
 
 async def _serve(options: ServerOptions) -> None:
-    from wstp_jupyter.server._server import WSTPServer
-
     server = WSTPServer(options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -36,7 +36,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from wstp_jupyter.link import Link, LinkError, Protocol, UrgentMessage
+from wstp_jupyter.link import Link, LinkError, Protocol, UrgentMessage, is_loopback_host
 from wstp_jupyter.server._errors import AttachError
 from wstp_jupyter.wxf import Expr, Symbol
 
@@ -215,12 +215,12 @@ def _runtime_log() -> Path:
 
 
 def _start_local_server(address: str, timeout: float) -> None:
-    port = address.partition("@")[0]
+    port, _, host = address.partition("@")
     log = _runtime_log()
     with open(log, "ab") as out:
         subprocess.Popen(
             [sys.executable, "-m", "wstp_jupyter.server", "--port", port, "--interface",
-             "127.0.0.1", "--log-file", str(log)],
+             host, "--log-file", str(log)],
             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
 
 
@@ -238,8 +238,7 @@ def _listening(address: str, timeout: float) -> bool:
 def _connect(address: str, key: str | bytes | None, timeout: float, autostart: bool) -> Link:
     deadline = time.monotonic() + timeout
     if not _listening(address, timeout):
-        local = address.endswith("@127.0.0.1") or address.endswith("@localhost")
-        if not (autostart and local):
+        if not (autostart and is_loopback_host(address.partition("@")[2])):
             raise AttachError(f"no wstpserver answers at {address}")
         _start_local_server(address, timeout)
         while not _listening(address, 1.0):

@@ -25,6 +25,7 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 # also everything beyond ASCII.
 _SPECIAL = re.compile(r'["\\\x00-\x1f\x7f]')
 _SPECIAL_OR_NON_ASCII = re.compile(r'["\\\x00-\x1f\x7f-\U0010ffff]')
+_NON_ASCII = re.compile(r"[\x7f-\U0010ffff]")
 
 
 def char_escape(ch: str) -> str:
@@ -35,6 +36,14 @@ def char_escape(ch: str) -> str:
     """
     code = ord(ch)
     return f"\\:{code:04x}" if code <= 0xFFFF else f"\\|{code:06x}"
+
+
+def ascii_escaped(name: str) -> str:
+    """Return ``name`` with DEL and every non-ASCII character as its long escape (``\\:03b1``),
+    as symbol names are written in ASCII InputForm; the text is unchanged if already ASCII."""
+    if name.isascii() and "\x7f" not in name:
+        return name
+    return _NON_ASCII.sub(lambda m: char_escape(m.group()), name)
 
 
 def _escape(match: re.Match[str]) -> str:

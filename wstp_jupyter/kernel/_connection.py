@@ -1,18 +1,24 @@
 """The Jupyter kernel's connection to one Wolfram kernel process, over its three links.
 
-A :class:`Backend` obtains a kernel -- a local process from :func:`wstp_jupyter.engine.launch`
-or a kernel of a wstpserver through :func:`wstp_jupyter.server.client.attach` -- opens the
-preemptive and service links, switches results to MIME bundles and then offers:
+A :class:`KernelConnection` obtains a kernel -- a local process from
+:func:`wstp_jupyter.engine.launch` or a kernel of a wstpserver through
+:func:`wstp_jupyter.server.client.attach` -- opens the preemptive and service links, switches
+results to MIME bundles and then offers:
 
 * the **main link**, read on the asyncio loop whenever its socket is readable
-  (:meth:`Backend.next_packet`), so the loop never blocks on it, no thread hand-off adds
+  (:meth:`KernelConnection.next_packet`), so the loop never blocks on it, no thread hand-off adds
   latency, and a dead kernel is noticed as soon as its link closes;
-* **preemptive evaluations** (:meth:`Backend.evaluate`) for completion, inspection and
+* **preemptive evaluations** (:meth:`KernelConnection.evaluate`) for completion, inspection and
   completeness checks, answered even while the main link is busy with a cell;
+* the **service link**, for what is truly asynchronous (widget and ``Dynamic`` updates): every
+  expression the kernel process sends there is handed to ``on_service`` on the asyncio loop
+  (a reader thread of its own reads it), and :meth:`KernelConnection.send_service` sends one
+  back. A cell's own output (``Print``, messages, displays) never travels there: it comes on the
+  main link, in order;
 * **abort**, **interrupt** and a staged **close**.
 
 Everything blocking here (connect, evaluate, close) is meant to run in a worker thread
-(``asyncio.to_thread``); the service link has a reader thread of its own.
+(``asyncio.to_thread``).
 """
 
 from __future__ import annotations
@@ -26,30 +32,29 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from wstp_jupyter import engine
+from wstp_jupyter.engine._requests import SetResultFormat
 from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
+from wstp_jupyter.kernel._mapping import prompt_number
 from wstp_jupyter.kernel._options import KernelOptions
 from wstp_jupyter.kernel._spec import DEFAULT_SERVER
+from wstp_jupyter.link import (
+    EvaluatePacket,
+    InputNamePacket,
+    LinkError,
+    LinkTimeout,
+    Packet,
+    RemoteProtocolError,
+    ReturnPacket,
+)
+from wstp_jupyter.server import client
 
 log = logging.getLogger("wstp_jupyter.kernel")
 
-# What SetResultFormat asks for: every MIME type the engine can render, and acknowledgements of
-# service-link items, which keep displays in order with the main link's output.
-RESULT_FORMAT_OPTIONS: dict[str, Any] = {"ServiceAcknowledgements": True}
 _CLOSED = object()
 
 
-def make_packet(head: str, *args: Any) -> Any:
-    """A link packet object, e.g. ``make_packet("EnterTextPacket", "1+1")``.
-
-    Built through ``Packet.from_expr``, which checks the packet's shape.
-    """
-    from wstp_jupyter.link import Packet
-    from wstp_jupyter.wxf import Expr, Symbol
-
-    return Packet.from_expr(Expr(Symbol(head), *args))
-
-
-class Backend:
+class KernelConnection:
     """One Wolfram kernel (local process or wstpserver kernel) seen from the Jupyter kernel."""
 
     def __init__(
@@ -119,8 +124,8 @@ class Backend:
         loop: asyncio.AbstractEventLoop,
         on_service: Callable[[Any], None] | None = None,
     ) -> None:
-        """Start the reader threads that hand main-link packets (and service-link displays to
-        ``on_service``) to ``loop``."""
+        """Hand main-link packets (read on ``loop`` itself) and service-link expressions (read
+        by a thread, passed to ``on_service``) to ``loop``."""
         self._loop = loop
         if on_service is not None:
             self.on_service = on_service
@@ -138,14 +143,11 @@ class Backend:
     def _obtain(self) -> Any:
         options = self.options
         if not options.uses_server:
-            from wstp_jupyter import engine
-
             if options.engine == "woxi":
                 from wstp_jupyter.engine._woxi_process import MISSING_WOXI, woxi_available
 
                 if not woxi_available():
                     raise KernelStartError(MISSING_WOXI)
-
             # Notebooks that LinkLaunch further kernels find this installation's interpreter.
             env = {**os.environ, "WSTP_JUPYTER_PYTHON": sys.executable}
             return engine.launch(
@@ -153,8 +155,6 @@ class Backend:
                 startup_timeout=self.start_timeout,
                 extra_args=("--engine", options.engine),
             )
-        from wstp_jupyter.server import client
-
         # The default local server is started on demand, so the wolfram-wstpserver kernelspec
         # works out of the box; an explicit remote address must already be serving.
         autostart = options.discover is None and options.server in (None, DEFAULT_SERVER)
@@ -175,9 +175,6 @@ class Backend:
         # The parallel links may only be opened while the kernel is idle, i.e. after its
         # InputNamePacket. A reattached server kernel may not send one (it was sent to the
         # previous client), so a short wait without a packet is not an error.
-        from wstp_jupyter.kernel._mapping import packet_parts, prompt_number
-        from wstp_jupyter.link import LinkTimeout
-
         wait = self.start_timeout if not self.options.uses_server else 2.0
         try:
             packet = self.main.get_packet(timeout=wait)
@@ -185,14 +182,15 @@ class Backend:
             if not self.options.uses_server:
                 raise
             return
-        name, args = packet_parts(packet)
-        if name != "InputNamePacket":
-            raise KernelStartError(f"the kernel sent {name} instead of its first input prompt")
-        self.first_prompt = prompt_number(str(args[0]) if args else "")
+        match packet:
+            case InputNamePacket(text=text):
+                self.first_prompt = prompt_number(text)
+            case _:
+                raise KernelStartError(
+                    f"the kernel sent {packet.head} instead of its first input prompt"
+                )
 
     def _read_service(self) -> None:
-        from wstp_jupyter.link import LinkError
-
         assert self._loop is not None and self.on_service is not None
         while True:
             try:
@@ -204,33 +202,26 @@ class Backend:
             except RuntimeError:
                 return
 
-    def acknowledge(self, serial: Any) -> None:
-        """Tell the kernel that the service item numbered ``serial`` has been shown."""
-        from wstp_jupyter.link import LinkError
-        from wstp_jupyter.wxf import Expr, Symbol
-
+    def send_service(self, expr: Any) -> bool:
+        """Send ``expr`` to the kernel process on the service link (asynchronous messages, e.g.
+        a widget's change); False when there is no service link or it failed. Any thread."""
         if self.service is None:
-            return
+            return False
         try:
             with self._service_write_lock:
-                self.service.put(Expr(Symbol("WSTPJupyter`ServiceDone"), serial))
+                self.service.put(expr)
         except LinkError as exc:
-            log.info("could not acknowledge service item %r: %s", serial, exc)
+            log.info("could not send on the service link: %s", exc)
+            return False
+        return True
 
     def set_result_format(self) -> None:
-        """Ask the kernel for ``WSTPJupyter`MIMEBundle`` results on the main loop."""
-        from wstp_jupyter.wxf import Expr, Symbol
-
-        request = Expr(
-            Symbol("WSTPJupyter`SetResultFormat"), "MIMEBundle", RESULT_FORMAT_OPTIONS
-        )
-        self.evaluate(request, timeout=self.start_timeout)
+        """Ask the kernel for ``WSTPJupyter`MIMEBundle`` results (and display packets)."""
+        self.evaluate(SetResultFormat(kind="MIMEBundle").to_expr(), timeout=self.start_timeout)
 
     # -- main link ---------------------------------------------------------------------------
 
     def _on_main_readable(self) -> None:
-        from wstp_jupyter.link import RemoteProtocolError
-
         assert self._queue is not None
         if self._main_fd is None:
             return
@@ -254,7 +245,7 @@ class Backend:
         if fd is not None and self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(fd)
 
-    async def next_packet(self) -> Any:
+    async def next_packet(self) -> Packet:
         """The next packet from the main link.
 
         Raises:
@@ -265,18 +256,18 @@ class Backend:
         if packet is _CLOSED:
             self._queue.put_nowait(_CLOSED)  # every later reader sees the death too
             raise KernelDied(self.death_description())
+        assert isinstance(packet, Packet)
         return packet
 
-    def put_main(self, packet: Any) -> None:
-        """Write a packet (or, for ``InputString`` replies, an expression) on the main link."""
-        from wstp_jupyter.link import LinkError
+    def put_main(self, packet: Packet) -> None:
+        """Write a packet on the main link.
 
+        Raises:
+            KernelDied: the link is gone.
+        """
         with self._main_write_lock:
             try:
-                if hasattr(packet, "to_expr"):
-                    self.main.put_packet(packet)
-                else:
-                    self.main.put(packet)
+                self.main.put_packet(packet)
             except LinkError as exc:
                 raise KernelDied(self.death_description(exc)) from exc
 
@@ -318,19 +309,16 @@ class Backend:
             KernelDied: the link closed.
             TimeoutError: no answer within ``timeout`` seconds.
         """
-        from wstp_jupyter.link import LinkError, LinkTimeout
-
-        link = self.preemptive if self.preemptive is not None else None
+        link = self.preemptive
         if link is None:
             raise KernelDied("the kernel offers no preemptive link")
         with self._preemptive_lock:
             try:
-                link.put_packet(make_packet("EvaluatePacket", expr))
+                link.put_packet(EvaluatePacket(expr))
                 while True:
-                    packet = link.get_packet(timeout=timeout)
-                    name = type(packet).__name__
-                    if name == "ReturnPacket":
-                        return packet.to_expr().args[0]
+                    match link.get_packet(timeout=timeout):
+                        case ReturnPacket(expr=value):
+                            return value
             except LinkTimeout as exc:
                 raise TimeoutError(f"no answer from the kernel within {timeout} s") from exc
             except LinkError as exc:
@@ -386,24 +374,23 @@ class Backend:
                 loop.call_soon_threadsafe(self._stop_reading)
 
 
-def prestart(options: KernelOptions) -> concurrent.futures.Future[Backend]:
-    """Begin :meth:`Backend.connect` in a thread now; the kernel picks the result up later.
+def prestart(options: KernelOptions) -> concurrent.futures.Future[KernelConnection]:
+    """Begin :meth:`KernelConnection.connect` in a thread now; the kernel picks it up later.
 
     ``python -m wstp_jupyter.kernel`` calls this before importing ipykernel, so the kernel
     process's cold start (or the attach to a server) overlaps with the Jupyter kernel's own
-    start-up. This module imports no link or WXF code at the top, so the thread starts at once
-    and loads those itself.
+    start-up.
     """
-    future: concurrent.futures.Future[Backend] = concurrent.futures.Future()
+    future: concurrent.futures.Future[KernelConnection] = concurrent.futures.Future()
 
     def run() -> None:
-        backend = Backend(options)
+        connection = KernelConnection(options)
         try:
-            backend.connect()
+            connection.connect()
         except BaseException as exc:
             future.set_exception(exc)
         else:
-            future.set_result(backend)
+            future.set_result(connection)
 
     threading.Thread(target=run, name="wstp-jupyter-prestart", daemon=True).start()
     return future

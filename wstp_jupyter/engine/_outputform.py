@@ -1,0 +1,132 @@
+"""OutputForm text of a result: what a Wolfram kernel's main loop prints in ``ReturnTextPacket``.
+
+The reference is the text Mathics3's own command line (``mathics``) prints, which is its
+OutputForm: ``Format`` rules apply (the user's, and the builtin ones, which is how ``SeriesData``
+prints as a series and ``Quantity[10, "Meters"]`` as ``10 meter``), machine reals show six
+significant digits and arbitrary-precision reals their precision's digits, strings have no
+quotes, graphics are ``-Graphics-``, ``NumberForm``/``TableForm``/``StringForm`` are laid out.
+
+How it works: ``_forms.to_text(..., output=True, evaluation=...)`` prints the core syntax
+itself and hands reals and every subexpression that ``Format`` rules decide to Mathics3's
+OutputForm renderer (``mathics.format.form.outputform``); see ``_forms`` for why the split.
+
+Three things differ from Mathics3's text, on purpose:
+
+* operators are ASCII (``->``, ``>=``, ``!=``): Mathics3 writes arrows and signs as Unicode
+  characters, which no Wolfram kernel prints;
+* ``^``, ``/``, ``.`` and ``;;`` are written without spaces around them (``x^2/2``, as Wolfram's
+  one-line forms write them), where Mathics3 writes ``x ^ 2 / 2``. For that, :func:`install`
+  registers this module's ``Infix`` renderer in Mathics3's table of OutputForm renderers
+  (process-wide: ``ToString[..., OutputForm]`` in the session then agrees with the result text);
+* a result wrapped in ``InputForm``, ``FullForm`` or ``TeXForm`` prints as the text of that
+  form, written by the project's ASCII printers (``_forms``) and TeX writer (``_texform``);
+  ``MathMLForm`` prints Mathics3's MathML inside a ``<math>`` element.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mathics.core.expression import Expression
+from mathics.core.symbols import Symbol
+from mathics.core.systemsymbols import SymbolTraditionalForm
+from mathics.format.box import format_element
+from mathics.format.form import outputform as _mathics_outputform
+from mathics.format.form.outputform import render_output_form
+from mathics.format.form.util import (
+    PARENTHESIZED_FIRST,
+    PARENTHESIZED_REST,
+    _WrongFormattedExpression,
+    collect_in_pre_post_arguments,
+    parenthesize,
+)
+
+from wstp_jupyter.engine._forms import full_form, to_text
+from wstp_jupyter.engine._texform import tex_form
+
+log = logging.getLogger("wstp_jupyter.engine")
+
+# Infix operators written without spaces around them (as in Wolfram's InputForm).
+_TIGHT = frozenset({"^", "/", ".", ";;", "::"})
+_ENCODING = "ASCII"
+
+
+def output_form(expr: Any, evaluation: Any) -> str:
+    """Return the OutputForm text of ``expr`` (one line unless the form lays out a grid).
+
+    Args:
+        expr: a Mathics3 element (after ``$PrePrint``, if the caller applies it).
+        evaluation: an ``Evaluation`` over the session's definitions; ``Format`` rules are
+            evaluated with it, so it must not be one that another thread is using.
+
+    Returns:
+        The text. Should Mathics3's renderer fail on some expression, the ASCII InputForm text
+        is returned instead (logged at debug level): a result is never lost to its formatting.
+    """
+    shorten = evaluation.definitions.shorten_name
+    if isinstance(expr, Expression) and len(expr.elements) == 1:
+        head, inner = expr.get_head_name(), expr.elements[0]
+        if head == "System`InputForm":
+            return to_text(inner, shorten)
+        if head == "System`FullForm":
+            return full_form(inner, shorten)
+        if head == "System`TeXForm":
+            return tex_form(inner, evaluation)
+        if head == "System`MathMLForm":
+            return _mathml(inner, evaluation)
+    try:
+        return to_text(expr, shorten, output=True, ascii_only=False, evaluation=evaluation)
+    except Exception:
+        log.debug("OutputForm rendering failed; using InputForm", exc_info=True)
+        return to_text(expr, shorten)
+
+
+def _mathml(expr: Any, evaluation: Any) -> str:
+    boxes = format_element(expr, evaluation, SymbolTraditionalForm)
+    inner = "\n".join(" " + line for line in str(boxes.to_mathml()).strip().splitlines())
+    return f"<math xmlns='http://www.w3.org/1998/Math/MathML'>\n{inner}\n</math>"
+
+
+def _infix(expr: Expression, evaluation: Any, **kwargs: Any) -> str:
+    """``Infix[{a, b, ...}, op, precedence, grouping]`` as one line; see the module docstring."""
+    if not isinstance(expr.head, Symbol):
+        raise _WrongFormattedExpression
+    kwargs["encoding"] = _ENCODING  # callers pass Mathics3's default (UTF-8) explicitly
+    kwargs.setdefault("_render_function", render_output_form)
+    operands, ops, precedence, group = collect_in_pre_post_arguments(expr, evaluation, **kwargs)
+    if isinstance(ops, str):
+        ops = [ops]
+    first = operands[0]
+    out = [
+        parenthesize(
+            precedence,
+            first,
+            str(render_output_form(first, evaluation, **kwargs)),
+            group in PARENTHESIZED_FIRST,
+        )
+    ]
+    for index, operand in enumerate(operands[1:]):
+        op = str(ops[index % len(ops)])
+        if op != " " and op.strip() not in _TIGHT:
+            op = f" {op.strip()} "
+        elif op != " ":
+            op = op.strip()
+        text = str(render_output_form(operand, evaluation, **kwargs))
+        out.append(op)
+        out.append(parenthesize(precedence, operand, text, group in PARENTHESIZED_REST))
+    return "".join(out)
+
+
+_installed = False
+
+
+def install() -> None:
+    """Register :func:`_infix` in Mathics3's table of OutputForm renderers (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    table = _mathics_outputform.EXPR_TO_OUTPUTFORM_TEXT_MAP
+    table["System`Infix"] = _infix
+    _installed = True
+
