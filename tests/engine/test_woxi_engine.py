@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from wstp_jupyter.engine import launch
-from wstp_jupyter.link import UrgentMessage
+from wstp_jupyter.link import LinkError, UrgentMessage
 from wstp_jupyter.wxf import BigReal, Expr, Symbol
 
 from .helpers import Session, head, read_until_end
@@ -170,7 +170,10 @@ def test_graphics_become_svg_and_png(woxi: Session) -> None:
 
 def test_quit_ends_the_kernel(fresh_woxi: Session) -> None:
     fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), "Quit[]"))
-    assert fresh_woxi.kernel.process.wait(timeout=90) == 0
+    with pytest.raises(LinkError):  # the kernel closes the link: nothing more comes
+        while True:
+            fresh_woxi.link.get(timeout=60)
+    assert fresh_woxi.kernel.process.wait(timeout=60) == 0
 
 
 def test_missing_woxi_is_one_line_naming_the_extra() -> None:

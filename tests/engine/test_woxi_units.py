@@ -78,6 +78,13 @@ def test_forms(value: Any, output: str, inputform: str) -> None:
     assert to_text(value, output=False) == inputform
 
 
+def test_series_prints_as_a_series() -> None:
+    x = S("Global`x")
+    series = E("SeriesData", x, 0, [1, 1, Fraction(1, 2), Fraction(1, 6)], 0, 4, 1)
+    assert to_text(series, output=True) == "1 + x + x^2/2 + x^3/6 + O[x]^4"
+    assert to_text(series, output=False).startswith("SeriesData[x, 0, {1, 1, 1/2, 1/6}")
+
+
 def test_machine_real_six_digits() -> None:
     assert machine_real(1.6448840680982055, output=True) == "1.64488"
     assert machine_real(-0.5, output=True) == "-0.5"

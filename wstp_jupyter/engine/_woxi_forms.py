@@ -200,6 +200,10 @@ def _expr(x: Expr, output: bool) -> tuple[str, int]:
     if name in ("Blank", "BlankSequence", "BlankNullSequence") and len(args) <= 1:
         mark = {"Blank": "_", "BlankSequence": "__", "BlankNullSequence": "___"}[name]
         return mark + (_text(args[0], output)[0] if args else ""), _ATOM
+    if name == "SeriesData" and len(args) == 6 and output:
+        series = _series(args)
+        if series is not None:
+            return series, _PLUS
     if name == "Association":
         return "<|" + _seq(args, output) + "|>", _ATOM
     if name == "DirectedInfinity" and len(args) == 1 and args[0] in (1, -1):
@@ -210,6 +214,30 @@ def _expr(x: Expr, output: bool) -> tuple[str, int]:
         return "%", _ATOM
     head_text = _paren(_text(head, output), _ATOM)
     return f"{head_text}[{_seq(args, output)}]", _ATOM
+
+
+def _series(args: list[Any]) -> str | None:
+    """``SeriesData[x, x0, {c...}, nmin, nmax, den]`` as ``c0 + c1 (x - x0) + ... + O[x]^n``."""
+    var, x0, coeffs, nmin, nmax, den = args
+    if not (isinstance(coeffs, list) and all(isinstance(n, int) for n in (nmin, nmax, den))):
+        return None
+    base: Any = var if x0 == 0 else Expr(Symbol("Plus"), var, _negate_value(x0))
+    terms: list[Any] = []
+    for i, c in enumerate(coeffs):
+        if c == 0:
+            continue
+        exp: Any = Fraction(nmin + i, den) if den != 1 else nmin + i
+        power: Any = 1 if exp == 0 else base if exp == 1 else Expr(Symbol("Power"), base, exp)
+        terms.append(c if power == 1 else power if c == 1 else Expr(Symbol("Times"), c, power))
+    order: Any = Fraction(nmax, den) if den != 1 else nmax
+    big_o = Expr(Symbol("Power"), Expr(Symbol("O"), var), order) if order != 1 else Expr(
+        Symbol("O"), var)
+    text = _plus([*terms, big_o], True) if terms else _text(big_o, True)[0]
+    return text
+
+
+def _negate_value(x: Any) -> Any:
+    return -x if isinstance(x, int | float | Fraction) else Expr(Symbol("Times"), -1, x)
 
 
 def _negative(x: Any) -> bool:
