@@ -29,6 +29,7 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_link",
     "benchmarks.bench_kernel",
     "benchmarks.bench_server",
+    "benchmarks.bench_parallel",
     "benchmarks.bench_engine",
 )
 

@@ -11,7 +11,9 @@ Everything is measured through jupyter_client, as a front end sees it:
 * interrupt -- Jupyter's ``interrupt_kernel`` during an endless loop until the cell's
   ``execute_reply`` arrives (ours aborts the evaluation and keeps the session; the floor is
   ipykernel interrupting ``while True: pass``);
-* a 3D surface -- the Graphics3D renderer turning an 1800-triangle surface into SVG, in process.
+* a 3D surface -- the Graphics3D renderer turning an 1800-triangle surface into SVG, in process;
+* widgets (``bench_widgets``) -- a Manipulate control update to its new output (``x^2`` and a
+  plot), and an 1800-triangle 3D view from scene data to its first frame in headless Chromium.
 
 Peers: the in-process Mathics3 kernel (``mathics3-jupyter-kernel``, whose kernelspec is written
 into a temporary directory when it is not installed) and ipykernel's ``python3`` (a floor for
@@ -224,6 +226,15 @@ def _measure(specs: KernelSpecManager, quick: bool) -> dict[str, dict[str, Any]]
             numbers[name]["packed"] = _large(clients[name], "RandomReal[1, 10^6]", reps, limit)
         for name, code in INTERRUPTED.items():
             numbers[name]["interrupt"] = _interrupt(clients[name], code, 3 if quick else 7)
+        from benchmarks import bench_widgets
+
+        updates = 5 if quick else 25
+        numbers[OURS]["update_trivial"] = bench_widgets.control_update(
+            clients[OURS], bench_widgets.TRIVIAL, updates)
+        numbers[OURS]["update_plot"] = bench_widgets.control_update(
+            clients[OURS], bench_widgets.PLOT, updates)
+    kernel_part, page_part, _ = bench_widgets.view_ready(3 if quick else 7)
+    numbers[OURS]["view3d"] = kernel_part + page_part
     numbers[OURS]["render3d"] = _render3d(3 if quick else 9)
     for name, values in starts.items():
         numbers[name]["start"] = statistics.median(values)
@@ -263,6 +274,12 @@ def run(quick: bool = False) -> list[Row]:
         _limit_row("interrupt -> cell reply (evaluation aborted)", "s", ours["interrupt"],
                    python["interrupt"], "ipykernel python3 (while True: pass)", 1.0),
         _limit_row("Graphics3D 1800 triangles -> SVG", "s", ours["render3d"], None, "", 1.0),
+        _limit_row("Manipulate x^2: control update -> new output", "ms",
+                   ours["update_trivial"] * ms, None, "", 50.0),
+        _limit_row("Manipulate Plot: control update -> new output", "ms",
+                   ours["update_plot"] * ms, None, "", 500.0),
+        _limit_row("3D view (1800 triangles) ready in Chromium", "s", ours["view3d"], None,
+                   "", 1.0),
     ]
 
 

@@ -197,11 +197,13 @@ def failure_message(value: object) -> str:
 
 
 def jupyter_first_result(
-    argv: list[str], tmp: Path, code: str = "1+1"
+    argv: list[str], tmp: Path, code: str = "1+1",
+    while_running: Callable[[], object] | None = None,
 ) -> tuple[float, dict[str, Any]]:
     """Start a Jupyter kernel whose kernelspec runs ``argv`` (a spec written under ``tmp``) and
     return the seconds from ``start_kernel`` to the ``execute_result`` of ``code``, with its
-    MIME data. The kernel is shut down afterwards. An ``error`` reply fails the assertion."""
+    MIME data. ``while_running`` is called after the result, while the kernel still runs. The
+    kernel is shut down afterwards. An ``error`` reply fails the assertion."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
@@ -227,7 +229,10 @@ def jupyter_first_result(
                 continue
             assert msg["msg_type"] != "error", msg["content"]
             if msg["msg_type"] == "execute_result":
-                return time.perf_counter() - start, msg["content"]["data"]
+                took = time.perf_counter() - start
+                if while_running is not None:
+                    while_running()
+                return took, msg["content"]["data"]
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

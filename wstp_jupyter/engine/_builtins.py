@@ -26,6 +26,8 @@ from mathics.core.symbols import Symbol, SymbolNull, SymbolTrue
 
 from wstp_jupyter.engine._forms import to_text
 from wstp_jupyter.engine._linkfuns import LINK_BUILTINS
+from wstp_jupyter.engine._manipulate import manipulate_builtins
+from wstp_jupyter.engine._parallel_ops import PARALLEL_BUILTINS
 from wstp_jupyter.engine._render import render_bundle
 
 PACKET_HEADS = (
@@ -217,6 +219,8 @@ def install_builtins(definitions: Any) -> None:
     classes += [_inert(name, "a WSTP packet head") for name in PACKET_HEADS]
     classes += [Input, InputString, PrintTemporary, Display, ClearOutput]
     classes += LINK_BUILTINS
+    classes += manipulate_builtins()
+    classes += PARALLEL_BUILTINS
     for cls in classes:
         cls(expression=False).contribute(definitions)
     definitions.clear_cache()

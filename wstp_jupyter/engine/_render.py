@@ -24,7 +24,8 @@ The bundle (a ``dict``; an Association on the wire) holds:
   a HiDPI PNG is shown at its logical size.
 
 Options (a ``dict`` with string keys): ``"Formats"`` (list of MIME types to produce, default all
-that apply), ``"PNGResolution"`` (dpi, default 144), ``"ImageSize"`` (logical width in pixels for
+that apply), ``"GraphicsPNG"`` (``False``: no PNG for graphics, whose SVG suffices),
+``"PNGResolution"`` (dpi, default 144), ``"ImageSize"`` (logical width in pixels for
 graphics, default Mathics' own size). A format that fails to render is left out, never fatal.
 """
 
@@ -50,12 +51,16 @@ INPUTFORM = "application/vnd.wolfram.inputform"
 LATEX = "text/latex"
 SVG = "image/svg+xml"
 PNG = "image/png"
+# Not a format to ask for: the JSON scene of a Graphics3D, given next to its SVG for a front end
+# that draws it with WebGL (the Jupyter kernel turns it into a widget and drops it).
+SCENE3D = "application/vnd.wstp-jupyter.scene3d+json"
 ALL_FORMATS = (PLAIN, INPUTFORM, LATEX, SVG, PNG)
 
 LATEX_MAX_CHARS = 4000  # no text/latex for results whose text is longer than this
 DEFAULT_OPTIONS: dict[str, Any] = {"Formats": list(ALL_FORMATS), "PNGResolution": 144}
 
 _GRAPHICS = ("System`Graphics",)
+_INTERACTIVE_HEADS = ("System`Manipulate", "System`Animate", "System`ListAnimate", "System`Dynamic")
 _GRAPHICS3D = "System`Graphics3D"
 PNG_DPI_3D = 96.0  # the most a 3D PNG gets (see the module docstring)
 _NO_LATEX_HEADS = frozenset(
@@ -97,6 +102,12 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
     if INPUTFORM in formats:
         bundle[INPUTFORM] = to_text(value, shorten, output=False)
     head = value.get_head_name() if isinstance(value, Expression) else ""
+    if head in _INTERACTIVE_HEADS:
+        from wstp_jupyter.engine._manipulate import interactive_bundle
+
+        interactive = interactive_bundle(value, evaluation, options, render_bundle)
+        if interactive is not None:
+            return interactive
     if type(value).__name__ == "Image":
         if PNG in formats:
             _image_png(value, bundle)
@@ -137,7 +148,9 @@ def _graphics(
 ) -> None:
     try:
         if three_d:
-            svg = _svg_3d(value, evaluation, opts)
+            svg, scene = _svg_3d(value, evaluation, opts)
+            if SVG in formats:  # the scene a front end can turn (``_scene3d``)
+                bundle[SCENE3D] = scene
         else:
             svg = str(_boxes(value, evaluation).to_svg(evaluation=evaluation))
         svg = svg.strip()
@@ -154,7 +167,8 @@ def _graphics(
         svg = _SIZE.sub(f'<svg width="{width:.1f}px" height="{height:.1f}px"', svg, count=1)
     if SVG in formats:
         bundle[SVG] = svg
-    if PNG in formats:
+    # "GraphicsPNG" -> False: the SVG is enough (widget updates; an Image still gets its PNG).
+    if PNG in formats and opts.get("GraphicsPNG", True) is not False:
         dpi = float(opts.get("PNGResolution") or 144)
         if three_d:
             dpi = min(dpi, PNG_DPI_3D)
@@ -197,9 +211,9 @@ def _rgb_colours(value: Any, evaluation: Any) -> Any:
     return Expression(Symbol("System`ReplaceAll"), value, rule).evaluate(evaluation)
 
 
-def _svg_3d(value: Any, evaluation: Any, opts: dict[str, Any]) -> str:
-    """SVG of a ``Graphics3D`` through the project's renderer (raises if Mathics3 cannot
-    export the scene as JSON)."""
+def _svg_3d(value: Any, evaluation: Any, opts: dict[str, Any]) -> tuple[str, str]:
+    """SVG of a ``Graphics3D`` through the project's renderer, and the scene as JSON (raises if
+    Mathics3 cannot export the scene as JSON)."""
     import json
 
     from wstp_jupyter.render3d import graphics3d_svg
@@ -214,7 +228,8 @@ def _svg_3d(value: Any, evaluation: Any, opts: dict[str, Any]) -> str:
     boxed = str(boxes.box_options.get("System`Boxed", "System`True")) != "System`False"
     wanted = opts.get("ImageSize")
     width = float(wanted) if isinstance(wanted, int | float) and wanted > 0 else 360.0
-    return graphics3d_svg(data, width=width, boxed=boxed)
+    data["boxed"] = boxed
+    return graphics3d_svg(data, width=width, boxed=boxed), json.dumps(data)
 
 
 def _image_png(value: Any, bundle: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ from ipykernel.kernelbase import Kernel, kernel_protocol_version
 
 from wstp_jupyter import __version__
 from wstp_jupyter.engine._requests import MIMEBundle
+from wstp_jupyter.kernel import _widgets
 from wstp_jupyter.kernel._connection import KernelConnection
 from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
 from wstp_jupyter.kernel._mapping import (
@@ -123,6 +124,7 @@ class WolframKernel(FrontEndServices, Kernel):
         self._last_plain: str | None = None
         self._concurrent: set[asyncio.Future[None]] = set()
         self._state_lock = threading.Lock()
+        _widgets.install_comms(self)
         atexit.register(self._close_connection)
 
     @property
@@ -316,6 +318,8 @@ class WolframKernel(FrontEndServices, Kernel):
                 self._publish(parent, "clear_output", {"wait": wait})
             case Result(execution_count=count, data=data, metadata=metadata):
                 self._last_plain = data.get(PLAIN)
+                if _widgets.interactive(data):  # Manipulate, Graphics3D...: widgets
+                    data, metadata = _widgets.present(self, data, metadata)
                 self._publish(parent, "execute_result", {
                     "execution_count": count, "data": data, "metadata": metadata
                 })
@@ -354,7 +358,12 @@ class WolframKernel(FrontEndServices, Kernel):
         with self._state_lock:
             self._executing, self._interrupted = True, False
         try:
-            return await self._execute(code, silent, store_history, user_expressions, allow_stdin)
+            # Cells and widget updates take turns on the main link (docs/interactive.md).
+            async with _widgets.turn(self):
+                reply = await self._execute(code, silent, store_history, user_expressions,
+                                            allow_stdin)
+                await _widgets.after_cell(self)  # Dynamic outputs show what the cell changed
+            return reply
         finally:
             with self._state_lock:
                 self._executing = False

@@ -181,12 +181,16 @@ def result_data(expr: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return {PLAIN: input_form(expr)}, {}
 
 
+_SUBKERNEL_MARK = re.compile(r"^\(kernel \d+\) ")
+
+
 def message_text(symbol: str, tag: str, text: str) -> str:
     """Message text as users know it: ``Power::infy: Infinite expression 1/0 encountered.``"""
     body = text.strip()
     short = symbol.rsplit("`", 1)[-1]
     name = f"{short}::{tag}" if tag else short
-    if body.startswith(name) or not symbol:
+    # A parallel subkernel's message arrives marked "(kernel n) Sym::tag: ...".
+    if body.startswith(name) or not symbol or _SUBKERNEL_MARK.sub("", body).startswith(name):
         return body + "\n"
     return f"{name}: {body}\n"
 

@@ -174,6 +174,14 @@ def config_from_node(root: Node, path: Path | None = None) -> ServerConfig:
                 line=second.key_lines.get("Default", second.line),
                 key=f"Pools.{defaults[1]}.Default",
             )
+        parallel = [p.name for p in pools if p.parallel_kernel_default]
+        if len(parallel) > 1:  # which pool would "wstp://host" mean?
+            second = pools_node.value[parallel[1]]
+            raise ConfigError(
+                f"more than one pool is marked ParallelKernelDefault ({', '.join(parallel)})",
+                path=path, line=second.key_lines.get("ParallelKernelDefault", second.line),
+                key=f"Pools.{parallel[1]}.ParallelKernelDefault",
+            )
         # The default pool first: the rest of the server treats pools[0] as the fallback.
         pools.sort(key=lambda p: not p.default)
         values["pools"] = tuple(pools)

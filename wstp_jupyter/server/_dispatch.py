@@ -30,7 +30,7 @@ _HANDLERS: dict[str, Handler] = {}
 _OPTIONS = {
     "StartKernel": {"Pool"},
     "ConnectKernel": {"Shared", "SendInputNamePacket", "Link", "Session"},
-    "ConnectPool": {"SendInputNamePacket", "Session"},
+    "ConnectPool": {"SendInputNamePacket", "Session", "Parallel"},
 }
 
 
@@ -164,9 +164,16 @@ async def _ConnectPool(sessions: Sessions, conn: Client, cmd: Command) -> Result
     _check(cmd, (0, 1), (str,))
     _session(sessions, conn, cmd)
     name = str(cmd.args[0]) if cmd.args else None
+    parallel = _flag(cmd, "Parallel")
+    if parallel:  # a master's LaunchKernels["wstp://..."] (see _subkernels)
+        from wstp_jupyter.server._subkernels import parallel_pool
+
+        name = parallel_pool(sessions.config, name).name
+        conn.preferences["keep_alive"] = False
     after = await sessions.attach_pool(conn, name, input_name=_flag(cmd, "SendInputNamePacket"))
     if conn.kernel is None:
         raise ServerCommandError("WSTPServer`ConnectPool: the link closed")
+    conn.kernel.subkernel = bool(parallel)
     return conn.kernel.id, after
 
 

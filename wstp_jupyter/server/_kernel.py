@@ -67,6 +67,7 @@ class ManagedKernel:
         self.keep_alive = keep_alive
         self.allow_silent_replacement = allow_silent_replacement
         self.reserved = False
+        self.subkernel = False  # handed out to a master as a parallel subkernel
         self.reserve_on_release: bool | None = None
         self.state = KernelState.STARTING
         self._prompt = "In[1]:= "

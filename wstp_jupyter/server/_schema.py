@@ -14,14 +14,16 @@ wording lives next to the rule. Integers are Python ``int`` only: ``true`` is no
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError, validators
+from typing import TYPE_CHECKING, Any
 
 from wstp_jupyter.server._errors import ConfigError
 from wstp_jupyter.server._jsonc import Node
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 ENGINES = ("mathics3", "woxi")
 
@@ -81,11 +83,18 @@ def _is_int(_checker: object, value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_Validator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int),
-)
-_VALIDATOR = _Validator(SCHEMA)
+@functools.cache
+def _validator() -> Any:
+    """The schema's validator, built on first use: importing ``jsonschema`` costs seconds (its
+    format checkers compile grammars), which every process that merely imports the server package
+    -- the Jupyter kernel among them -- would otherwise pay at start-up."""
+    from jsonschema import Draft202012Validator, validators
+
+    extended = validators.extend(
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int),
+    )
+    return extended(SCHEMA)
 
 
 def _walk(root: Node, path: Iterable[object]) -> tuple[Node, Node | None, str]:
@@ -151,7 +160,7 @@ def validate(root: Node, path: Path | None = None) -> None:
     Raises:
         ConfigError: the first violation in the file's order, with its line and dotted key.
     """
-    errors = list(_VALIDATOR.iter_errors(root.plain()))
+    errors = list(_validator().iter_errors(root.plain()))
     if errors:
         first = min(errors, key=lambda e: _position(e, root))
         raise _located(first, root, path)

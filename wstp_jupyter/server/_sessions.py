@@ -26,6 +26,7 @@ from wstp_jupyter.server._model import KernelState
 from wstp_jupyter.server._pool import Pool
 from wstp_jupyter.server._router import Attachment, Router, failure_packets
 from wstp_jupyter.server._settings import ServerSettings
+from wstp_jupyter.server._subkernels import pool_information
 
 MAIN, PREEMPTIVE, SERVICE = "Main", "Preemptive", "Service"
 #: Preferences a client may set before (or while) a kernel is bridged, and the kernel's
@@ -260,8 +261,9 @@ class Sessions:
                 "MinimumKernelNumber": c.minimum_kernel_number,
                 "MaximumKernelNumber": c.maximum_kernel_number,
                 "KeepAlive": c.keep_alive,
-                "Kernels": [k.id for k in pool.kernels],
+                "Kernels": [k.id for k in pool.kernels if k.id in self.kernels],
                 "LastError": pool.last_error,
+                **pool_information(self.config, c),
             }
         kernels: dict[str, object] = {}
         for k in self.kernels.values():
@@ -280,6 +282,7 @@ class Sessions:
                 "Requests": k.main.requests_served if k.main else 0,
                 "Prompt": k.prompt,
                 "StartTime": k.started,
+                "Subkernel": k.subkernel,
             }
         return {
             "Pools": pools,
