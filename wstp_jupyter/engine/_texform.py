@@ -365,7 +365,8 @@ class _TeX:
             return "\\tilde{\\infty}", _P_ATOM
         if _is_one(els[0]):
             return "\\infty", _P_ATOM
-        return self.times((els[0], Symbol("System`Infinity")))
+        factors = els[0].elements if els[0].has_form("Times", None) else (els[0],)
+        return self.times((*factors, Symbol("System`Infinity")))
 
     # -- arithmetic --------------------------------------------------------------------
     def plus(self, els: tuple[Any, ...]) -> tuple[str, int]:
