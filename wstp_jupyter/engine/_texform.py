@@ -5,8 +5,11 @@ TraditionalForm), which no notebook typesets as mathematics; this writer produce
 ``TeXForm`` gives in Wolfram's kernel: ``\\sin (x)``, ``\\log (x)``, ``\\tan ^{-1}(x)``,
 ``\\Gamma (x)``, ``\\sqrt{x}``, ``\\frac{a}{b}``, ``e^x``, ``\\pi``, ``\\infty``, ``\\alpha``,
 ``\\{1,2,3\\}``, ``a\\to b``, ``x\\geq y``, ``\\left| x\\right|``, ``f'(x)``, ``\\sum`` and
-``\\int`` of unevaluated sums and integrals, and series as
-``1+x+\\frac{x^2}{2}+O\\left(x^3\\right)``.
+``\\int`` of unevaluated sums and integrals, series as
+``1+x+\\frac{x^2}{2}+O\\left(x^3\\right)``, ``\\tilde{\\infty}``, ``2 i \\pi``,
+``\\underset{x\\to 0}{\\text{lim}}f(x)``, ``a_{i,j}``, ``z^*``, ``J_n(x)``, ``\\mathbb{R}``,
+matrices as an ``array`` in ``\\left(...\\right)`` and patterns and slots as text
+(``\\text{p$\\_$}``, ``\\text{$\\#$1}^2\\&``).
 
 How it works: :func:`tex_form` walks the expression tree once, as ``_forms`` does for text. Each
 node returns its TeX and the precedence of its outermost operator; a child is parenthesised
