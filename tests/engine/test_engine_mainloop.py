@@ -177,3 +177,15 @@ def test_result_format_mime_bundle_for_main_loop(kernel: Session) -> None:
 def test_unknown_packet_is_ignored_and_loop_goes_on(kernel: Session) -> None:
     kernel.link.put(Expr(Symbol("NotAPacket"), 1))
     assert kernel.enter("2+3")[1] == wl.ReturnTextPacket("5")
+
+
+def test_output_name_names_the_output_form(kernel: Session) -> None:
+    # As the Wolfram kernel: "Out[n]//TeXForm= " for a result in one of $OutputForms; Out[n]
+    # holds the value without the form.
+    n = kernel.line()
+    packets = kernel.enter("x^2 // TeXForm\nMatrixForm[{{1}}]\nx^2")
+    assert packets[0] == wl.OutputNamePacket(f"Out[{n + 1}]//TeXForm= ")
+    assert packets[1] == wl.ReturnTextPacket("x^2")
+    assert packets[2] == wl.OutputNamePacket(f"Out[{n + 2}]//MatrixForm= ")
+    assert packets[4] == wl.OutputNamePacket(f"Out[{n + 3}]= ")
+    assert kernel.enter(f"InputForm[Out[{n + 1}]]")[1] == wl.ReturnTextPacket("x^2")

@@ -36,7 +36,7 @@ def backend() -> Iterator[Any]:
         ("3.0", "3.", None),
         ("N[Pi, 20]", "3.1415926535897932385`20.", "3.1415926535897932385"),
         ("1 + 2 I", "1 + 2*I", "1 + 2 I"),
-        ("Hold[f[#] &]", "Hold[f[#] &]", None),
+        ("Hold[f[#] &]", "Hold[f[#1] &]", None),
         ("Hold[x_Integer /; x > 0]", "Hold[x_Integer /; x > 0]", None),
         ("f'[x]", "f'[x]", None),
         ("Graphics[{Disk[]}]", "Graphics[{Disk[{0, 0}]}]", "-Graphics-"),

@@ -78,6 +78,10 @@ def cell(backend: Any, text: str) -> tuple[list[LineResult], Recorder]:
         ("Hold[1 + 1]", "Hold[1 + 1]"),
         ("{a -> 1, b :> 2, x >= y, x != y}", "{a -> 1, b :> 2, x >= y, x != y}"),
         ("MatrixForm[{{1, 2}, {3, 4}}]", "1   2\n\n3   4"),
+        ("1/(2 I)", "-I/2"),
+        ("{I/2, 1 + 3 I/2}", "{I/2, 1 + 3 I/2}"),
+        ("#^2 &", "#1^2 &"),
+        ("{## &, #2 + #1 &}", "{##1 &, #2 + #1 &}"),
     ],
 )
 def test_output_form_text(backend: Any, source: str, text: str) -> None:
@@ -199,14 +203,99 @@ def test_pre_print_and_format_rules_apply_to_the_text(backend: Any) -> None:
         ("1 + 2 I", "1+2 i"),
         ("f'[x]", "f'(x)"),
         ("Series[Exp[x], {x, 0, 2}]", "1+x+\\frac{x^2}{2}+O\\left(x^3\\right)"),
-        ('"a_b"', "\\text{a\\_b}"),
+        ('"a_b"', "\\text{a$\\_$b}"),
         ("(a + b)^10", "(a+b)^{10}"),
+        # infinities
+        ("1/0", "\\tilde{\\infty}"),
+        ("ComplexInfinity", "\\tilde{\\infty}"),
+        ("DirectedInfinity[I]", "i \\infty"),
+        ("-Infinity", "-\\infty"),
+        # the imaginary unit in products joins the coefficient
+        ("I x", "i x"),
+        ("a + b I", "a+i b"),
+        ("2 Pi I", "2 i \\pi"),
+        ("Exp[I Pi/4]", "e^{\\frac{i \\pi}{4}}"),
+        ("1/(2 I)", "-\\frac{i}{2}"),
+        ("I", "i"),
+        # notations TeXForm has for these heads
+        ("HoldForm[Limit[f[x], x -> 0]]", "\\underset{x\\to 0}{\\text{lim}}f(x)"),
+        ("Subscript[a, i, j]", "a_{i,j}"),
+        ("Subscript[a, 1]", "a_1"),
+        ("Conjugate[z]", "z^*"),
+        ("BesselJ[n, x]", "J_n(x)"),
+        ("BesselY[n + 1, x]", "Y_{1+n}(x)"),
+        ("BesselI[n, x] + BesselK[n, x]", "I_n(x)+K_n(x)"),
+        ("HoldForm[HankelH1[n, x]]", "H_n^{(1)}(x)"),
+        ("HoldForm[SphericalBesselJ[n, x]]", "j_n(x)"),
+        ("Element[x, Reals]", "x\\in \\mathbb{R}"),
+        ("{Integers, Complexes, Rationals, Primes}",
+         "\\{\\mathbb{Z},\\mathbb{C},\\mathbb{Q},\\mathbb{P}\\}"),
+        ("{{a, b}, {c, d}}",
+         "\\left(\n\\begin{array}{cc}\n a & b \\\\\n c & d \\\\\n\\end{array}\n\\right)"),
+        ("{{a, b}, {c}}", "\\{\\{a,b\\},\\{c\\}\\}"),
+        ("p_", "\\text{p$\\_$}"),
+        ("x_Integer", "\\text{x$\\_$Integer}"),
+        ("f[x][y]", "f(x)(y)"),
+        ("#^2 &", "\\text{$\\#$1}^2\\&"),
     ],
 )
 def test_tex_form(backend: Any, source: str, tex: str) -> None:
     from wstp_jupyter.engine._texform import tex_form
 
     assert tex_form(backend.session.evaluate(source), backend.main) == tex
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [("1/(2 I)", "-I/2"), ("3 I/2", "3*I/2"), ("#^2 &", "#1^2 &")],
+)
+def test_input_form_text(backend: Any, source: str, text: str) -> None:
+    value = backend.session.evaluate(source)
+    assert backend.input_text(value) == text
+    assert backend.session.evaluate(f"ToExpression[\"{text}\"] === ({source})").get_name() == (
+        "System`True"
+    )
+
+
+def test_session_tex_form_is_the_result_tex(backend: Any) -> None:
+    # ToString[TeXForm[e]] and ToString[e, TeXForm] give what a TeXForm result shows.
+    from wstp_jupyter.engine._texform import tex_form
+
+    expected = tex_form(backend.session.evaluate("Sin[x]^2 + a/b"), backend.main)
+    assert expected == "\\frac{a}{b}+\\sin ^2(x)"
+    for source in ("ToString[TeXForm[Sin[x]^2 + a/b]]", "ToString[Sin[x]^2 + a/b, TeXForm]"):
+        assert backend.session.evaluate(source).value == expected
+    results, _ = cell(backend, "Sin[x]^2 + a/b // TeXForm")
+    assert backend.output_text(results[-1].value) == expected
+    assert backend.session.evaluate("ToString[x^2, InputForm]").value == "x^2"
+
+
+@pytest.mark.parametrize(
+    ("source", "form", "stored"),
+    [
+        ("x^2 // TeXForm", "TeXForm", "x^2"),
+        ("InputForm[1/2]", "InputForm", "1/2"),
+        ("FullForm[a + b]", "FullForm", "a + b"),
+        ("MatrixForm[{{1}}]", "MatrixForm", "{{1}}"),
+        ("TableForm[{1}]", "TableForm", "{1}"),
+        ("OutputForm[x]", "OutputForm", "x"),
+        ("NumberForm[N[Pi], 3]", "NumberForm", "3.141592653589793"),
+        ("x^2", None, "x^2"),
+        ("Hold[TeXForm[x]]", None, "Hold[TeXForm[x]]"),
+    ],
+)
+def test_line_names_its_output_form(backend: Any, source: str, form: Any, stored: str) -> None:
+    # As the Wolfram kernel: Out[n] holds the value without the form, the prompt names it, and
+    # the InputForm in the bundle is that of Out[n].
+    from wstp_jupyter.engine._render import render_bundle
+
+    results, _ = cell(backend, source)
+    result = results[-1]
+    assert result.form == form
+    out = backend.session.evaluate(f"Out[{result.line}]")
+    assert backend.input_text(out) == stored
+    bundle = render_bundle(result.value, backend.main, {})
+    assert bundle["application/vnd.wolfram.inputform"] == stored
 
 
 def test_tex_follows_user_format_rules(backend: Any) -> None:

@@ -50,6 +50,16 @@ def test_result_with_numbers_and_next_prompt() -> None:
     assert t.done and t.error is None and t.results == 1
 
 
+def test_result_number_from_a_prompt_that_names_the_form() -> None:
+    _, events = run(
+        P("OutputNamePacket", "Out[7]//TeXForm= "),
+        P("ReturnExpressionPacket", bundle(text_plain="x^2")),
+        P("InputNamePacket", "In[8]:= "),
+        count=2,  # the number comes from the prompt, not from the count the cell started with
+    )
+    assert events == [Result(execution_count=7, data={"text/plain": "x^2"}), CellDone(next_count=8)]
+
+
 def test_print_streams_and_messages_go_to_stderr() -> None:
     t, events = run(
         P("TextPacket", "a\n"),

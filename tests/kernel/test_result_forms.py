@@ -21,6 +21,20 @@ def test_text_latex_is_texform(kc: BlockingKernelClient) -> None:
     assert data["text/latex"] == "$\\frac{\\pi}{\\log (y)}+\\sin ^2(x)$"
 
 
+def test_texform_result_counts_and_describes_what_out_holds(kc: BlockingKernelClient) -> None:
+    # The prompt is "Out[n]//TeXForm= "; the execution count still comes from it, and the
+    # InputForm is that of Out[n] (Sin[x]^2), not of TeXForm[Sin[x]^2].
+    run = execute(kc, "Sin[x]^2 // TeXForm\nComplexInfinity\n2 Pi I x")
+    counts = [r["execution_count"] for r in run.results]
+    assert counts[1] == counts[0] + 1 == counts[2] - 1
+    assert run.plain()[0] == "\\sin ^2(x)"
+    assert run.results[0]["data"][INPUTFORM] == "Sin[x]^2"
+    assert run.results[1]["data"]["text/latex"] == "$\\tilde{\\infty}$"
+    assert run.results[2]["data"]["text/latex"] == "$2 i x \\pi$"
+    n = counts[0]
+    assert execute(kc, f"InputForm[Out[{n}]]").plain() == ["Sin[x]^2"]
+
+
 def test_a_repeated_message_stops_after_three(kc: BlockingKernelClient) -> None:
     infy = "Power::infy: Infinite expression 1/0 encountered.\n"
     stop = (

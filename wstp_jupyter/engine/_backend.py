@@ -63,11 +63,15 @@ class LineResult:
             output suppressed with ``;``).
         aborted: the evaluation was aborted (``Abort[]``, an abort message, the interrupt
             menu); the rest of its cell is not evaluated, as in the Wolfram kernel.
+        form: the short name of the output form (one of ``$OutputForms``: ``TeXForm``,
+            ``InputForm``, ``MatrixForm``, ...) the result was wrapped in, which ``Out[n]`` holds
+            without; the output prompt names it (``Out[5]//TeXForm= ``). None when there is none.
     """
 
     line: int
     value: Any
     aborted: bool = False
+    form: str | None = None
 
 
 class Backend(ABC):

@@ -222,10 +222,18 @@ class _Printer:
 
     def complex(self, atom: Complex) -> tuple[str, int]:
         re_part, im_part = atom.real, atom.imag
-        im_text, _ = self.atom(im_part)
-        negative = im_text.startswith("-")
-        magnitude = im_text[1:] if negative else im_text
-        im_term = "I" if magnitude == "1" else f"{magnitude}{self.times_sep}I"
+        if isinstance(im_part, Rational):
+            # I/2, -I/2, 3 I/2 (the imaginary unit over the denominator, as Mathics3 and the
+            # Wolfram Language write them), not 1/2 I
+            p, q = int(im_part.value.p), int(im_part.value.q)
+            negative = p < 0
+            unit = "I" if abs(p) == 1 else f"{abs(p)}{self.times_sep}I"
+            im_term = f"{unit}/{q}"
+        else:
+            im_text, _ = self.atom(im_part)
+            negative = im_text.startswith("-")
+            magnitude = im_text[1:] if negative else im_text
+            im_term = "I" if magnitude == "1" else f"{magnitude}{self.times_sep}I"
         re_zero = isinstance(re_part, Integer) and re_part.value == 0
         if re_zero:
             if negative:
@@ -274,9 +282,9 @@ class _Printer:
         if name == "System`Function" and n == 1:
             return self.text(els[0], _P_FUNCTION + 1) + " &", _P_FUNCTION
         if name == "System`Slot" and n == 1 and isinstance(els[0], Integer):
-            return ("#" if els[0].value == 1 else f"#{els[0].value}"), _P_ATOM
+            return f"#{els[0].value}", _P_ATOM  # "#1", as the Wolfram Language writes "#"
         if name == "System`SlotSequence" and n == 1 and isinstance(els[0], Integer):
-            return ("##" if els[0].value == 1 else f"##{els[0].value}"), _P_ATOM
+            return f"##{els[0].value}", _P_ATOM
         if name in _BLANKS and n <= 1:
             return _BLANKS[name] + (self.text(els[0], _P_ATOM) if n else ""), _P_ATOM
         if name == "System`Pattern" and n == 2 and isinstance(els[0], Symbol):

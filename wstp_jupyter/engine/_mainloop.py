@@ -390,7 +390,9 @@ class MainLoop:
     def _send_line(self, result: LineResult, *, text: bool) -> None:
         if result.value is None:
             return
-        name = OutputNamePacket(f"Out[{result.line}]= ")
+        # "Out[5]//TeXForm= " for a result in one of $OutputForms, as the Wolfram kernel names it
+        form = f"//{result.form}" if result.form else ""
+        name = OutputNamePacket(f"Out[{result.line}]{form}= ")
         body: Packet
         if self.result_format.bundles:
             bundle = self.backend.mime_bundle(result.value, self.result_format.options)

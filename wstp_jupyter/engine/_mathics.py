@@ -205,6 +205,12 @@ class MathicsBackend(Backend):
         self.side = EngineEvaluation(definitions)
         self.session.evaluation = self.main
         _fast_history(definitions)
+        # NumberForm is one of Wolfram's $OutputForms (Out[n] holds the number, the prompt says
+        # Out[n]//NumberForm=); Mathics3 leaves it out. Its text is unaffected: the OutputForm
+        # renderer has its own rule for it.
+        number_form = Symbol("System`NumberForm")
+        if number_form not in definitions.outputforms:
+            definitions.outputforms.append(number_form)
         definitions.set_line_no(0)  # so that $Line is 0, not a bare symbol, before In[1]
         from wstp_jupyter.engine._builtins import install_builtins
 
@@ -350,12 +356,14 @@ class MathicsBackend(Backend):
         ev = self.main
         line = self.next_line()
         aborted = requested = False
+        form: str | None = None
         try:
             try:
                 self._enter(ev, host)  # inside the try, as in evaluate_element
                 result = ev.evaluate(query, format="unformatted")
                 value = result.result
                 line = result.line_no
+                form = result.form  # the $OutputForms head that Out[line] is stored without
                 # Mathics turns an abort into the result $Aborted with nothing evaluated
                 # (``last_eval`` unset); a line that merely evaluates to $Aborted keeps it,
                 # and so does a line that a message like $RecursionLimit::reclim ended.
@@ -369,7 +377,9 @@ class MathicsBackend(Backend):
             value, aborted = SymbolAborted, True
         if value is SymbolNull:
             value = None
-        return LineResult(line=line, value=value, aborted=aborted)
+        if aborted or value is None:
+            form = None
+        return LineResult(line=line, value=value, aborted=aborted, form=form)
 
     def evaluate(self, expr: Any, host: Host, *, side: bool = False) -> Any:
         return self.evaluate_element(self.from_wire(expr), host, side=side)

@@ -17,7 +17,9 @@ Three things differ from Mathics3's text, on purpose:
 * ``^``, ``/``, ``.`` and ``;;`` are written without spaces around them (``x^2/2``, as Wolfram's
   one-line forms write them), where Mathics3 writes ``x ^ 2 / 2``. For that, :func:`install`
   registers this module's ``Infix`` renderer in Mathics3's table of OutputForm renderers
-  (process-wide: ``ToString[..., OutputForm]`` in the session then agrees with the result text);
+  (process-wide: ``ToString[..., OutputForm]`` in the session then agrees with the result text),
+  and it makes ``ToString[TeXForm[e]]`` and ``ToString[e, TeXForm]`` give the TeX a ``TeXForm``
+  result shows (the project's writer, not Mathics3's ``\\text{Sin}(x)``);
 * a result wrapped in ``InputForm``, ``FullForm`` or ``TeXForm`` prints as the text of that
   form, written by the project's ASCII printers (``_forms``) and TeX writer (``_texform``);
   ``MathMLForm`` prints Mathics3's MathML inside a ``<math>`` element.
@@ -28,9 +30,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mathics.builtin.atomic import strings as _mathics_strings
+from mathics.core.atoms import String
 from mathics.core.expression import Expression
 from mathics.core.symbols import Symbol
-from mathics.core.systemsymbols import SymbolTraditionalForm
+from mathics.core.systemsymbols import SymbolOutputForm, SymbolTeXForm, SymbolTraditionalForm
 from mathics.format.box import format_element
 from mathics.format.form import outputform as _mathics_outputform
 from mathics.format.form.outputform import render_output_form
@@ -118,15 +122,36 @@ def _infix(expr: Expression, evaluation: Any, **kwargs: Any) -> str:
     return "".join(out)
 
 
+def _to_string(original: Any) -> Any:
+    """Wrap Mathics3's ``ToString`` evaluator so that ``ToString[e, TeXForm]`` and
+    ``ToString[TeXForm[e]]`` give the project's TeX, the TeX a ``TeXForm`` result shows.
+
+    Why at ``ToString``: Mathics3 applies its own ``TeXForm`` format rules (``Divide``,
+    ``PrecedenceForm``, ...) before any renderer sees the expression, and the project's writer
+    works on the expression itself."""
+
+    def to_string(expr: Any, form: Any, encoding: Any, evaluation: Any) -> Any:
+        if form is SymbolTeXForm:
+            return String(tex_form(expr, evaluation))
+        if form is SymbolOutputForm and expr.has_form("TeXForm", 1):
+            return String(tex_form(expr.elements[0], evaluation))
+        return original(expr, form, encoding, evaluation)
+
+    return to_string
+
+
 _installed = False
 
 
 def install() -> None:
-    """Register :func:`_infix` in Mathics3's table of OutputForm renderers (idempotent)."""
+    """Register :func:`_infix` in Mathics3's table of OutputForm renderers, and the project's
+    TeX writer as the session's ``TeXForm`` (idempotent): one TeX for ``ToString[TeXForm[e]]``,
+    ``ToString[e, TeXForm]`` and a ``TeXForm`` result."""
     global _installed
     if _installed:
         return
     table = _mathics_outputform.EXPR_TO_OUTPUTFORM_TEXT_MAP
     table["System`Infix"] = _infix
+    _mathics_strings.eval_ToString = _to_string(_mathics_strings.eval_ToString)
     _installed = True
 

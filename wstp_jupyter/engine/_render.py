@@ -6,7 +6,8 @@ The bundle (a ``dict``; an Association on the wire) holds:
   it: ``N[Pi]`` is ``3.14159``, a string has no quotes, graphics are ``-Graphics-``, the user's
   ``Format`` rules apply (and ``$PrePrint``, which the main loop applied to the value already);
 * ``application/vnd.wolfram.inputform`` -- InputForm text that parses back to the value, with
-  every digit (``3.141592653589793``);
+  every digit (``3.141592653589793``); of the value ``Out[n]`` holds, so without an
+  ``$OutputForms`` wrapper (``x^2`` for ``x^2 // TeXForm``);
 * ``text/latex`` -- TeX math as ``TeXForm`` writes it (``_texform``: ``\sin (x)``, ``\pi``,
   ``\frac{a}{b}``), wrapped in ``$...$``, only for compound expressions, rationals, complex
   numbers and symbols TeX has a sign for (not for integers, reals, strings, other symbols,
@@ -100,7 +101,7 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
     if PLAIN in formats:
         bundle[PLAIN] = output_form(value, evaluation)
     if INPUTFORM in formats:
-        bundle[INPUTFORM] = to_text(value, shorten, output=False)
+        bundle[INPUTFORM] = to_text(stored_value(value, evaluation), shorten, output=False)
     head = value.get_head_name() if isinstance(value, Expression) else ""
     if head in _INTERACTIVE_HEADS:
         from wstp_jupyter.engine._manipulate import interactive_bundle
@@ -127,6 +128,19 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
         except Exception:  # a TeX failure must not lose the result
             log.debug("TeX rendering failed", exc_info=True)
     return bundle
+
+
+def stored_value(value: Any, evaluation: Any) -> Any:
+    """What ``Out[n]`` holds for the result ``value``: ``value`` without a wrapper from
+    ``$OutputForms`` (``x^2`` for ``TeXForm[x^2]``, as the Wolfram kernel stores it), so the
+    InputForm in a bundle describes the value ``Out[n]`` gives back."""
+    if (
+        isinstance(value, Expression)
+        and value.elements
+        and value.head in evaluation.definitions.outputforms
+    ):
+        return value.elements[0]
+    return value
 
 
 def _wants_latex(value: Any, head: str) -> bool:

@@ -5,8 +5,11 @@ TraditionalForm), which no notebook typesets as mathematics; this writer produce
 ``TeXForm`` gives in Wolfram's kernel: ``\\sin (x)``, ``\\log (x)``, ``\\tan ^{-1}(x)``,
 ``\\Gamma (x)``, ``\\sqrt{x}``, ``\\frac{a}{b}``, ``e^x``, ``\\pi``, ``\\infty``, ``\\alpha``,
 ``\\{1,2,3\\}``, ``a\\to b``, ``x\\geq y``, ``\\left| x\\right|``, ``f'(x)``, ``\\sum`` and
-``\\int`` of unevaluated sums and integrals, and series as
-``1+x+\\frac{x^2}{2}+O\\left(x^3\\right)``.
+``\\int`` of unevaluated sums and integrals, series as
+``1+x+\\frac{x^2}{2}+O\\left(x^3\\right)``, ``\\tilde{\\infty}``, ``2 i \\pi``,
+``\\underset{x\\to 0}{\\text{lim}}f(x)``, ``a_{i,j}``, ``z^*``, ``J_n(x)``, ``\\mathbb{R}``,
+matrices as an ``array`` in ``\\left(...\\right)`` and patterns and slots as text
+(``\\text{p$\\_$}``, ``\\text{$\\#$1}^2\\&``).
 
 How it works: :func:`tex_form` walks the expression tree once, as ``_forms`` does for text. Each
 node returns its TeX and the precedence of its outermost operator; a child is parenthesised
@@ -25,6 +28,9 @@ from mathics.core.expression import Expression
 from mathics.core.symbols import Atom, Symbol
 from mathics.format.form.outputform import render_output_form
 
+from wstp_jupyter.engine._forms import to_text
+
+_P_FUNCTION = 90
 _P_RULE = 120
 _P_OR = 215
 _P_AND = 220
@@ -66,6 +72,13 @@ _SYMBOLS = {
     "System`EulerGamma": "\\gamma",
     "System`GoldenRatio": "\\phi",
     "System`Catalan": "C",
+    "System`Reals": "\\mathbb{R}",
+    "System`Integers": "\\mathbb{Z}",
+    "System`Complexes": "\\mathbb{C}",
+    "System`Rationals": "\\mathbb{Q}",
+    "System`Primes": "\\mathbb{P}",
+    "System`Algebraics": "\\mathbb{A}",
+    "System`Booleans": "\\mathbb{B}",
     "System`True": "\\text{True}",
     "System`False": "\\text{False}",
 }
@@ -86,7 +99,23 @@ _OPERATORS = {
     "System`PolyGamma": "\\psi", "System`Erf": "\\text{erf}", "System`Erfc": "\\text{erfc}",
     "System`GCD": "\\gcd", "System`Re": "\\Re", "System`Im": "\\Im", "System`Arg": "\\arg",
     "System`Limit": "\\lim", "System`Mod": "\\bmod",
+    "System`AiryAi": "\\text{Ai}", "System`AiryBi": "\\text{Bi}",
 }  # fmt: skip
+
+# Functions written with their first argument as a subscript: BesselJ[n, x] -> "J_n(x)".
+_INDEXED = {
+    "System`BesselJ": ("J", ""), "System`BesselY": ("Y", ""),
+    "System`BesselI": ("I", ""), "System`BesselK": ("K", ""),
+    "System`SphericalBesselJ": ("j", ""), "System`SphericalBesselY": ("y", ""),
+    "System`HankelH1": ("H", "^{(1)}"), "System`HankelH2": ("H", "^{(2)}"),
+    "System`SphericalHankelH1": ("h", "^{(1)}"), "System`SphericalHankelH2": ("h", "^{(2)}"),
+}  # fmt: skip
+
+# Patterns have no mathematical notation; TeXForm writes their input text as text.
+_PATTERNS = frozenset(
+    f"System`{n}" for n in ("Pattern", "Blank", "BlankSequence", "BlankNullSequence",
+                            "Optional", "PatternTest", "Condition")
+)  # fmt: skip
 
 _INFIX = {
     "System`Rule": ("\\to ", _P_RULE),
@@ -110,8 +139,10 @@ _INFIX = {
 
 _TEX_FORMATS = ("", "System`TeXForm")
 
+# Characters that TeX's text mode does not take literally; each is written in math mode,
+# inside the text, as TeXForm does (``\text{$\#$1}``), which LaTeX and MathJax both read.
 _TEXT_SPECIALS = {
-    "\\": "\\backslash ", "{": "\\{", "}": "\\}", "$": "\\$", "&": "\\&", "#": "\\#",
+    "\\": "\\backslash ", "{": "\\{", "}": "\\}", "&": "\\&", "#": "\\#",
     "%": "\\%", "_": "\\_", "^": "\\wedge ", "~": "\\sim ",
 }  # fmt: skip
 
@@ -128,8 +159,20 @@ def tex_form(expr: Any, evaluation: Any) -> str:
 
 
 def text(s: str) -> str:
-    """``s`` as ``\\text{...}`` with TeX's special characters escaped."""
-    return "\\text{" + "".join(_TEXT_SPECIALS.get(ch, ch) for ch in s) + "}"
+    """``s`` as ``\\text{...}``, TeX's special characters written in math mode (``$\\_$``)."""
+    out: list[str] = []
+    math: list[str] = []
+    for ch in s:
+        if ch in _TEXT_SPECIALS:
+            math.append(_TEXT_SPECIALS[ch])
+            continue
+        if math:
+            out.append("$" + "".join(math) + "$")
+            math = []
+        out.append("\\$" if ch == "$" else ch)
+    if math:
+        out.append("$" + "".join(math) + "$")
+    return "\\text{" + "".join(out) + "}"
 
 
 class _TeX:
@@ -198,14 +241,23 @@ class _TeX:
         return text(short)
 
     def complex(self, atom: Complex) -> tuple[str, int]:
+        negative, num, den = self.imaginary(atom.imag)
+        im_term = f"\\frac{{{num}}}{{{den}}}" if den else num
+        if _is_zero(atom.real):
+            return ("-" if negative else "") + im_term, _imaginary_precedence(negative, num, den)
         re_tex, _ = self.atom(atom.real)
-        im_tex, _ = self.atom(atom.imag)
-        negative = im_tex.startswith("-")
-        magnitude = im_tex.lstrip("-")
-        im_term = "i" if magnitude == "1" else f"{magnitude} i"
-        if isinstance(atom.real, Integer) and atom.real.value == 0:
-            return ("-" if negative else "") + im_term, (_P_UMINUS if negative else _P_TIMES)
         return f"{re_tex}{'-' if negative else '+'}{im_term}", _P_PLUS
+
+    def imaginary(self, im: Any) -> tuple[bool, str, str]:
+        """The imaginary part ``im`` as (negative, numerator, denominator) of ``im i``:
+        ``1/2`` is ``i`` over ``2``, as TeXForm writes ``I/2`` (``\\frac{i}{2}``)."""
+        if isinstance(im, Rational):
+            p, q = int(im.value.p), int(im.value.q)
+            return p < 0, ("i" if abs(p) == 1 else f"{abs(p)} i"), str(q)
+        magnitude, _ = self.atom(im)
+        negative = magnitude.startswith("-")
+        magnitude = magnitude.lstrip("-")
+        return negative, ("i" if magnitude == "1" else f"{magnitude} i"), ""
 
     # -- compound ----------------------------------------------------------------------
     def args(self, elements: tuple[Any, ...]) -> str:
@@ -216,9 +268,12 @@ class _TeX:
         els: tuple[Any, ...] = expr.elements
         n = len(els)
         if name in ("System`HoldForm", "System`Defer", "System`TraditionalForm",
-                    "System`StandardForm", "System`OutputForm", "System`Style") and n >= 1:
+                    "System`StandardForm", "System`OutputForm", "System`Style",
+                    "System`PrecedenceForm") and n >= 1:
             return self.render(els[0])  # fmt: skip
         if name == "System`List":
+            if _is_matrix(els):
+                return self.matrix(expr), _P_ATOM
             return "\\{" + self.args(els) + "\\}", _P_ATOM
         if name == "System`Plus" and n >= 2:
             return self.plus(els)
@@ -233,8 +288,8 @@ class _TeX:
             return op.join(self.tex(e, p + 1) for e in els), p
         if name == "System`Not" and n == 1:
             return "\\neg " + self.tex(els[0], _P_NOT), _P_NOT
-        if name == "System`DirectedInfinity" and n == 1 and isinstance(els[0], Integer):
-            return ("-\\infty", _P_UMINUS) if els[0].value < 0 else ("\\infty", _P_ATOM)
+        if name == "System`DirectedInfinity" and n <= 1:
+            return self.infinity(els)
         if name == "System`Abs" and n == 1:
             return f"\\left| {self.tex(els[0])}\\right|", _P_ATOM
         if name == "System`Floor" and n == 1:
@@ -247,9 +302,23 @@ class _TeX:
             return f"\\binom{{{self.tex(els[0])}}}{{{self.tex(els[1])}}}", _P_ATOM
         if name == "System`Log" and n == 2:
             return f"\\log _{{{self.tex(els[0])}}}({self.tex(els[1])})", _P_APPLY
-        if name in ("System`Subscript", "System`Superscript") and n == 2:
+        if name in ("System`Subscript", "System`Superscript") and n >= 2:
             mark = "_" if name == "System`Subscript" else "^"
-            return f"{self.tex(els[0], _P_ATOM)}{mark}{{{self.tex(els[1])}}}", _P_POWER
+            return f"{self.tex(els[0], _P_ATOM)}{mark}{_braced(self.args(els[1:]))}", _P_POWER
+        if name == "System`Conjugate" and n == 1:
+            return self.tex(els[0], _P_POWER + 1) + "^*", _P_POWER
+        if name in _INDEXED and n == 2:
+            letter, mark = _INDEXED[name]
+            return f"{letter}_{_braced(self.tex(els[0]))}{mark}({self.tex(els[1])})", _P_APPLY
+        if name == "System`Limit" and n == 2 and els[1].has_form("Rule", 2):
+            under = self.tex(els[1])
+            return f"\\underset{{{under}}}{{\\text{{lim}}}}{self.tex(els[0], _P_TIMES)}", _P_PLUS
+        if name in _PATTERNS:
+            return text(to_text(expr, self.shorten)), _P_ATOM
+        if name == "System`Function" and n == 1:
+            return self.tex(els[0], _P_FUNCTION + 1) + "\\&", _P_FUNCTION
+        if name == "System`Slot" and n == 1 and isinstance(els[0], Integer):
+            return text(f"#{els[0].value}"), _P_ATOM
         if name in ("System`MatrixForm", "System`TableForm") and n >= 1:
             return self.matrix(els[0]), _P_ATOM
         if name == "System`SeriesData" and n == 6:
@@ -273,7 +342,7 @@ class _TeX:
             return f"{_call(_OPERATORS[name])}({args})", _P_APPLY
         if name in ("System`Hold", "System`HoldComplete", "System`Unevaluated"):
             return f"{text(self.shorten(name))}[{args}]", _P_ATOM
-        head = self.tex(expr.head, _P_ATOM) if name == "" else self.symbol(name)
+        head = self.tex(expr.head, _P_APPLY) if name == "" else self.symbol(name)
         return f"{head}({args})", _P_APPLY
 
     def derivative(self, expr: Expression) -> tuple[str, int] | None:
@@ -291,6 +360,16 @@ class _TeX:
         else:
             mark = "^{(" + ",".join(self.tex(o) for o in orders) + ")}"
         return f"{fn}{mark}({self.args(expr.elements)})", _P_APPLY
+
+    def infinity(self, els: tuple[Any, ...]) -> tuple[str, int]:
+        """``DirectedInfinity[z]``: ``\\infty``, ``-\\infty``, ``i \\infty``; without a
+        direction (``ComplexInfinity``) ``\\tilde{\\infty}``."""
+        if not els:
+            return "\\tilde{\\infty}", _P_ATOM
+        if _is_one(els[0]):
+            return "\\infty", _P_ATOM
+        factors = els[0].elements if els[0].has_form("Times", None) else (els[0],)
+        return self.times((*factors, Symbol("System`Infinity")))
 
     # -- arithmetic --------------------------------------------------------------------
     def plus(self, els: tuple[Any, ...]) -> tuple[str, int]:
@@ -314,6 +393,13 @@ class _TeX:
                 if abs(p) != 1:
                     num.append(str(abs(p)))
                 den.append(str(q))
+                continue
+            if i == 0 and isinstance(factor, Complex) and _is_zero(factor.real):
+                # 2 I Pi -> "2 i \pi", I x/4 -> "\frac{i x}{4}": i joins the coefficient
+                negative, im_num, im_den = self.imaginary(factor.imag)
+                num.append(im_num)
+                if im_den:
+                    den.append(im_den)
                 continue
             if i == 0 and isinstance(factor, Integer | MachineReal | PrecisionReal):
                 t, _ = self.atom(factor)
@@ -355,11 +441,12 @@ class _TeX:
 
     # -- layouts -----------------------------------------------------------------------
     def matrix(self, table: Any) -> str:
+        """A table as TeXForm writes a matrix: an ``array`` in parentheses, one row a line."""
         rows = table.elements if table.has_form("List", None) else (table,)
         cells = [r.elements if r.has_form("List", None) else (r,) for r in rows]
         width = max((len(r) for r in cells), default=0)
-        body = "".join(" " + " & ".join(self.tex(c) for c in r) + " \\\\" for r in cells)
-        return f"\\left(\\begin{{array}}{{{'c' * width}}}{body}\\end{{array}}\\right)"
+        body = "".join(" " + " & ".join(self.tex(c) for c in r) + " \\\\\n" for r in cells)
+        return f"\\left(\n\\begin{{array}}{{{'c' * width}}}\n{body}\\end{{array}}\n\\right)"
 
     def series(self, els: tuple[Any, ...]) -> tuple[str, int]:
         x, x0, coefficients, nmin, nmax, den = els
@@ -400,6 +487,24 @@ class _TeX:
 def _call(operator: str) -> str:
     """An operator name before its parenthesised argument: ``\\sin (``, but ``^{-1}(``."""
     return operator + " " if operator[-1].isalpha() else operator
+
+
+def _is_matrix(rows: tuple[Any, ...]) -> bool:
+    """Whether a list's elements are equally long, non-empty lists of non-lists: a matrix,
+    which TeXForm writes as an array (``{{a, b}, {c, d}}``), not as nested braces."""
+    if not rows or not all(r.has_form("List", None) for r in rows):
+        return False
+    width = len(rows[0].elements)
+    return width > 0 and all(
+        len(r.elements) == width and not any(c.has_form("List", None) for c in r.elements)
+        for r in rows
+    )
+
+
+def _imaginary_precedence(negative: bool, num: str, den: str) -> int:
+    if negative:
+        return _P_UMINUS
+    return _P_ATOM if den or num == "i" else _P_TIMES
 
 
 def _braced(tex: str) -> str:

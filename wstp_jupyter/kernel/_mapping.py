@@ -9,7 +9,8 @@ the events to publish (:class:`Stream`, :class:`Result`, :class:`DisplayData`,
 
 * ``TextPacket`` is ``Print`` output (stdout) -- unless it follows a ``MessagePacket``, in which
   case it carries that message's text (stderr, written ``Sym::tag: text``).
-* ``OutputNamePacket["Out[n]= "]`` announces the next result's number; the result itself is a
+* ``OutputNamePacket["Out[n]= "]`` (``"Out[n]//TeXForm= "`` for a result in one of
+  ``$OutputForms``) announces the next result's number; the result itself is a
   ``ReturnExpressionPacket`` (normally ``WSTPJupyter`MIMEBundle[<|mime -> data|>]``) or a
   ``ReturnTextPacket``. A cell may produce several results; each is its own ``execute_result``.
 * The project's display packets (``engine._requests``) travel between them, in order:
