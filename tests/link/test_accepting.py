@@ -165,3 +165,35 @@ def test_a_link_server_is_not_held_up_by_a_silent_connection(
         assert link.get(timeout=LIMIT) == "hi"
         link.close()
         client.close()
+
+
+def test_concurrent_activations_of_a_listening_async_link_share_the_peer() -> None:
+    async def main() -> None:
+        listener = await aio.listen(Protocol.TCPIP)
+        waiting = [asyncio.ensure_future(listener.activate(LIMIT)) for _ in range(2)]
+        client = await aio.connect(Protocol.TCPIP, listener.name, timeout=LIMIT)
+        await asyncio.gather(*waiting)
+        await client.put(1)
+        assert await listener.get(timeout=LIMIT) == 1
+        client.close()
+        listener.close()
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_async_activation_leaves_the_link_usable() -> None:
+    async def main() -> None:
+        listener = await aio.listen(Protocol.TCPIP)
+        with pytest.raises(LinkError):  # LinkTimeout: nobody connects
+            await listener.activate(0.05)
+        activating = asyncio.ensure_future(listener.activate())
+        await asyncio.sleep(0)
+        activating.cancel()
+        client = await aio.connect(Protocol.TCPIP, listener.name, timeout=LIMIT)
+        await listener.activate(LIMIT)
+        await client.put(2)
+        assert await listener.get(timeout=LIMIT) == 2
+        client.close()
+        listener.close()
+
+    asyncio.run(main())

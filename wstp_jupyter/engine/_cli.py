@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from wstp_jupyter.engine._errors import UsageError
-from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, Protocol
+from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, LinkError, Protocol
 
 USAGE = """\
 usage: python -m wstp_jupyter.engine -wstp -linkmode connect|listen -linkprotocol TCPIP|Local
@@ -108,19 +108,26 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(code)
 
 
+def _report_rejected(peer: str, error: LinkError) -> None:
+    """Say on stderr why a connection to the listening kernel was dropped (wrong key, garbage,
+    silence, or another peer was first)."""
+    print(f"wstp_jupyter.engine: refused a client ({peer}): {error}", file=sys.stderr, flush=True)
+
+
 def _activate_listener(link: Link) -> None:
     """Wait for the one peer that knows the key.
 
-    ``Link.activate`` refuses a client with the wrong key and keeps listening, but reports the
-    refusal; any local process could otherwise end a listening kernel by connecting with a bad
-    key. Other handshake failures are already absorbed by ``activate`` itself.
+    The link runs the handshakes of all connecting clients at once and tells
+    ``_report_rejected`` of every one it drops. ``Link.activate`` raises a wrong key and keeps
+    listening; any local process could otherwise end a listening kernel by connecting with a
+    bad key, so it is only waited past here (it has been reported already).
     """
     while True:
         try:
             link.activate()
             return
-        except AuthenticationError as exc:
-            print(f"wstp_jupyter.engine: refused a client: {exc}", file=sys.stderr, flush=True)
+        except AuthenticationError:
+            continue
 
 
 def serve(opts: EngineOptions) -> int:
@@ -128,7 +135,6 @@ def serve(opts: EngineOptions) -> int:
     from wstp_jupyter.engine._mainloop import MainLoop
     from wstp_jupyter.engine._mathics import MathicsBackend
     from wstp_jupyter.engine._sidelinks import KernelSideLinks
-    from wstp_jupyter.link import LinkError
 
     backend = MathicsBackend()
     backend.start()
@@ -136,7 +142,7 @@ def serve(opts: EngineOptions) -> int:
     protocol = Protocol.parse(opts.protocol)
     try:
         if opts.mode == "listen":
-            link = Link.listen(protocol, opts.name, key=key)
+            link = Link.listen(protocol, opts.name, key=key, on_reject=_report_rejected)
             print(link.name, flush=True)
             _activate_listener(link)
         else:

@@ -59,6 +59,9 @@ log = logging.getLogger("wstp_jupyter.link")
 
 AsyncMessageHandler = Callable[[UrgentMessage], Any]
 
+#: Longest wait of one worker-thread accept step (see ``AsyncLink._accept_one``).
+_ACCEPT_STEP = 1.0
+
 
 class AsyncLink(asyncio.BufferedProtocol):
     """One end of a link, for asyncio. Build it with ``connect``, ``listen``, ``channel`` or
@@ -92,6 +95,7 @@ class AsyncLink(asyncio.BufferedProtocol):
         self._transport: asyncio.Transport | None = None
         self._listener: Listener | None = None
         self._acceptor: Acceptor | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._handshake_timeout = handshake_timeout
         self._loop = asyncio.get_running_loop()
         self._connected: asyncio.Future[None] = self._loop.create_future()
@@ -219,6 +223,21 @@ class AsyncLink(asyncio.BufferedProtocol):
             raise LinkTimeout("the link did not become active in time") from None
 
     async def _accept_one(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` for the link's one accepting task to find the peer.
+
+        The task outlives a cancelled or timed-out ``activate()``: a peer it finds is never
+        lost, and concurrent activations share it.
+        """
+        task = self._accepting
+        if task is None or task.done():
+            task = self._accepting = asyncio.ensure_future(self._accept_peer())
+            task.add_done_callback(_retrieve)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            raise LinkTimeout("no peer completed the handshake in time") from None
+
+    async def _accept_peer(self) -> None:
         """Accept a peer: the handshakes of all pending connections run concurrently (see
         ``_accepting``) on a worker thread; the winner's socket becomes this link's transport."""
         listener = self._listener
@@ -230,8 +249,16 @@ class AsyncLink(asyncio.BufferedProtocol):
                 name=self.name,
                 handshake_timeout=self._handshake_timeout,
             )
-        deadline = None if timeout is None else time.monotonic() + timeout
-        sock, conn = await self._loop.run_in_executor(None, self._acceptor.run, deadline)
+        acceptor = self._acceptor
+        while True:
+            # In steps of at most a second, so that a worker never outlives a closed link or
+            # a stopped loop for long (pending handshakes carry over from step to step).
+            step = time.monotonic() + _ACCEPT_STEP
+            try:
+                sock, conn = await self._loop.run_in_executor(None, acceptor.run, step)
+                break
+            except LinkTimeout:
+                continue
         self._acceptor = None
         listener.close()
         self._listener = None
@@ -475,6 +502,12 @@ class AsyncLink(asyncio.BufferedProtocol):
 
     def __repr__(self) -> str:
         return f"<AsyncLink {self.protocol.value} {self.name!r}>"
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark a task's exception retrieved: whoever awaited it has seen it."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
