@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_kernel",
     "benchmarks.bench_server",
     "benchmarks.bench_parallel",
+    "benchmarks.bench_engine",
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")

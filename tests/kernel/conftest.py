@@ -195,6 +195,41 @@ def wolfram() -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
     stop_kernel(km, kc)
 
 
+ENGINES = ("mathics3", "woxi")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def any_engine(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
+    """A warm ``wolfram-wstp`` kernel per engine (``WSTP_JUPYTER_ENGINE``), for the tests of
+    behaviour every engine must share; the Mathics3 one is the module's ``wolfram`` kernel."""
+    if request.param == "mathics3":
+        yield request.getfixturevalue("wolfram")
+        return
+    pytest.importorskip("woxi")
+    import os
+
+    env = {**os.environ, "WSTP_JUPYTER_ENGINE": request.param}
+    km, kc = start_kernel(env=env)
+    first = execute(kc, "1", timeout=STARTUP_TIMEOUT)
+    assert first.status == "ok", first.reply
+    yield km, kc
+    stop_kernel(km, kc)
+
+
+@pytest.fixture(scope="module")
+def ekc(any_engine: tuple[KernelManager, BlockingKernelClient]) -> BlockingKernelClient:
+    """The client of :func:`any_engine`'s kernel."""
+    return any_engine[1]
+
+
+@pytest.fixture(scope="module")
+def ekm(any_engine: tuple[KernelManager, BlockingKernelClient]) -> KernelManager:
+    """The manager of :func:`any_engine`'s kernel."""
+    return any_engine[0]
+
+
 @pytest.fixture(scope="module")
 def kc(wolfram: tuple[KernelManager, BlockingKernelClient]) -> BlockingKernelClient:
     return wolfram[1]

@@ -9,7 +9,8 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from tests.kernel.conftest import Execution, execute
 
 
-def test_result_and_execution_count_follow_in_out(kc: BlockingKernelClient) -> None:
+def test_result_and_execution_count_follow_in_out(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     first = execute(kc, "1 + 1")
     assert first.status == "ok"
     assert first.plain() == ["2"]
@@ -23,7 +24,8 @@ def test_result_and_execution_count_follow_in_out(kc: BlockingKernelClient) -> N
     assert third.plain() == ["42"]
 
 
-def test_print_streams_while_the_cell_runs(kc: BlockingKernelClient) -> None:
+def test_print_streams_while_the_cell_runs(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     run = execute(kc, 'Print["first"]; Pause[1]; Print["second"]; 7')
     assert run.status == "ok"
     streams = run.of_type("stream")
@@ -42,7 +44,8 @@ def test_messages_go_to_stderr_and_do_not_fail(kc: BlockingKernelClient) -> None
     assert run.plain() == ["ComplexInfinity"]
 
 
-def test_several_outputs_and_semicolon(kc: BlockingKernelClient) -> None:
+def test_several_outputs_and_semicolon(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     run = execute(kc, "a = 6 * 7\na + 1")
     assert run.plain() == ["42", "43"]
     counts = [r["execution_count"] for r in run.results]
@@ -52,7 +55,8 @@ def test_several_outputs_and_semicolon(kc: BlockingKernelClient) -> None:
     assert execute(kc, "b").plain() == ["1764"]
 
 
-def test_syntax_error_is_an_error_reply(kc: BlockingKernelClient) -> None:
+def test_syntax_error_is_an_error_reply(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     run = execute(kc, "1 + + * 2")
     assert run.status == "error"
     content = run.reply["content"]
@@ -63,7 +67,8 @@ def test_syntax_error_is_an_error_reply(kc: BlockingKernelClient) -> None:
     assert execute(kc, "2 + 2").plain() == ["4"]
 
 
-def test_abort_is_an_error_reply(kc: BlockingKernelClient) -> None:
+def test_abort_is_an_error_reply(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     run = execute(kc, 'Print["before"]; Abort[]; Print["after"]')
     assert run.status == "error"
     assert run.reply["content"]["ename"] == "Aborted"
@@ -140,7 +145,8 @@ def test_store_history_false_does_not_advance_the_execution_count(
     assert after.plain() == [f"{{{before + 1}, 5}}"]
 
 
-def test_input_string_and_input_over_stdin(kc: BlockingKernelClient) -> None:
+def test_input_string_and_input_over_stdin(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     run = execute(kc, 'StringJoin["hi ", InputString["name? "]]', allow_stdin=True,
                   stdin_answers=["Ada"])
     assert run.status == "ok", run.reply
@@ -149,7 +155,8 @@ def test_input_string_and_input_over_stdin(kc: BlockingKernelClient) -> None:
     assert run.plain() == ["43"]
 
 
-def test_input_without_stdin_fails_clearly(kc: BlockingKernelClient) -> None:
+def test_input_without_stdin_fails_clearly(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     run = execute(kc, 'InputString["name? "]', allow_stdin=False, timeout=30)  # no hang
     assert run.status == "error"
     assert run.reply["content"]["ename"] == "StdinNotImplementedError"
@@ -157,7 +164,8 @@ def test_input_without_stdin_fails_clearly(kc: BlockingKernelClient) -> None:
     assert execute(kc, "3 + 3").plain() == ["6"]
 
 
-def test_silent_and_user_expressions(kc: BlockingKernelClient) -> None:
+def test_silent_and_user_expressions(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     before = execute(kc, "$Line").reply["content"]["execution_count"]
     silent = execute(kc, "silentValue = 99", silent=True)
     assert silent.status == "ok" and silent.messages == []
@@ -168,6 +176,7 @@ def test_silent_and_user_expressions(kc: BlockingKernelClient) -> None:
     assert sq["status"] == "ok" and sq["data"]["text/plain"] == "9801"
 
 
-def test_empty_cell(kc: BlockingKernelClient) -> None:
+def test_empty_cell(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     run = execute(kc, "   \n")
     assert run.status == "ok" and run.messages == []

@@ -16,7 +16,8 @@ def start_endless(kc: BlockingKernelClient, code: str) -> str:
     return msg_id
 
 
-def test_complete_system_user_and_context_names(kc: BlockingKernelClient) -> None:
+def test_complete_system_user_and_context_names(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     execute(kc, "myFavouriteValue = 1; myFavouriteFunction[x_] := x")
     reply = shell_request(kc, kc.complete("1 + myFav", 9))["content"]
     assert set(reply["matches"]) == {"myFavouriteValue", "myFavouriteFunction"}
@@ -30,7 +31,8 @@ def test_complete_system_user_and_context_names(kc: BlockingKernelClient) -> Non
     assert reply["matches"] == []
 
 
-def test_inspect_usage(kc: BlockingKernelClient) -> None:
+def test_inspect_usage(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     reply = shell_request(kc, kc.inspect("Plot[Sin[x], {x, 0, 1}]", 2))["content"]
     assert reply["found"] is True
     assert "Plot" in reply["data"]["text/plain"]
@@ -38,7 +40,8 @@ def test_inspect_usage(kc: BlockingKernelClient) -> None:
     assert reply["found"] is False
 
 
-def test_is_complete(kc: BlockingKernelClient) -> None:
+def test_is_complete(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     def status(code: str) -> dict[str, str]:
         return dict(shell_request(kc, kc.is_complete(code))["content"])
 
@@ -48,7 +51,8 @@ def test_is_complete(kc: BlockingKernelClient) -> None:
     assert status("f[x}")["status"] == "invalid"
 
 
-def test_services_answer_while_a_cell_runs(km: KernelManager, kc: BlockingKernelClient) -> None:
+def test_services_answer_while_a_cell_runs(ekm: KernelManager, ekc: BlockingKernelClient) -> None:
+    km, kc = ekm, ekc
     msg_id = start_endless(kc, "While[True, Pause[0.05]]")
     complete = shell_request(kc, kc.complete("Integrat", 8), timeout=30)
     inspect = shell_request(kc, kc.inspect("Integrate", 3), timeout=30)
@@ -61,7 +65,8 @@ def test_services_answer_while_a_cell_runs(km: KernelManager, kc: BlockingKernel
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Aborted"
 
 
-def test_history(kc: BlockingKernelClient) -> None:
+def test_history(ekc: BlockingKernelClient) -> None:
+    kc = ekc
     execute(kc, "historyMarker = 12345")
     reply = shell_request(kc, kc.history(hist_access_type="tail", n=2, output=True))["content"]
     assert reply["status"] == "ok"
@@ -76,8 +81,9 @@ def test_history(kc: BlockingKernelClient) -> None:
 
 
 def test_interrupt_aborts_and_keeps_state(
-    km: KernelManager, kc: BlockingKernelClient
+    ekm: KernelManager, ekc: BlockingKernelClient
 ) -> None:
+    km, kc = ekm, ekc
     execute(kc, "keep = 42")
     for _ in range(2):
         msg_id = start_endless(kc, "i = 0; While[True, i++]\nnotReached = 1")
@@ -98,7 +104,8 @@ def test_kernel_info_claims_no_debugger_and_no_subshells(kc: BlockingKernelClien
     assert reply["supported_features"] == []
 
 
-def test_interrupt_stops_a_silent_cell(km: KernelManager, kc: BlockingKernelClient) -> None:
+def test_interrupt_stops_a_silent_cell(ekm: KernelManager, ekc: BlockingKernelClient) -> None:
+    km, kc = ekm, ekc
     msg_id = kc.execute("While[True]", silent=True)
     # busy: the kernel has taken the request
     iopub_until(kc, msg_id, lambda m: m["msg_type"] == "status"

@@ -12,17 +12,22 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
-from wstp_jupyter.engine._errors import UsageError
+from wstp_jupyter.engine._errors import StartupError, UsageError
 from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, LinkError, Protocol
 
 USAGE = """\
 usage: python -m wstp_jupyter.engine -wstp -linkmode connect|listen -linkprotocol TCPIP|Local
                                      -linkname NAME [-linkhost HOST] [-linkkey-env VAR]
-                                     [-backend mathics] [-noinit]
+                                     [--engine mathics3|woxi] [-noinit]
   -linkconnect / -linkcreate are short for -linkmode connect / listen.
   The link key is read from the environment variable WSTP_JUPYTER_LINK_KEY (or VAR).
   In listen mode the link name is printed on stdout."""
+
+
+ENGINES = ("mathics3", "woxi")
+ENGINE_ALIASES = {"mathics3": "mathics3", "mathics": "mathics3", "woxi": "woxi"}
 
 
 @dataclass
@@ -35,7 +40,7 @@ class EngineOptions:
     name: str | None = None
     host: str = "127.0.0.1"
     key_env: str = KEY_ENV
-    backend: str = "mathics"
+    backend: str = "mathics3"
     noinit: bool = False
 
 
@@ -46,6 +51,8 @@ _VALUED = {
     "-linkhost": "host",
     "-linkkey-env": "key_env",
     "-backend": "backend",
+    "-engine": "backend",
+    "--engine": "backend",
     "-linkoptions": None,
 }
 
@@ -85,8 +92,10 @@ def parse_args(argv: list[str]) -> EngineOptions:
     if opts.protocol.lower() not in ("tcpip", "local"):
         raise UsageError(f"-linkprotocol must be TCPIP or Local, not {opts.protocol!r}")
     opts.protocol = "TCPIP" if opts.protocol.lower() == "tcpip" else "Local"
-    if opts.backend.lower() != "mathics":
-        raise UsageError(f"unknown backend {opts.backend!r} (available: mathics)")
+    engine = ENGINE_ALIASES.get(opts.backend.lower())
+    if engine is None:
+        raise UsageError(f"unknown engine {opts.backend!r} (available: mathics3, woxi)")
+    opts.backend = engine
     if opts.mode == "connect" and not opts.name:
         raise UsageError("-linkmode connect needs -linkname")
     return opts
@@ -130,14 +139,35 @@ def _activate_listener(link: Link) -> None:
             continue
 
 
-def serve(opts: EngineOptions) -> int:
-    """Load the backend, open the link, run the main loop; the exit code."""
-    from wstp_jupyter.engine._mainloop import MainLoop
+def make_backend(engine: str) -> Any:
+    """Create and start the backend of ``engine`` (``"mathics3"`` or ``"woxi"``).
+
+    Raises:
+        StartupError: the engine's package is missing (the message names the extra to install).
+    """
+    if engine == "woxi":
+        from wstp_jupyter.engine._woxi import WoxiBackend
+
+        woxi_backend = WoxiBackend()
+        woxi_backend.start()
+        return woxi_backend
     from wstp_jupyter.engine._mathics import MathicsBackend
-    from wstp_jupyter.engine._sidelinks import KernelSideLinks
 
     backend = MathicsBackend()
     backend.start()
+    return backend
+
+
+def serve(opts: EngineOptions) -> int:
+    """Load the backend, open the link, run the main loop; the exit code."""
+    from wstp_jupyter.engine._mainloop import MainLoop
+    from wstp_jupyter.engine._sidelinks import KernelSideLinks
+
+    try:
+        backend = make_backend(opts.backend)
+    except StartupError as exc:
+        print(f"wstp_jupyter.engine: {exc}", file=sys.stderr)
+        return 1
     key = os.environ.get(opts.key_env) or None
     protocol = Protocol.parse(opts.protocol)
     try:

@@ -21,13 +21,12 @@ import threading
 from typing import Any
 
 from mathics.core.atoms import Integer, String
-from mathics.core.attributes import A_HOLD_ALL, A_PROTECTED
+from mathics.core.attributes import A_PROTECTED
 from mathics.core.builtin import Builtin, Predefined
 from mathics.core.expression import Expression
 from mathics.core.list import ListExpression
 from mathics.core.symbols import Symbol, SymbolTrue
 
-from wstp_jupyter.engine._parallel_defs import has_definition, needed_symbols
 from wstp_jupyter.engine._parallel_jobs import Cluster
 from wstp_jupyter.engine._subkernels import (
     SpecError,
@@ -419,40 +418,9 @@ class SubkernelInit(Builtin):
         return SymbolTrue
 
 
-class DistributeDefinitions(Builtin):
-    """
-    <dl>
-      <dt>'DistributeDefinitions'[$s1$, $s2$, ...]</dt>
-      <dd>sends the definitions of the symbols (and of the symbols they use) to every parallel
-      subkernel, now and to those launched later.</dd>
-    </dl>
-    """
-
-    context = "System`"
-    attributes = A_HOLD_ALL | A_PROTECTED
-    summary_text = "send definitions to the parallel subkernels"
-
-    def eval(self, symbols: Any, evaluation: Any) -> Any:
-        "DistributeDefinitions[symbols___]"
-        names: list[str] = []
-        for item in symbols.get_sequence():
-            if isinstance(item, Symbol):
-                names.append(item.get_name())
-            elif isinstance(item, String):
-                names.append(evaluation.definitions.lookup_name(str(item.value)))
-        DISTRIBUTED.update(names)
-        order = needed_symbols([], evaluation.definitions, names)
-        if CLUSTER.count:
-            from wstp_jupyter.engine._parallel_ops import run_on_each
-
-            run_on_each(Symbol("System`Null"), evaluation, auto=False, names=order)
-        defined = [n for n in order if has_definition(evaluation.definitions, n)]
-        return ListExpression(*(Symbol(n) for n in defined))
-
-
 PARALLEL_KERNEL_BUILTINS: list[type[Builtin]] = [
     KernelObject, LaunchKernels, Kernels, CloseKernels, KernelCount, KernelID, ProcessorCount,
-    ConfiguredKernels, DefaultParallelKernels, SubkernelInit, DistributeDefinitions,
+    ConfiguredKernels, DefaultParallelKernels, SubkernelInit,
 ]
 
 __all__ = ["CLUSTER", "DISTRIBUTED", "PARALLEL_KERNEL_BUILTINS", "Reporter", "ensure_kernels",

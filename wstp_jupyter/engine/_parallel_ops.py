@@ -34,7 +34,7 @@ from mathics.core.list import ListExpression
 from mathics.core.symbols import Atom, Symbol, SymbolNull
 
 from wstp_jupyter.engine._convert import from_wire, to_wire
-from wstp_jupyter.engine._parallel_defs import definitions_for, needed_symbols
+from wstp_jupyter.engine._parallel_defs import definitions_for, has_definition, needed_symbols
 from wstp_jupyter.engine._parallel_fns import (
     CLUSTER,
     DISTRIBUTED,
@@ -542,6 +542,35 @@ class Parallelize(_Parallel):
         return Expression(_sym(name), *expr.elements, *opts.get_sequence()).evaluate(evaluation)
 
 
+class DistributeDefinitions(Builtin):
+    """
+    <dl>
+      <dt>'DistributeDefinitions'[$s1$, $s2$, ...]</dt>
+      <dd>sends the definitions of the symbols (and of the symbols they use) to every parallel
+      subkernel, now and to those launched later.</dd>
+    </dl>
+    """
+
+    context = "System`"
+    attributes = A_HOLD_ALL | A_PROTECTED
+    summary_text = "send definitions to the parallel subkernels"
+
+    def eval(self, symbols: Any, evaluation: Any) -> Any:
+        "DistributeDefinitions[symbols___]"
+        names: list[str] = []
+        for item in symbols.get_sequence():
+            if isinstance(item, Symbol):
+                names.append(item.get_name())
+            elif isinstance(item, String):
+                names.append(evaluation.definitions.lookup_name(str(item.value)))
+        DISTRIBUTED.update(names)
+        order = needed_symbols([], evaluation.definitions, names)
+        if CLUSTER.count:
+            run_on_each(Symbol("System`Null"), evaluation, auto=False, names=order)
+        defined = [n for n in order if has_definition(evaluation.definitions, n)]
+        return ListExpression(*(Symbol(n) for n in defined))
+
+
 class Parallel(Builtin):
     """<dl><dt>'Parallel'</dt><dd>carries the messages of the parallel functions.</dd></dl>"""
 
@@ -554,7 +583,7 @@ class Parallel(Builtin):
 PARALLEL_OP_BUILTINS: list[type[Builtin]] = [
     Parallel, ParallelTable, ParallelSum, ParallelProduct, ParallelDo, ParallelMap,
     ParallelArray, ParallelCombine, ParallelEvaluate, EvaluationObject, ParallelSubmit, WaitAll,
-    WaitNext, Parallelize,
+    WaitNext, Parallelize, DistributeDefinitions,
 ]
 
 PARALLEL_BUILTINS: list[type[Builtin]] = [*PARALLEL_KERNEL_BUILTINS, *PARALLEL_OP_BUILTINS]

@@ -143,9 +143,18 @@ class KernelConnection:
     def _obtain(self) -> Any:
         options = self.options
         if not options.uses_server:
+            if options.engine == "woxi":
+                from wstp_jupyter.engine._woxi_process import MISSING_WOXI, woxi_available
+
+                if not woxi_available():
+                    raise KernelStartError(MISSING_WOXI)
             # Notebooks that LinkLaunch further kernels find this installation's interpreter.
             env = {**os.environ, "WSTP_JUPYTER_PYTHON": sys.executable}
-            return engine.launch(env=env, startup_timeout=self.start_timeout)
+            return engine.launch(
+                env=env,
+                startup_timeout=self.start_timeout,
+                extra_args=("--engine", options.engine),
+            )
         # The default local server is started on demand, so the wolfram-wstpserver kernelspec
         # works out of the box; an explicit remote address must already be serving.
         autostart = options.discover is None and options.server in (None, DEFAULT_SERVER)

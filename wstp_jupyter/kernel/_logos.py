@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 COLOURS: dict[str, tuple[str, str]] = {
     "wolfram-wstp": ("#c0392b", "#fdebd0"),
     "wolfram-wstpserver": ("#1f618d", "#d6eaf8"),
+    "wolfram-woxi": ("#7d3c98", "#f4ecf7"),
 }
 _SCALE = 8
 

@@ -13,7 +13,7 @@ rendered result (text, TeX, SVG, PNG: the same MIME data as a cell result). An e
 shows in the output, and the controls stay usable.
 
 Ordering. The main link evaluates one request at a time, and cells and updates share the
-definitions, so updates and cells take turns under one lock (``_widgets.turn``), which every
+definitions, so updates and cells take turns under one lock (``_widget_base.turn``), which every
 cell holds while it runs. An update waits for the running cell to end (and
 then sees the definitions the cell made); a cell sent during an update waits for that update to
 end (a few milliseconds for a small body). Several views update one after another.
@@ -25,12 +25,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from wstp_jupyter.kernel._widget_base import SCENE3D, SPEC_MIME, WidgetKernel, turn
 from wstp_jupyter.wxf import Expr, Symbol
-
-if TYPE_CHECKING:
-    from wstp_jupyter.kernel._kernel import WolframKernel
 
 log = logging.getLogger("wstp_jupyter.kernel")
 
@@ -59,7 +57,7 @@ def _number_text(value: float) -> str:
 class InteractiveView:
     """The widgets of one interactive result and the updates of its output."""
 
-    def __init__(self, kernel: WolframKernel, spec: dict[str, Any]) -> None:
+    def __init__(self, kernel: WidgetKernel, spec: dict[str, Any]) -> None:
         import ipywidgets as w
 
         from wstp_jupyter.engine._manipulate import decode
@@ -204,22 +202,20 @@ def _display(data: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 async def evaluate_outputs(
-    kernel: WolframKernel, expr: Any, *, in_cell: bool = False
+    kernel: WidgetKernel, expr: Any, *, in_cell: bool = False
 ) -> list[dict[str, Any]]:
     """Evaluate ``expr`` (a ``MIMEBundle`` request) on the main link in turn with cells, and
     return what it printed and returned as nbformat outputs (see the module docstring).
 
     ``in_cell``: called by the running cell itself, which already has the turn.
     """
-    from wstp_jupyter.kernel._widgets import turn
-
     if in_cell:
         return await _evaluate_outputs(kernel, expr)
     async with turn(kernel):
         return await _evaluate_outputs(kernel, expr)
 
 
-async def _evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, Any]]:
+async def _evaluate_outputs(kernel: WidgetKernel, expr: Any) -> list[dict[str, Any]]:
     from wstp_jupyter.kernel._mapping import (
         CellTranslator,
         InputRequest,
@@ -227,7 +223,6 @@ async def _evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, 
         Stream,
         result_data,
     )
-    from wstp_jupyter.kernel._widgets import SCENE3D, SPEC_MIME
     from wstp_jupyter.link import EvaluatePacket, ReturnPacket, TextPacket
 
     outputs: list[dict[str, Any]] = []
@@ -276,7 +271,7 @@ async def _evaluate_outputs(kernel: WolframKernel, expr: Any) -> list[dict[str, 
 
 
 def build_view(
-    kernel: WolframKernel, spec_text: str, data: dict[str, Any], metadata: dict[str, Any]
+    kernel: WidgetKernel, spec_text: str, data: dict[str, Any], metadata: dict[str, Any]
 ) -> Any:
     """The widget of an interactive result, showing ``data`` (its initial state)."""
     spec = json.loads(spec_text)
@@ -289,7 +284,7 @@ def build_view(
     return view.widget
 
 
-async def refresh_dynamics(kernel: WolframKernel) -> None:
+async def refresh_dynamics(kernel: WidgetKernel) -> None:
     """Update every ``Dynamic`` shown, as the last part of the cell that just ran (so its
     outputs change before the cell's reply, and nbclient records them)."""
     connection = kernel._connection

@@ -23,6 +23,8 @@ from typing import Any
 from wstp_jupyter.kernel._errors import OptionsError
 
 ENV_PREFIX = "WSTP_JUPYTER_"
+ENGINES = ("mathics3", "woxi")
+ENGINE_NAMES = {"mathics3": "Mathics3", "woxi": "Woxi"}
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -41,6 +43,7 @@ class KernelOptions:
     kernel_id: str | None = None
     profile: str | None = None
     discover: str | None = None
+    engine: str = "mathics3"
 
     @property
     def uses_server(self) -> bool:
@@ -55,7 +58,7 @@ class KernelOptions:
     def describe(self) -> str:
         """A one-line human description, used in the banner and in error messages."""
         if not self.uses_server:
-            return "local kernel process (Mathics3)"
+            return f"local kernel process ({ENGINE_NAMES.get(self.engine, self.engine)})"
         where = self.server or (
             f"discovered server {self.discover!r}" if self.discover else "a discovered server"
         )
@@ -82,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="find a wstpserver by DNS-SD (optionally a service name)",
     )
+    parser.add_argument(
+        "--engine", default=None, help="evaluator of a local kernel process: mathics3 or woxi"
+    )
     return parser
 
 
@@ -94,13 +100,15 @@ def parse_options(
         argv: the command line after the program name.
         environ: the environment (default ``os.environ``); ``WSTP_JUPYTER_SERVER``,
             ``WSTP_JUPYTER_POOL``, ``WSTP_JUPYTER_KERNEL_ID``, ``WSTP_JUPYTER_PROFILE`` and
-            ``WSTP_JUPYTER_DISCOVER`` fill options missing from ``argv``.
+            ``WSTP_JUPYTER_DISCOVER`` and ``WSTP_JUPYTER_ENGINE`` fill options missing from
+            ``argv``.
 
     Returns:
         ``(options, rest)``, where ``rest`` keeps the order of the unrecognised arguments.
 
     Raises:
-        OptionsError: a profile name is not a plain file-name-safe word.
+        OptionsError: a profile name is not a plain file-name-safe word, or the engine is not
+            one of :data:`ENGINES`.
     """
     env = os.environ if environ is None else environ
     known, rest = _parser().parse_known_args(list(argv))
@@ -118,4 +126,8 @@ def parse_options(
             f"invalid profile name {profile!r}: use letters, digits, '.', '_' or '-' "
             "(at most 64 characters)"
         )
-    return KernelOptions(**values), rest
+    engine = known.engine or env.get(ENV_PREFIX + "ENGINE", "").strip() or "mathics3"
+    engine = engine.lower()
+    if engine not in ENGINES:
+        raise OptionsError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
+    return KernelOptions(**values, engine=engine), rest

@@ -16,7 +16,8 @@ from wstp_jupyter import __version__
 
 LOCAL_KERNELSPEC = "wolfram-wstp"
 SERVER_KERNELSPEC = "wolfram-wstpserver"
-KERNELSPEC_NAMES: tuple[str, ...] = (LOCAL_KERNELSPEC, SERVER_KERNELSPEC)
+WOXI_KERNELSPEC = "wolfram-woxi"
+KERNELSPEC_NAMES: tuple[str, ...] = (LOCAL_KERNELSPEC, SERVER_KERNELSPEC, WOXI_KERNELSPEC)
 
 # WSTPServer's default port on the loopback interface.
 DEFAULT_SERVER = "31415@127.0.0.1"
@@ -36,6 +37,7 @@ IMPLEMENTATION_VERSION = __version__
 _DISPLAY_NAMES = {
     LOCAL_KERNELSPEC: "Wolfram Language (Mathics3)",
     SERVER_KERNELSPEC: "Wolfram Language (wstpserver)",
+    WOXI_KERNELSPEC: "Wolfram Language (Woxi)",
 }
 
 
@@ -44,7 +46,8 @@ def kernel_json(name: str, *, executable: str = "python") -> dict[str, Any]:
 
     Args:
         name: ``"wolfram-wstp"`` (a local kernel process launched on demand) or
-            ``"wolfram-wstpserver"`` (a kernel from the wstpserver on ``31415@127.0.0.1``).
+            ``"wolfram-wstpserver"`` (a kernel from the wstpserver on ``31415@127.0.0.1``) or
+            ``"wolfram-woxi"`` (a local kernel process evaluating with Woxi).
         executable: ``argv[0]``. The default ``"python"`` is rewritten by jupyter_client to the
             interpreter that runs the Jupyter server, which is where this package is installed.
 
@@ -59,6 +62,8 @@ def kernel_json(name: str, *, executable: str = "python") -> dict[str, Any]:
     metadata: dict[str, Any] = {"debugger": False}
     if name == SERVER_KERNELSPEC:
         argv += ["--server", DEFAULT_SERVER]
+    elif name == WOXI_KERNELSPEC:
+        argv += ["--engine", "woxi"]
     return {
         "argv": argv,
         "display_name": display_name,

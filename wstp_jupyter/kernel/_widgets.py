@@ -19,19 +19,13 @@ process over the links. This module is the seam between the two:
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from wstp_jupyter.kernel._kernel import WolframKernel
+from wstp_jupyter.kernel._widget_base import SCENE3D, SPEC_MIME, WIDGET_VIEW, WidgetKernel, turn
 
 log = logging.getLogger("wstp_jupyter.kernel")
 
-SPEC_MIME = "application/vnd.wstp-jupyter.interactive+json"
-SCENE3D = "application/vnd.wstp-jupyter.scene3d+json"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-INTERACTIVE_KEYS = (SPEC_MIME, SCENE3D)
 
 _registered = False
 
@@ -58,14 +52,6 @@ def install_comms(kernel: Any) -> None:
         kernel.shell_handlers[msg_type] = getattr(manager, msg_type)
 
 
-def turn(kernel: Any) -> asyncio.Lock:
-    """The lock a cell holds while it runs and a widget update while it evaluates."""
-    lock: asyncio.Lock | None = getattr(kernel, "_widget_turn", None)
-    if lock is None:
-        lock = kernel._widget_turn = asyncio.Lock()
-    return lock
-
-
 def load_widgets() -> None:
     """Import ipywidgets and register its comm targets (once)."""
     global _registered  # once per process, like ipywidgets' own registration
@@ -77,7 +63,7 @@ def load_widgets() -> None:
 
 
 def present(
-    kernel: WolframKernel, data: dict[str, Any], metadata: dict[str, Any]
+    kernel: WidgetKernel, data: dict[str, Any], metadata: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The result's data with a widget view added when the engine marked it interactive.
 
@@ -110,7 +96,7 @@ def interactive(data: dict[str, Any]) -> bool:
     return SPEC_MIME in data or SCENE3D in data
 
 
-async def after_cell(kernel: WolframKernel) -> None:
+async def after_cell(kernel: WidgetKernel) -> None:
     """Refresh the ``Dynamic`` outputs shown so far (a cell may have changed what they show);
     called by the cell, before its reply. Never raises: the cell's own outcome stands."""
     if _registered:
@@ -120,3 +106,6 @@ async def after_cell(kernel: WolframKernel) -> None:
             await refresh_dynamics(kernel)
         except Exception:
             log.warning("could not refresh the Dynamic outputs", exc_info=True)
+
+
+__all__ = ["after_cell", "install_comms", "interactive", "load_widgets", "present", "turn"]

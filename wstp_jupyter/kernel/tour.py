@@ -19,7 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from wstp_jupyter.kernel._spec import LOCAL_KERNELSPEC
+from wstp_jupyter.kernel._spec import LOCAL_KERNELSPEC, WOXI_KERNELSPEC
+
+# The kernelspec that runs each engine locally (``--engine``).
+ENGINE_KERNELSPECS = {"mathics3": LOCAL_KERNELSPEC, "woxi": WOXI_KERNELSPEC}
 
 
 def packaged_tour() -> Path:
@@ -33,11 +36,11 @@ def _kernel_manager(kernel_name: str, tmp: str) -> Any:
 
     manager = KernelSpecManager()
     if kernel_name not in manager.find_kernel_specs():
-        if kernel_name != LOCAL_KERNELSPEC:
+        if kernel_name not in ENGINE_KERNELSPECS.values():
             raise SystemExit(f"wstp-jupyter tour: no kernelspec named {kernel_name!r}")
         from wstp_jupyter.kernel.install import install_kernelspecs
 
-        install_kernelspecs(prefix=tmp, names=[LOCAL_KERNELSPEC])
+        install_kernelspecs(prefix=tmp, names=[kernel_name])
         manager = KernelSpecManager(kernel_dirs=[str(Path(tmp) / "share" / "jupyter" / "kernels")])
     return KernelManager(kernel_name=kernel_name, kernel_spec_manager=manager)
 
@@ -94,22 +97,35 @@ def run_tour(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``wstp-jupyter tour [--output FILE] [--notebook FILE] [--kernel NAME] [--timeout S]``."""
+    """``wstp-jupyter tour [--output FILE] [--notebook FILE] [--kernel NAME | --engine E]
+    [--timeout S]``."""
     parser = argparse.ArgumentParser(
         prog="wstp-jupyter tour",
-        description="Run the tour notebook headless on the embedded Mathics3 kernel and save it.",
+        description="Run the tour notebook headless on a local kernel and save it.",
     )
     parser.add_argument("--output", "-o", type=Path, default=Path("tour.out.ipynb"))
     parser.add_argument("--notebook", type=Path, default=None, help="run this notebook instead")
-    parser.add_argument("--kernel", default=LOCAL_KERNELSPEC, help="kernelspec name")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--kernel", default=None, help="kernelspec name")
+    which.add_argument(
+        "--engine", choices=sorted(ENGINE_KERNELSPECS), default=None,
+        help="run on this engine's local kernelspec (default mathics3)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per cell")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.notebook is not None and not args.notebook.is_file():
         print(f"wstp-jupyter tour: no such notebook: {args.notebook}", file=sys.stderr)
         return 2
+    kernel_name = args.kernel or ENGINE_KERNELSPECS[args.engine or "mathics3"]
+    if kernel_name == WOXI_KERNELSPEC:
+        from wstp_jupyter.engine._woxi_process import MISSING_WOXI, woxi_available
+
+        if not woxi_available():
+            print(f"wstp-jupyter tour: {MISSING_WOXI}", file=sys.stderr)
+            return 2
     started = time.perf_counter()
     nb, errors = run_tour(
-        args.output, notebook=args.notebook, kernel_name=args.kernel, timeout=args.timeout
+        args.output, notebook=args.notebook, kernel_name=kernel_name, timeout=args.timeout
     )
     cells, outputs, _ = _summary(nb)
     elapsed = time.perf_counter() - started

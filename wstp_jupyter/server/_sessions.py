@@ -257,6 +257,7 @@ class Sessions:
             pools[pool.name] = {
                 "Default": pool.config is self.config.default_pool,
                 "KernelCommand": list(c.kernel_command),
+                "Engine": engine_of(c.kernel_command),
                 "MinimumKernelNumber": c.minimum_kernel_number,
                 "MaximumKernelNumber": c.maximum_kernel_number,
                 "KeepAlive": c.keep_alive,
@@ -268,6 +269,7 @@ class Sessions:
         for k in self.kernels.values():
             kernels[k.id] = {
                 "Pool": k.pool,
+                "Engine": engine_of(tuple(getattr(k, "command", ()))),
                 "State": k.state.value,
                 "PID": k.pid,
                 "Clients": len(k.clients),
@@ -292,3 +294,15 @@ class Sessions:
             "ServerPID": os.getpid(),
             "ProtocolVersion": "1",
         }
+
+
+def engine_of(command: tuple[str, ...]) -> str:
+    """The engine a kernel command runs: ``"mathics3"``, ``"woxi"`` or ``"external"`` (a
+    ``KernelPath`` that is not this project's kernel process)."""
+    if "wstp_jupyter.engine" not in command:
+        return "external"
+    for flag in ("--engine", "-engine", "-backend"):
+        if flag in command[:-1]:
+            value = command[command.index(flag) + 1].lower()
+            return "mathics3" if value in ("mathics", "mathics3") else value
+    return "mathics3"

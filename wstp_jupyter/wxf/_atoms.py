@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from wstp_jupyter.wxf._constants import ARRAY_TYPES, DTYPE_CODES, TYPE_NAMES
 from wstp_jupyter.wxf._errors import WXFError
-from wstp_jupyter.wxf._model import RULE, RULE_DELAYED, Expr, deep_equal
+from wstp_jupyter.wxf._model import RULE, RULE_DELAYED, Expr, deep_equal, input_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -240,9 +240,7 @@ class Association:
         return hash(("Association", self._rules))
 
     def __repr__(self) -> str:
-        from wstp_jupyter.wxf._inputform import input_form
-
-        return input_form(self)
+        return input_text(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Association, (self._rules,))
@@ -313,6 +311,4 @@ class NumericArray:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        from wstp_jupyter.wxf._inputform import input_form
-
-        return input_form(self)
+        return input_text(self)

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
-from wstp_jupyter.wxf._model import LIST, Expr, Symbol
+from wstp_jupyter.wxf._model import LIST, Expr, Symbol, set_input_printer
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 # What string_form must rewrite: quotes, backslashes and control characters; with ascii_only
@@ -175,3 +175,6 @@ def _numpy_value(x: object) -> bool:
     """True for numpy arrays and scalars (only possible once numpy is loaded)."""
     np = sys.modules.get("numpy")
     return np is not None and isinstance(x, np.ndarray | np.generic)
+
+
+set_input_printer(input_form)

@@ -13,10 +13,27 @@ whereas the Wolfram Language's ``SameQ`` tells them apart.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final, overload
 
 from wstp_jupyter.wxf._errors import WXFError
+
+# The InputForm printer (``_inputform``) needs every model class, so it registers itself here
+# when it is imported (``wxf/__init__`` does that) instead of the model importing its printer.
+_input_printer: Callable[[object], str] | None = None
+
+
+def set_input_printer(printer: Callable[[object], str]) -> None:
+    """Install the function that ``repr`` of model values uses (called once by ``_inputform``)."""
+    global _input_printer
+    _input_printer = printer
+
+
+def input_text(value: object) -> str:
+    """InputForm text of a model value, through the registered printer."""
+    # Importing any module of the package runs ``wxf/__init__`` first, which registers it.
+    assert _input_printer is not None, "wstp_jupyter.wxf._inputform was not imported"
+    return _input_printer(value)
 
 _SYSTEM: Final = "System`"
 
@@ -200,9 +217,7 @@ class Expr:
             return h
 
     def __repr__(self) -> str:
-        from wstp_jupyter.wxf._inputform import input_form
-
-        return input_form(self)
+        return input_text(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Expr, (self._head, *self._args))

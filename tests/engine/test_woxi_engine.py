@@ -1,0 +1,203 @@
+"""The Woxi engine over a real link: the main loop's promises, streaming, stop, Input[]."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from wstp_jupyter.engine import launch
+from wstp_jupyter.link import LinkError, UrgentMessage
+from wstp_jupyter.wxf import BigReal, Expr, Symbol
+
+from .helpers import Session, head, read_until_end
+
+pytest.importorskip("woxi")
+
+
+def start_woxi() -> Session:
+    session = Session(launch(extra_args=("--engine", "woxi")))
+    assert [head(p) for p in read_until_end(session.link)] == ["InputNamePacket"]
+    return session
+
+
+@pytest.fixture(scope="module")
+def woxi() -> Iterator[Session]:
+    session = start_woxi()
+    yield session
+    session.kernel.close()
+
+
+@pytest.fixture
+def fresh_woxi() -> Iterator[Session]:
+    session = start_woxi()
+    yield session
+    session.kernel.close()
+
+
+def texts(packets: list[Any], name: str) -> list[Any]:
+    return [p.args[0] for p in packets if head(p) == name]
+
+
+def test_in_out_names_percent_and_output_form(woxi: Session) -> None:
+    first = woxi.enter("N[Pi]")
+    n = int(texts(first, "OutputNamePacket")[0][4:-3])
+    assert texts(first, "ReturnTextPacket") == ["3.14159"]
+    assert texts(first, "InputNamePacket") == [f"In[{n + 1}]:= "]
+    assert texts(woxi.enter("x^2 + 3 x"), "ReturnTextPacket") == ["3 x + x^2"]
+    assert texts(woxi.enter("%"), "ReturnTextPacket") == ["3 x + x^2"]
+    assert texts(woxi.enter(f"Out[{n}] + 1"), "ReturnTextPacket") == ["4.14159"]
+    assert texts(woxi.enter("{1.5, \"s\", 1/3, a -> b}"), "ReturnTextPacket") == [
+        "{1.5, s, 1/3, a -> b}"
+    ]
+
+
+def test_one_line_per_top_level_expression(woxi: Session) -> None:
+    packets = woxi.enter("a = 1\nb = 2 +\n  3\na + b")
+    assert texts(packets, "ReturnTextPacket") == ["1", "5", "6"]
+    assert len(texts(packets, "OutputNamePacket")) == 3
+    assert texts(woxi.enter("c = 7;"), "ReturnTextPacket") == []
+
+
+def test_print_and_messages_in_order(woxi: Session) -> None:
+    packets = woxi.enter("Print[1]; 1/0; Print[2]; 3")
+    kinds = [head(p) for p in packets]
+    assert kinds == [
+        "TextPacket", "MessagePacket", "TextPacket", "TextPacket",
+        "OutputNamePacket", "ReturnTextPacket", "InputNamePacket",
+    ]
+    assert packets[0].args[0] == "1\n"
+    assert packets[1].args == (Symbol("Power"), "infy")
+    assert "Power::infy" in packets[2].args[0]
+    assert packets[3].args[0] == "2\n"
+
+
+def test_print_streams_while_the_input_runs(woxi: Session) -> None:
+    woxi.link.put(Expr(Symbol("EnterTextPacket"), 'Print["early"]; Pause[3]; 1'))
+    first = woxi.link.get(timeout=30)
+    assert head(first) == "TextPacket" and first.args[0] == "early\n"
+    # The result has not come yet: the Print arrived while Pause was running.
+    assert not woxi.link.ready(0)
+    rest = read_until_end(woxi.link)
+    assert texts(rest, "ReturnTextPacket") == ["1"]
+
+
+def test_syntax_errors(woxi: Session) -> None:
+    packets = woxi.enter("f[")
+    assert [head(p) for p in packets] == [
+        "MessagePacket", "TextPacket", "SyntaxPacket", "InputNamePacket"
+    ]
+    assert packets[0].args == (Symbol("Syntax"), "sntxi")
+    packets = woxi.enter("1 +* 2\nPrint[\"not run\"]")
+    assert head(packets[2]) == "SyntaxPacket"
+    assert not [p for p in packets if head(p) == "TextPacket" and p.args[0] == "not run\n"]
+
+
+def test_evaluate_packet_returns_exact_expressions(woxi: Session) -> None:
+    assert woxi.evaluate(Expr(Symbol("Plus"), 1, 2))[-1].args[0] == 3
+    value = woxi.evaluate(Expr(Symbol("N"), Symbol("Pi")))[-1].args[0]
+    assert value == pytest.approx(3.141592653589793)
+    big = woxi.evaluate(Expr(Symbol("N"), Symbol("E"), 30))[-1].args[0]
+    assert isinstance(big, BigReal) and big.text.startswith("2.71828182845904523536028747135")
+    assert woxi.evaluate(Symbol("$Aborted"))[-1].args[0] == Symbol("$Aborted")
+
+
+def test_abort_stops_within_a_second_and_keeps_definitions(fresh_woxi: Session) -> None:
+    s = fresh_woxi
+    s.enter("keep = 42;")
+    s.link.put(Expr(Symbol("EnterTextPacket"), 'Print["started"]; Do[i^2, {i, 10^10}]'))
+    first = s.link.get(timeout=30)
+    assert first.args[0] == "started\n"
+    s.link.put_message(UrgentMessage.ABORT)
+    packets = read_until_end(s.link)
+    assert texts(packets, "ReturnTextPacket") == ["$Aborted"]
+    messages = [p.args for p in packets if head(p) == "MessagePacket"]
+    assert (Symbol("WSTPJupyter"), "woxiabort") in messages
+    # How fast (the 1 s goal) is measured in benchmarks/bench_engine.py.
+    assert texts(s.enter("keep + 1"), "ReturnTextPacket") == ["43"]
+
+
+def test_interrupt_menu_pauses_and_continues(fresh_woxi: Session) -> None:
+    s = fresh_woxi
+    s.link.put(Expr(Symbol("EnterTextPacket"), 'Print["go"]; Pause[1]; Print["done"]; 7'))
+    assert s.link.get(timeout=30).args[0] == "go\n"
+    s.link.put_message(UrgentMessage.INTERRUPT)
+    menu = read_until_end(s.link)
+    assert head(menu[-1]) == "MenuPacket"
+    s.link.put(Expr(Symbol("EnterTextPacket"), "c"))
+    packets = read_until_end(s.link)
+    assert texts(packets, "ReturnTextPacket") == ["7"]
+
+
+def test_input_and_input_string_ask_the_front_end(woxi: Session) -> None:
+    woxi.link.put(Expr(Symbol("EnterTextPacket"), 'InputString["name? "]'))
+    packets = read_until_end(woxi.link)
+    assert head(packets[-1]) == "InputStringPacket" and packets[-1].args[0] == "name? "
+    woxi.link.put(Expr(Symbol("TextPacket"), "Ada"))
+    assert texts(read_until_end(woxi.link), "ReturnTextPacket") == ["Ada"]
+    woxi.link.put(Expr(Symbol("EnterTextPacket"), 'Input["n? "] + 1'))
+    packets = read_until_end(woxi.link)
+    assert head(packets[-1]) == "InputPacket"
+    woxi.link.put(Expr(Symbol("TextPacket"), "41"))
+    assert texts(read_until_end(woxi.link), "ReturnTextPacket") == ["42"]
+
+
+def test_helpers_complete_inspect_is_complete(woxi: Session) -> None:
+    woxi.enter("myFunction[x_] := x^2")
+    names = woxi.evaluate(Expr(Symbol("WSTPJupyter`Complete"), "Plo"))[-1].args[0]
+    assert "Plot" in names
+    mine = woxi.evaluate(Expr(Symbol("WSTPJupyter`Complete"), "myFun"))[-1].args[0]
+    assert mine == ["myFunction"]
+    usage = woxi.evaluate(Expr(Symbol("WSTPJupyter`Inspect"), "Sin"))[-1].args[0]
+    assert "sine" in usage and "Listable" in usage
+    definition = woxi.evaluate(Expr(Symbol("WSTPJupyter`Inspect"), "myFunction"))[-1].args[0]
+    assert "x^2" in definition
+    for code, verdict in (("f[1]", "complete"), ("f[", "incomplete"), ("1 +", "incomplete")):
+        answer = woxi.evaluate(Expr(Symbol("WSTPJupyter`IsComplete"), code))[-1].args[0]
+        assert answer == verdict
+
+
+def test_graphics_become_svg_and_png(woxi: Session) -> None:
+    request = Expr(Symbol("WSTPJupyter`MIMEBundle"), Expr(
+        Symbol("Plot"), Expr(Symbol("Sin"), Symbol("x")), [Symbol("x"), 0, 1]
+    ))
+    bundle = woxi.evaluate(request)[-1].args[0].args[0]
+    assert bundle["text/plain"] == "-Graphics-"
+    assert bundle["image/svg+xml"].lstrip().startswith("<svg")
+    assert bundle["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quit_ends_the_kernel(fresh_woxi: Session) -> None:
+    fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), "Quit[]"))
+    with pytest.raises(LinkError):  # the kernel closes the link: nothing more comes
+        while True:
+            fresh_woxi.link.get(timeout=60)
+    assert fresh_woxi.kernel.process.wait(timeout=60) == 0
+
+
+def test_missing_woxi_is_one_line_naming_the_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['woxi'] = None\n"
+        "from wstp_jupyter.engine._cli import main\n"
+        "main(['-wstp', '--engine', 'woxi', '-linkmode', 'connect', '-linkname', '1@127.0.0.1'])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'wstp-jupyter[woxi]'" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_engine_is_a_usage_error() -> None:
+    from wstp_jupyter.engine._cli import parse_args
+    from wstp_jupyter.engine._errors import UsageError
+
+    assert parse_args(["--engine", "woxi", "-linkname", "1@x"]).backend == "woxi"
+    assert parse_args(["-linkname", "1@x"]).backend == "mathics3"
+    with pytest.raises(UsageError, match="mathics3, woxi"):
+        parse_args(["--engine", "mathematica", "-linkname", "1@x"])
