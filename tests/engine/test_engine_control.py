@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -290,6 +291,10 @@ def test_listening_kernel_refuses_a_wrong_key_and_keeps_waiting() -> None:
     try:
         assert proc.stdout is not None
         name = proc.stdout.readline().decode().strip()
+        port, host = name.split("@")
+        # Connected first and never a word: the kernel must not wait on it (it would for its
+        # handshake timeout if it handled one connection at a time).
+        silent = socket.create_connection((host, int(port)), timeout=30)
         intruder = Link.connect("TCPIP", name, key="wrong-key")
         with pytest.raises(AuthenticationError):
             intruder.activate(timeout=30)
@@ -300,10 +305,16 @@ def test_listening_kernel_refuses_a_wrong_key_and_keeps_waiting() -> None:
         assert link.get(timeout=30) == wl.InputNamePacket("In[1]:= ")
         link.put(wl.EnterTextPacket("6*7"))
         assert read_until_end(link)[1] == wl.ReturnTextPacket("42")
+        silent.recv(4096)  # the kernel's HELLO, then a CLOSE saying why, then the end
+        while silent.recv(4096):
+            pass
+        silent.close()
         link.close()
         assert proc.wait(timeout=30) == 0
         assert proc.stderr is not None
-        assert b"refused a client" in proc.stderr.read()
+        err = proc.stderr.read().decode()
+        assert "refused a client" in err and "the keys differ" in err, err
+        assert "another peer completed the handshake first" in err, err
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -184,3 +184,32 @@ def test_aio_listen_activate() -> None:
         await listener.aclose()
 
     asyncio.run(main())
+
+
+def test_aio_server_reports_a_rejected_peer_only_through_on_reject(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The server owns the report: the library logs no warning of its own (one that would reach
+    stderr unformatted through logging's last-resort handler)."""
+    rejected: list[str] = []
+
+    async def main() -> None:
+        server = await aio.start_server(
+            key="right", on_reject=lambda peer, err: rejected.append(str(err))
+        )
+        intruder = Link.connect(Protocol.TCPIP, server.name, key="wrong")
+        with pytest.raises(AuthenticationError):
+            await asyncio.get_running_loop().run_in_executor(None, intruder.activate, 5)
+        intruder.close()
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            while len(rejected) < 2:
+                await asyncio.sleep(0.01)
+        server.close()
+        await server.wait_closed()
+
+    with caplog.at_level("DEBUG", logger="wstp_jupyter.link"):
+        asyncio.run(asyncio.wait_for(main(), 30))
+    assert len(rejected) == 2 and "keys differ" in rejected[0], rejected
+    warnings = [r for r in caplog.records if r.levelno >= 30 and r.name.startswith("wstp_jupyter")]
+    assert not warnings, [r.getMessage() for r in warnings]

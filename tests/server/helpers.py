@@ -30,17 +30,26 @@ class ServerProcess:
     """A real wstpserver child process."""
 
     def __init__(self, config: dict[str, Any] | None, tmp: Path, *args: str,
-                 env: dict[str, str] | None = None, startup_timeout: float = 120.0) -> None:
+                 env: dict[str, str] | None = None, startup_timeout: float = 120.0,
+                 separate_stderr: bool = False) -> None:
         cmd = [sys.executable, "-m", "wstp_jupyter.server", "--port", "0", "-l", "debug", *args]
         if config is not None:
             path = tmp / "wstpserver.conf"
             path.write_text("# test configuration\n" + json.dumps(config, indent=2) + "\n")
             cmd += ["--configuration-file", str(path)]
         self.lines: list[str] = []
+        #: What the server wrote on stderr, when ``separate_stderr`` (else it is in ``lines``).
+        self.err_lines: list[str] = []
         full_env = {**os.environ, **(env or {})}
         full_env.pop("WSTPSERVER_PORT", None)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, cwd=tmp, env=full_env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if separate_stderr else subprocess.STDOUT,
+            text=True, cwd=tmp, env=full_env)
+        self._drain_err: threading.Thread | None = None
+        if separate_stderr:
+            self._drain_err = threading.Thread(target=self._read_err, daemon=True)
+            self._drain_err.start()
         self.port = 0
         deadline = time.monotonic() + startup_timeout
         assert self.proc.stdout is not None
@@ -58,6 +67,11 @@ class ServerProcess:
             raise RuntimeError("server did not start:\n" + "".join(self.lines))
         self._drain = threading.Thread(target=self._read, daemon=True)
         self._drain.start()
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.err_lines.append(line)
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -97,6 +111,8 @@ class ServerProcess:
                 self.proc.wait()
         if self._drain is not None:
             self._drain.join(10)  # every line the server wrote is in ``lines`` from here
+        if self._drain_err is not None:
+            self._drain_err.join(10)
         return self.proc.returncode
 
 

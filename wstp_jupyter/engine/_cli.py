@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wstp_jupyter.engine._errors import StartupError, UsageError
-from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, Protocol
+from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, LinkError, Protocol
 
 USAGE = """\
 usage: python -m wstp_jupyter.engine -wstp -linkmode connect|listen -linkprotocol TCPIP|Local
@@ -117,19 +117,26 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(code)
 
 
+def _report_rejected(peer: str, error: LinkError) -> None:
+    """Say on stderr why a connection to the listening kernel was dropped (wrong key, garbage,
+    silence, or another peer was first)."""
+    print(f"wstp_jupyter.engine: refused a client ({peer}): {error}", file=sys.stderr, flush=True)
+
+
 def _activate_listener(link: Link) -> None:
     """Wait for the one peer that knows the key.
 
-    ``Link.activate`` refuses a client with the wrong key and keeps listening, but reports the
-    refusal; any local process could otherwise end a listening kernel by connecting with a bad
-    key. Other handshake failures are already absorbed by ``activate`` itself.
+    The link runs the handshakes of all connecting clients at once and tells
+    ``_report_rejected`` of every one it drops. ``Link.activate`` raises a wrong key and keeps
+    listening; any local process could otherwise end a listening kernel by connecting with a
+    bad key, so it is only waited past here (it has been reported already).
     """
     while True:
         try:
             link.activate()
             return
-        except AuthenticationError as exc:
-            print(f"wstp_jupyter.engine: refused a client: {exc}", file=sys.stderr, flush=True)
+        except AuthenticationError:
+            continue
 
 
 def make_backend(engine: str) -> Any:
@@ -155,7 +162,6 @@ def serve(opts: EngineOptions) -> int:
     """Load the backend, open the link, run the main loop; the exit code."""
     from wstp_jupyter.engine._mainloop import MainLoop
     from wstp_jupyter.engine._sidelinks import KernelSideLinks
-    from wstp_jupyter.link import LinkError
 
     try:
         backend = make_backend(opts.backend)
@@ -166,7 +172,7 @@ def serve(opts: EngineOptions) -> int:
     protocol = Protocol.parse(opts.protocol)
     try:
         if opts.mode == "listen":
-            link = Link.listen(protocol, opts.name, key=key)
+            link = Link.listen(protocol, opts.name, key=key, on_reject=_report_rejected)
             print(link.name, flush=True)
             _activate_listener(link)
         else:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wstp_jupyter import wxf
+from wstp_jupyter.link._accepting import Acceptor
 from wstp_jupyter.link._connection import (
     DEFAULT_MAX_FRAME_SIZE,
     Connection,
@@ -36,7 +37,6 @@ from wstp_jupyter.link._connection import (
 )
 from wstp_jupyter.link._constants import ErrorCode
 from wstp_jupyter.link._errors import (
-    AuthenticationError,
     LinkClosed,
     LinkError,
     LinkTimeout,
@@ -59,6 +59,9 @@ log = logging.getLogger("wstp_jupyter.link")
 
 AsyncMessageHandler = Callable[[UrgentMessage], Any]
 
+#: Longest wait of one worker-thread accept step (see ``AsyncLink._accept_one``).
+_ACCEPT_STEP = 1.0
+
 
 class AsyncLink(asyncio.BufferedProtocol):
     """One end of a link, for asyncio. Build it with ``connect``, ``listen``, ``channel`` or
@@ -80,6 +83,7 @@ class AsyncLink(asyncio.BufferedProtocol):
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         limits: wxf.Limits | None = None,
         max_unsent: int | None = None,
+        handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
     ) -> None:
         self.protocol = protocol
         self.name = name
@@ -90,6 +94,9 @@ class AsyncLink(asyncio.BufferedProtocol):
         )
         self._transport: asyncio.Transport | None = None
         self._listener: Listener | None = None
+        self._acceptor: Acceptor | None = None
+        self._accepting: asyncio.Task[None] | None = None
+        self._handshake_timeout = handshake_timeout
         self._loop = asyncio.get_running_loop()
         self._connected: asyncio.Future[None] = self._loop.create_future()
         self._inbox = Inbox(self._call_handler)
@@ -125,7 +132,7 @@ class AsyncLink(asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._transport is None:
-            return  # a dropped handshake's transport, after _reset: not this connection
+            return  # never attached
         if self._inbox.peer_close is None and self._inbox.fatal is None:
             self._conn.receive_data(b"")
             self._file()
@@ -155,12 +162,21 @@ class AsyncLink(asyncio.BufferedProtocol):
             woke = inbox.file(self._conn)
         except LinkError as exc:
             self._flush()  # the CLOSE that tells the peer why
-            if not self._connected.done():
+            in_handshake = not self._connected.done()
+            if in_handshake:
                 self._connected.set_exception(exc)
             if self._transport is not None:
                 self._transport.close()
             self._wakeup.set()
-            log.warning("link %s: %s; disconnected", self.name, exc)
+            # Not a warning of the library's own: the error reaches the link's owner (the
+            # handshake's waiter, e.g. a server's on_reject, or the next read), who reports it
+            # in its own words; a warning here would reach stderr unformatted besides.
+            log.log(
+                logging.DEBUG if in_handshake else logging.INFO,
+                "link %s: %s; disconnected",
+                self.name,
+                exc,
+            )
             return
         if not self._connected.done():
             if inbox.connected is not None:
@@ -201,46 +217,65 @@ class AsyncLink(asyncio.BufferedProtocol):
             return
         try:
             if self._listener is not None and self._transport is None:
-                await asyncio.wait_for(self._accept_one(), timeout)
+                await self._accept_one(timeout)
             await asyncio.wait_for(asyncio.shield(self._connected), timeout)
         except TimeoutError:
             raise LinkTimeout("the link did not become active in time") from None
 
-    async def _accept_one(self) -> None:
+    async def _accept_one(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` for the link's one accepting task to find the peer.
+
+        The task outlives a cancelled or timed-out ``activate()``: a peer it finds is never
+        lost, and concurrent activations share it.
+        """
+        task = self._accepting
+        if task is None or task.done():
+            task = self._accepting = asyncio.ensure_future(self._accept_peer())
+            task.add_done_callback(_retrieve)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            raise LinkTimeout("no peer completed the handshake in time") from None
+
+    async def _accept_peer(self) -> None:
+        """Accept a peer: the handshakes of all pending connections run concurrently (see
+        ``_accepting``) on a worker thread; the winner's socket becomes this link's transport."""
         listener = self._listener
         assert listener is not None
+        if self._acceptor is None:
+            self._acceptor = Acceptor(
+                listener,
+                self._new_connection,
+                name=self.name,
+                handshake_timeout=self._handshake_timeout,
+            )
+        acceptor = self._acceptor
         while True:
-            sock = await _accept_socket(listener)
+            # In steps of at most a second, so that a worker never outlives a closed link or
+            # a stopped loop for long (pending handshakes carry over from step to step).
+            step = time.monotonic() + _ACCEPT_STEP
             try:
-                await _attach(self, sock)
-                await asyncio.wait_for(asyncio.shield(self._connected), DEFAULT_HANDSHAKE_TIMEOUT)
-            except (LinkError, TimeoutError) as exc:
-                if self._transport is not None:
-                    self._transport.abort()
-                self._reset()
-                if isinstance(exc, AuthenticationError):
-                    raise  # the caller learns of it; activating again goes on listening
-                log.info(
-                    "link %s: dropped a client during the handshake: %s",
-                    self.name,
-                    exc or "the handshake timed out",
-                )
+                sock, conn = await self._loop.run_in_executor(None, acceptor.run, step)
+                break
+            except LinkTimeout:
                 continue
-            listener.close()
-            self._listener = None
-            return
+        self._acceptor = None
+        listener.close()
+        self._listener = None
+        if self._inbox.closed:
+            sock.close()
+            raise LinkClosed("the link is closed")
+        self._conn = conn
+        self.connection_id = conn.connection_id
+        self._connected.set_result(None)
+        await _attach(self, sock)
+        self._file()  # frames that arrived together with the handshake
 
-    def _reset(self) -> None:
+    def _new_connection(self) -> Connection:
         old = self._conn
-        self._conn = Connection(
+        return Connection(
             old.role, key=old._key, max_frame_size=old.max_frame_size, limits=old._limits
         )
-        self._transport = None
-        self._connected = self._loop.create_future()
-        self._lost = self._loop.create_future()
-        handler = self._inbox.handler
-        self._inbox = Inbox(self._call_handler)
-        self._inbox.handler = handler
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait for the handshake of a link whose transport is already attached (a link a
@@ -440,6 +475,8 @@ class AsyncLink(asyncio.BufferedProtocol):
                     transport.write(self._conn.send(Close(code=0, reason=reason)))
             transport.close()
         inbox.closed = True
+        if self._acceptor is not None:
+            self._acceptor.shutdown()
         if self._listener is not None:
             self._listener.close()
         if not self._connected.done():
@@ -465,6 +502,12 @@ class AsyncLink(asyncio.BufferedProtocol):
 
     def __repr__(self) -> str:
         return f"<AsyncLink {self.protocol.value} {self.name!r}>"
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark a task's exception retrieved: whoever awaited it has seen it."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

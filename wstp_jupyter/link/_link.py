@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wstp_jupyter import wxf
+from wstp_jupyter.link._accepting import Acceptor, RejectCallback
 from wstp_jupyter.link._connection import (
     DEFAULT_MAX_FRAME_SIZE,
     Connection,
@@ -46,7 +47,6 @@ from wstp_jupyter.link._events import Close, UrgentMessage
 from wstp_jupyter.link._handshake import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HANDSHAKE_TIMEOUT,
-    accept_peer,
     connect_peer,
     handshake,
     remaining,
@@ -107,12 +107,15 @@ class Link(TokenAPI):
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         limits: wxf.Limits | None = None,
         handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+        on_reject: RejectCallback | None = None,
     ) -> None:
         self.protocol = _protocol
         self.name = _name
         self.connection_id: uuid.UUID | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._listener = _listener
+        self._acceptor: Acceptor | None = None
+        self._on_reject = on_reject
         self._pending_sock = _sock
         self._role = _role
         self._key = key
@@ -156,7 +159,10 @@ class Link(TokenAPI):
                 socket path for Local (``None``: a fresh private path), any string for
                 IntraProcess (``None``: a fresh name).
             key: shared secret; required when the TCPIP host is not a loopback address.
-            **options: ``max_frame_size``, ``limits`` (``wxf.Limits``), ``handshake_timeout``.
+            **options: ``max_frame_size``, ``limits`` (``wxf.Limits``), ``handshake_timeout``
+                (seconds each connecting client has to complete its handshake; they run
+                concurrently), ``on_reject`` (``fn(peer, error)``, told of every connection
+                dropped before it became the peer).
 
         Returns:
             The link; ``link.name`` is what the peer connects to. ``activate()`` waits for it.
@@ -259,12 +265,16 @@ class Link(TokenAPI):
     def activate(self, timeout: float | None = None) -> None:
         """Wait until the link is connected and authenticated (``LinkActivate``).
 
-        A listening link accepts connections until one completes the handshake; a client that
-        sends garbage or stays silent past the handshake timeout is dropped and waiting goes on.
+        A listening link accepts every connection as it arrives and runs their handshakes
+        concurrently: the first that completes becomes the peer and the others are closed with
+        the reason. A client that sends garbage or stays silent past the handshake timeout is
+        dropped (and reported to ``on_reject``, an option of ``listen``) without delaying
+        anyone; handshakes still in progress when ``timeout`` expires go on at the next call.
 
         Raises:
             LinkTimeout: not active within ``timeout`` seconds.
-            AuthenticationError: the peer's key differs (the listening link keeps listening).
+            AuthenticationError: a client's key differs (the listening link keeps listening,
+                and other clients' handshakes go on).
             LinkClosed: the link was closed.
             LinkError: a background activation (after a write) failed; it is raised again by
                 every later call.
@@ -301,13 +311,16 @@ class Link(TokenAPI):
             hs = time.monotonic() + self._handshake_timeout
             handshake(sock, conn, hs if deadline is None else min(hs, deadline))
         elif self._listener is not None:
-            sock, conn = accept_peer(
-                self._listener,
-                self._new_connection,
-                name=self.name,
-                handshake_timeout=self._handshake_timeout,
-                deadline=deadline,
-            )
+            if self._acceptor is None:
+                self._acceptor = Acceptor(
+                    self._listener,
+                    self._new_connection,
+                    name=self.name,
+                    handshake_timeout=self._handshake_timeout,
+                    on_reject=self._on_reject,
+                )
+            sock, conn = self._acceptor.run(deadline)
+            self._acceptor = None
             self._listener.close()
             self._listener = None
         else:
@@ -374,7 +387,8 @@ class Link(TokenAPI):
             if self._sock is not None:
                 with contextlib.suppress(OSError):
                     self._sock.shutdown(socket.SHUT_RDWR)
-            log.warning("link %s: %s; disconnected", self.name, exc)
+            # The next read raises it to the owner; no warning of the library's own.
+            log.info("link %s: %s; disconnected", self.name, exc)
         # Only a reader thread leaves others waiting on the condition; without one, waiting
         # readers queue on the read lock and find the inbox filled.
         if woke and self._reader is not None:
@@ -720,6 +734,8 @@ class Link(TokenAPI):
             sock.close()
         if self._pending_sock is not None:
             self._pending_sock.close()
+        if self._acceptor is not None:
+            self._acceptor.shutdown()
         if self._listener is not None:
             self._listener.close()
         with self._cond:

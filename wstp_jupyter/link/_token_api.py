@@ -6,8 +6,10 @@ token. Both sides work on whole expressions underneath (``TokenWriter``, ``Token
 ``_tokens``), so the two APIs mix freely: ``get()`` after ``next_packet()`` still returns the
 packet whole. Misuse (reading past the end, a put sequence left open) raises the WSTP error
 codes ``WSEGSEQ`` / ``WSEPSEQ``. A packet opened for token reading (by ``next_packet()`` or the
-first token getter) stays the current one until ``new_packet()``, ``next_packet()`` or ``get()``:
-reading past its end raises ``WSEGETENDPACKET`` and leaves the next packet on the link.
+first token getter) stays the current one until ``new_packet()`` or ``next_packet()`` discards
+its rest: reading past its end raises ``WSEGETENDPACKET`` and leaves the next packet on the link.
+``get()`` returns a packet that was only opened whole, moves past one read to its end, and
+raises ``WSEGSEQ`` on one that is partly read (consuming nothing).
 
 ``TokenAPI`` is a mixin: the class using it provides the expression-level ``get`` and ``_put``
 and the two token cursors.

@@ -184,6 +184,29 @@ class Listener:
         assert self.intra is not None
         return self.intra.fileno()
 
+    def accept_nowait(self) -> socket.socket | None:
+        """A connected socket if one is waiting, else ``None``; never blocks.
+
+        Raises:
+            LinkClosed: the listener was closed or failed.
+        """
+        if self.closed:
+            raise LinkClosed("the listening link was closed")
+        if self.intra is not None:
+            return self.intra.accept_nowait()
+        assert self.sock is not None
+        try:
+            conn, _addr = self.sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as exc:
+            if self.closed:
+                raise LinkClosed("the listening link was closed") from None
+            raise LinkClosed(f"the listening link failed: {exc}") from exc
+        conn.setblocking(True)
+        tune(conn)
+        return conn
+
     def accept(self, timeout: float | None) -> socket.socket:
         """The next connected socket.
 
@@ -203,21 +226,9 @@ class Listener:
             except (OSError, ValueError):
                 raise LinkClosed("the listening link was closed") from None
             if ready:
-                if self.intra is not None:
-                    got = self.intra.accept_nowait()
-                    if got is not None:
-                        return got
-                else:
-                    assert self.sock is not None
-                    try:
-                        conn, _addr = self.sock.accept()
-                    except BlockingIOError:
-                        continue
-                    except OSError as exc:
-                        raise LinkClosed(f"the listening link failed: {exc}") from exc
-                    conn.setblocking(True)
-                    tune(conn)
-                    return conn
+                got = self.accept_nowait()
+                if got is not None:
+                    return got
             if deadline is not None and time.monotonic() >= deadline:
                 raise LinkTimeout("no peer connected in time")
 
