@@ -473,9 +473,7 @@ class _Printer:
         if name == "System`FullForm" and len(els) == 1:
             return full_form(els[0], self.shorten), _P_ATOM
         if name == "System`TeXForm" and len(els) == 1 and self.evaluation is not None:
-            from wstp_jupyter.engine._texform import tex_form
-
-            return tex_form(els[0], self.evaluation), _P_ATOM
+            return _tex_writer(els[0], self.evaluation), _P_ATOM
         if name == "System`Row" and els and self.is_list(els[0]):
             sep = self.text(els[1]) if len(els) > 1 else ""
             return sep.join(self.text(e) for e in els[0].elements), _P_ATOM
@@ -544,6 +542,23 @@ def _has_operator(text: str) -> bool:
         elif depth == 0 and ch in " +-*/^<>=|&;!":
             return True
     return False
+
+
+
+def _no_tex_writer(expr: Any, evaluation: Any) -> str:
+    raise RuntimeError("wstp_jupyter.engine._texform was not imported")
+
+
+# The TeX writer (``_texform``) builds on this module's text printer, so it registers itself
+# here when imported (``_render`` and ``_outputform`` import it) instead of this module
+# importing it: a TeXForm inside a text result is written with it.
+_tex_writer: Callable[[Any, Any], str] = _no_tex_writer
+
+
+def set_tex_writer(writer: Callable[[Any, Any], str]) -> None:
+    """Install the function that writes ``TeXForm[e]`` met inside a text result."""
+    global _tex_writer
+    _tex_writer = writer
 
 
 def to_text(

@@ -28,7 +28,7 @@ from mathics.core.expression import Expression
 from mathics.core.symbols import Atom, Symbol
 from mathics.format.form.outputform import render_output_form
 
-from wstp_jupyter.engine._forms import to_text
+from wstp_jupyter.engine._forms import set_tex_writer, to_text
 
 _P_FUNCTION = 90
 _P_RULE = 120
@@ -556,3 +556,6 @@ def _times(c: Any, x: Any) -> Any:
     if _is_one(c):
         return x
     return Expression(Symbol("System`Times"), c, x)
+
+
+set_tex_writer(tex_form)
