@@ -245,7 +245,7 @@ def test_quit_terminate_and_closed_link_end_the_process(fresh_kernels: list[Sess
 
 
 def test_startup_failure_reports_stderr() -> None:
-    with pytest.raises(StartupError, match="unknown backend 'nosuch'"):
+    with pytest.raises(StartupError, match="unknown engine 'nosuch'"):
         launch(extra_args=("-backend", "nosuch"), startup_timeout=30)
 
 
