@@ -312,3 +312,25 @@ def test_message_text_is_output_form(backend: Any) -> None:
         ("Power", "infy", "Power::infy: Infinite expression 1/0 encountered."),
         ("print", "3.14159 x^2"),
     ]
+
+
+def test_plain_machine_reals_print_as_mathics3_renders_them(backend: Any) -> None:
+    """The fast path for machine reals gives the renderer's text wherever it answers."""
+    import random
+
+    from mathics.core.atoms import MachineReal
+    from mathics.format.form.outputform import real_render_output_form
+
+    from wstp_jupyter.engine._forms import plain_machine_real
+
+    rng = random.Random(7)
+    values = [rng.uniform(-1, 1) * 10 ** rng.uniform(-7, 8) for _ in range(3000)]
+    values += [0.0, -0.0, 1e-5, 9.99999e-6, 0.5, 1.0, 100.0, 99999.95, 123456.4, 999999.4,
+               999999.6, 1e6, 2.0 / 3, -1.5, 1.0000005]
+    answered = 0
+    for v in values:
+        fast = plain_machine_real(v)
+        if fast is not None:
+            answered += 1
+            assert fast == str(real_render_output_form(MachineReal(v), backend.main)), v
+    assert answered > len(values) // 2

@@ -129,6 +129,23 @@ def format_machine_real(value: float) -> str:
     return real_form(value)
 
 
+def plain_machine_real(x: float) -> str | None:
+    """OutputForm text of a machine real where it is plain decimal text (``3.14159``, ``100.``,
+    ``0.000123457``): six significant digits, trailing zeros dropped, the point kept. This is
+    the text Mathics3's OutputForm renderer gives (a test compares them on many values), about
+    40 times faster; printing a list of a million reals depends on it. ``None`` outside
+    1e-5 <= |x| < 1e6, where the renderer writes a power of ten and is asked instead.
+    """
+    if x == 0.0:
+        return "0."
+    if not 1e-5 <= abs(x) < 1e6:
+        return None
+    text = f"{x:.6g}"
+    if "e" in text:  # rounded up to 1e6, or 1e-5 written as an exponent
+        return None
+    return text.rstrip("0") if "." in text else text + "."
+
+
 def _format_precision_real(atom: PrecisionReal, with_precision: bool) -> str:
     digits = max(1, dps(atom.get_precision()))
     text = str(atom.value)
@@ -189,7 +206,8 @@ class _Printer:
             v = atom.value
             return str(v), (_P_UMINUS if v < 0 else _P_ATOM)
         if isinstance(atom, MachineReal | PrecisionReal) and self.evaluation is not None:
-            t = str(mathics_outputform.real_render_output_form(atom, self.evaluation))
+            t = (isinstance(atom, MachineReal) and plain_machine_real(atom.value)) or str(
+                mathics_outputform.real_render_output_form(atom, self.evaluation))
             return t, (_P_UMINUS if t.startswith("-") else _P_ATOM)
         if isinstance(atom, MachineReal):
             t = format_machine_real(atom.value)
