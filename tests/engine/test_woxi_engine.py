@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -201,3 +203,55 @@ def test_unknown_engine_is_a_usage_error() -> None:
     assert parse_args(["-linkname", "1@x"]).backend == "mathics3"
     with pytest.raises(UsageError, match="mathics3, woxi"):
         parse_args(["--engine", "mathematica", "-linkname", "1@x"])
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (children, their children...), read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_no_worker_outlives_a_killed_engine() -> None:
+    """The worker and its standby copy (forked after each input) end with the engine, even when
+    it is killed outright."""
+    s = start_woxi()
+    try:
+        s.enter("x = 1;")  # an input: the worker forks its standby copy
+        engine = s.kernel.process.pid
+        workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(workers) < 2:  # the worker and its standby
+            assert time.monotonic() < deadline, "no standby copy appeared"
+            workers = _descendants(engine)
+            time.sleep(0.05)
+        s.kernel.process.kill()
+        s.kernel.process.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, [p for p in workers if _alive(p)]
+            time.sleep(0.05)
+    finally:
+        s.kernel.close()

@@ -147,6 +147,10 @@ class Worker:
             while os.getppid() == parent:
                 time.sleep(0.001)
             _die_with_parent()
+            # The pipe also ends when the engine dies (and the worker with it); then this copy
+            # was handed to init, not to the engine, and must not live on alone.
+            if os.getppid() != _ENGINE_PID:
+                os._exit(0)
             self.standby = None
             self.send({"ev": "promoted", "pid": os.getpid()}, prefix=self.magic)
             return False
@@ -282,6 +286,9 @@ def _b64(text: str) -> bytes | None:
     return data if data.startswith(b"8:") else None
 
 
+_ENGINE_PID = 0  # the engine process that started the worker (a copy's subreaper)
+
+
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when its parent (the engine) dies."""
     try:
@@ -292,7 +299,9 @@ def _die_with_parent() -> None:
 
 
 def main(argv: list[str]) -> int:
+    global _ENGINE_PID  # set once, before any copy is forked
     fd, magic, fifo = int(argv[0]), bytes.fromhex(argv[1]), argv[2]
+    _ENGINE_PID = os.getppid()
     _die_with_parent()
     ctl = socket.socket(fileno=fd)
     try:
