@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
@@ -114,3 +115,12 @@ def test_interrupt_stops_a_silent_cell(ekm: KernelManager, ekc: BlockingKernelCl
     # The loop never ends by itself; a silent cell shows nothing, aborted or not.
     assert shell_request(kc, msg_id, timeout=30)["content"]["status"] == "ok"
     assert execute(kc, "1 + 1").plain() == ["2"]
+
+
+def test_kernel_info_names_the_engine(ekc: BlockingKernelClient,
+                                      request: pytest.FixtureRequest) -> None:
+    name = {"mathics3": "Mathics3", "woxi": "Woxi"}[request.node.callspec.params["any_engine"]]
+    reply = shell_request(ekc, ekc.kernel_info())["content"]
+    assert reply["language_info"]["version"] == name
+    assert reply["language_info"]["name"] == "wolfram"
+    assert f"({name} kernel process" in reply["banner"]

@@ -53,7 +53,7 @@ from wstp_jupyter.kernel._mapping import (
     UpdateDisplayData,
     result_data,
 )
-from wstp_jupyter.kernel._options import KernelOptions
+from wstp_jupyter.kernel._options import ENGINE_NAMES, KernelOptions
 from wstp_jupyter.kernel._services import FrontEndServices
 from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO
 from wstp_jupyter.kernel._stdin import StdinChannel, StdinUnavailable
@@ -93,11 +93,23 @@ class WolframKernel(FrontEndServices, Kernel):
 
     implementation = IMPLEMENTATION
     implementation_version = __version__
-    language_info = LANGUAGE_INFO
-    banner = (
-        f"Wolfram Language via wstp-jupyter {__version__} "
-        "(Mathics3 kernel process over WSTP links)"
-    )
+
+    @property
+    def language_info(self) -> dict[str, Any]:  # type: ignore[override]
+        """Jupyter's ``language_info``; its version names the evaluator of a local kernel."""
+        return {**LANGUAGE_INFO, "version": self._evaluator()}
+
+    @property
+    def banner(self) -> str:  # type: ignore[override]
+        return (f"Wolfram Language via wstp-jupyter {__version__} "
+                f"({self._evaluator()} kernel process over WSTP links)")
+
+    def _evaluator(self) -> str:
+        # A wstpserver's pool decides its kernels' engine, which the front end is not told.
+        if self.kernel_options.uses_server:
+            return "wstpserver"
+        return ENGINE_NAMES.get(self.kernel_options.engine, self.kernel_options.engine)
+
     help_links = [
         {"text": "wstp-jupyter", "url": "https://github.com/wstp-jupyter/wstp-jupyter"},
         {"text": "Mathics3", "url": "https://mathics.org/"},
