@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import queue
 import statistics
 import sys
@@ -179,25 +178,14 @@ INTERRUPTED = {OURS: "i = 0; While[True, i++]", PYTHON: "while True: pass"}
 
 def _render3d(reps: int) -> float:
     """Median time to render an 1800-triangle Graphics3D surface (Plot3D's default is ~1000)."""
+    from benchmarks.bench_widgets import surface
     from wstp_jupyter.render3d import graphics3d_svg
 
-    n = 30
-    elements = []
-    for i in range(n):
-        for j in range(n):
-            quad = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)]
-            pts = [[x / n, y / n, 0.2 * math.sin(6 * x * y / n / n)] for x, y in quad]
-            for tri in ((pts[0], pts[1], pts[2]), (pts[0], pts[2], pts[3])):
-                elements.append({"type": "polygon", "coords": [[p, None] for p in tri],
-                                 "color": [1, 1, 1], "opacity": 1})
+    # The same scene as the 3D widget row, with the axes and background the SVG draws too.
     data = {
-        "elements": elements,
+        **surface(30),
         "background_color": "rgba(100.0%, 100.0%, 100.0%, 100.0%)",
         "axes": {"hasaxes": [True, True, True], "ticks": []},
-        "extent": {"xmin": 0.0, "xmax": 1.0, "ymin": 0.0, "ymax": 1.0, "zmin": -0.2, "zmax": 0.2},
-        "lighting": [{"type": "Ambient", "color": [0.4, 0.4, 0.4]},
-                     {"type": "Directional", "color": [0.8, 0.3, 0.3], "position": [2, 0, 2]}],
-        "viewpoint": [1.3, -2.4, 2.0],
         "protocol": "1.1",
     }
     times = []
