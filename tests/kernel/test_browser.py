@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def serve_jupyter(
+    app: str, title: str, tmp_path: Path, root: Path, extra: list[str]
+) -> Iterator[str]:
+    """Run ``jupyter APP`` on 127.0.0.1 (token off, temporary config and runtime directories,
+    serving ``root``) until it answers ``/api/status``; yield its URL, stop it afterwards.
+    ``title`` names it in the failure that shows its log when it does not start."""
     port = _free_port()
-    root = tmp_path / "root"
-    root.mkdir()
     env = dict(os.environ)
     env.update(
         JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
@@ -56,14 +60,13 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
     )
-    log = open(tmp_path / "jupyterlab.log", "w")  # noqa: SIM115 -- closed below
+    log_path = tmp_path / f"{app}.log"
+    log = open(log_path, "w")  # noqa: SIM115 -- closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        [sys.executable, "-m", "jupyter", app, "--no-browser", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
          "--IdentityProvider.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly",
+         f"--ServerApp.root_dir={root}", *extra,
          *(["--allow-root"] if os.geteuid() == 0 else [])],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -79,8 +82,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log")
-                            .read_text()[-3000:])
+                pytest.fail(f"{title} did not start:\n" + log_path.read_text()[-3000:])
             time.sleep(0.25)
         yield url
     finally:
@@ -91,6 +93,18 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path) -> Iterator[str]:
+    root = tmp_path / "root"
+    root.mkdir()
+    with serve_jupyter("lab", "JupyterLab", tmp_path, root, [
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]) as url:
+        yield url
 
 
 def _only_local(url: str) -> Any:

@@ -11,12 +11,8 @@ page) goes to ``artifacts/widgets-3d-ready.txt``; Notebook 7: ``artifacts/widget
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,11 +21,11 @@ import pytest
 
 from tests.kernel.test_browser import (  # noqa: F401 -- fixtures
     DISPLAY_NAME,
-    _free_port,
     _only_local,
     _run_cell,
     chromium,
     jupyterlab,
+    serve_jupyter,
 )
 
 pytestmark = pytest.mark.browser
@@ -162,7 +158,6 @@ MANIPULATE = "Manipulate[Plot[Sin[a x], {x, 0, 6}], {a, 1, 5}]"
 @pytest.fixture
 def notebook7(tmp_path: Path) -> Iterator[str]:
     """Notebook 7 on 127.0.0.1 (token off, temporary directories), serving ``widgets.ipynb``."""
-    port = _free_port()
     root = tmp_path / "root"
     root.mkdir()
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {},
@@ -171,42 +166,8 @@ def notebook7(tmp_path: Path) -> Iterator[str]:
                                       "language": "wolfram"}},
           "nbformat": 4, "nbformat_minor": 5}
     (root / "widgets.ipynb").write_text(json.dumps(nb))
-    env = dict(os.environ)
-    env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    log = open(tmp_path / "notebook.log", "w")  # noqa: SIM115 -- closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "notebook", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("Notebook 7 did not start:\n"
-                            + (tmp_path / "notebook.log").read_text()[-3000:])
-            time.sleep(0.25)
+    with serve_jupyter("notebook", "Notebook 7", tmp_path, root, []) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.mark.timeout(300)
