@@ -146,10 +146,12 @@ class Worker:
         """Fork the standby copy; False in the copy once it has been promoted."""
         sys.stdout.flush()
         read_end, write_end = os.pipe()
+        # Taken before the fork: were the copy to ask after it, a worker killed in between (its
+        # engine died) would already be gone and the copy would wait below for ever.
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             os.close(write_end)
-            parent = os.getppid()
             if os.read(read_end, 1):  # dismissed (never sent: it is killed); be safe
                 os._exit(0)
             os.close(read_end)
