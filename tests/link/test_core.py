@@ -19,6 +19,7 @@ from wstp_jupyter.link import (
     Connection,
     ErrorCode,
     Expression,
+    ExpressionDropped,
     LocalProtocolError,
     RemoteProtocolError,
     Role,
@@ -239,17 +240,73 @@ def test_frame_size_limit_is_checked_at_the_header() -> None:
     assert info.value.code == ErrorCode.WSEPBIG
 
 
-def test_wxf_depth_limit() -> None:
-    c = Connection(Role.CONNECTOR)
+def test_wxf_depth_limit_drops_the_expression_and_keeps_the_connection() -> None:
+    c = Connection(Role.CONNECTOR, limits=wxf.Limits(max_depth=100))
     l_ = Connection(Role.LISTENER, limits=wxf.Limits(max_depth=10))
     pump(c, l_)
     deep: object = 1
     for _ in range(50):
         deep = [deep]
+    l_.receive_data(c.send(Expression(expr=wl.EvaluatePacket(deep))))
+    l_.receive_data(c.send(Expression(expr=wl.f(1))))
+    dropped = l_.next_event()
+    assert isinstance(dropped, ExpressionDropped)
+    assert dropped.code == ErrorCode.WSEDEPTH
+    assert "receiver limit" in dropped.reason and "max_depth 10" in dropped.reason
+    assert dropped.head == wl.EvaluatePacket
+    # The frame's length kept the stream in sync: the next expression reads, nothing to send.
+    assert l_.next_event() == Expression(expr=wl.f(1))
+    assert l_.state is State.ESTABLISHED and l_.data_to_send() == b""
     l_.receive_data(c.send(Expression(expr=deep)))
-    with pytest.raises(RemoteProtocolError, match="receiver limit") as info:
+    again = l_.next_event()
+    assert isinstance(again, ExpressionDropped) and again.head == wl.List
+
+
+def test_other_limits_drop_too_and_undecodable_documents_stay_fatal() -> None:
+    c = Connection(Role.CONNECTOR)
+    l_ = Connection(Role.LISTENER, limits=wxf.Limits(max_length=10, max_size=1000))
+    pump(c, l_)
+    l_.receive_data(c.send(Expression(expr="x" * 20)))
+    l_.receive_data(c.send(Expression(expr=wxf.Expr(wl.f, *range(20)))))
+    l_.receive_data(c.wxf_parts([wxf.dumps("y" * 5000, compress=True)])[0])
+    l_.receive_data(c.send(Expression(expr=2)))
+    got = events(l_)
+    assert [type(e) for e in got] == [ExpressionDropped] * 3 + [Expression]
+    assert got[1].head == wl.f and got[0].head is None
+    assert "max_size" in got[2].reason
+    l_.receive_data(F_EXPR_BAD)
+    with pytest.raises(RemoteProtocolError, match="undecodable"):
         l_.next_event()
+    assert l_.state is State.ERROR
+
+
+F_EXPR_BAD = struct.pack("<BBHI", 0x10, 0, 0, 4) + b"8:\xff\x00"
+
+
+def test_sender_refuses_what_the_peer_would_drop() -> None:
+    c, _ = established()
+    ok: object = 1
+    for _ in range(1024):
+        ok = wl.f(ok)
+    assert c.send(Expression(expr=ok))  # exactly the limit: allowed
+    with pytest.raises(LocalProtocolError, match="deeper than 1024") as info:
+        c.send(Expression(expr=wl.g(ok)))
     assert info.value.code == ErrorCode.WSEDEPTH
+    # Lower limits of its own only protect a receiver; higher ones are assumed on both ends.
+    small = Connection(Role.CONNECTOR, limits=wxf.Limits(max_depth=3), max_frame_size=100)
+    pump(small, Connection(Role.LISTENER))
+    assert small.send(Expression(expr=ok)) and small.send(Expression(expr="x" * 200))
+    big = Connection(Role.CONNECTOR, limits=wxf.Limits(max_depth=2000))
+    pump(big, Connection(Role.LISTENER, limits=wxf.Limits(max_depth=2000)))
+    assert big.send(Expression(expr=wl.g(ok)))
+    big.send_max_frame_size = 100  # (the 1 GiB default is too big to build here)
+    with pytest.raises(LocalProtocolError, match="frame limit of 100 bytes") as info:
+        big.send(Expression(expr="x" * 200))
+    assert info.value.code == ErrorCode.WSEPBIG
+    with pytest.raises(LocalProtocolError, match="frame limit"):
+        big.wxf_parts([b"8:", memoryview(wxf.dumps("x" * 200))[2:]])
+    assert big.state is State.ESTABLISHED
+    assert big.send(Expression(expr="x" * 50))
 
 
 def test_eof_mid_frame_and_clean_eof() -> None:

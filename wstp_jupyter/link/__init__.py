@@ -27,6 +27,7 @@ from wstp_jupyter.link._connection import DEFAULT_MAX_FRAME_SIZE, Connection
 from wstp_jupyter.link._constants import ErrorCode, MessageCode, PacketCode, TokenType
 from wstp_jupyter.link._errors import (
     AuthenticationError,
+    LimitExceeded,
     LinkClosed,
     LinkError,
     LinkTimeout,
@@ -39,6 +40,7 @@ from wstp_jupyter.link._events import (
     Connected,
     Event,
     Expression,
+    ExpressionDropped,
     UrgentMessage,
 )
 from wstp_jupyter.link._frames import FrameKind
@@ -100,6 +102,7 @@ __all__ = [
     "EvaluatePacket",
     "Event",
     "Expression",
+    "ExpressionDropped",
     "ExpressionPacket",
     "FrameKind",
     "InputNamePacket",
@@ -107,6 +110,7 @@ __all__ = [
     "InputStringPacket",
     "LaunchError",
     "LaunchTimeout",
+    "LimitExceeded",
     "Link",
     "LinkClosed",
     "LinkError",

@@ -368,7 +368,7 @@ class AsyncLink(asyncio.BufferedProtocol):
         Raises:
             LocalProtocolError: not encodable (nothing sent); LinkClosed: link closed.
         """
-        chunks = encode(expr)
+        chunks = encode(expr, self._conn.send_max_depth)
         await self.activate()
         self._writable().writelines(self._conn.wxf_parts(chunks))
         if not self._can_write.is_set():
@@ -388,7 +388,7 @@ class AsyncLink(asyncio.BufferedProtocol):
             LocalProtocolError: not encodable, or the link is not active yet (nothing sent).
             LinkClosed: the link is closed, or the peer left too much unread and was dropped.
         """
-        chunks = encode(expr)
+        chunks = encode(expr, self._conn.send_max_depth)
         self._check_active()
         self._writable().writelines(self._conn.wxf_parts(chunks))
 

@@ -15,6 +15,15 @@ why it is being dropped) accumulate in ``data_to_send()``; bytes for the caller'
 returned by ``send()``. Frame legality comes from the tables in ``_state``; WXF payloads are
 decoded with the receiver's ``wxf.Limits``. Every inbound failure becomes ``RemoteProtocolError``
 (or ``AuthenticationError``) at one place, ``next_event``; after one, the connection is dead.
+One is not a failure of the connection: a document that arrived whole but breaks a ``wxf.Limits``
+limit is dropped and reported as an ``ExpressionDropped`` event, because the frame's length kept
+the stream in sync (docs/protocol.md, "Receiver limits").
+
+What is sent is checked against the peer's limits as far as this side can know them, the
+defaults (or this side's own limits where they are higher: both ends raised alike): ``send``
+refuses (``LocalProtocolError``, nothing sent) an expression nested deeper than ``send_max_depth``
+(``WSEDEPTH``) or a frame larger than ``send_max_frame_size`` (``WSEPBIG``), where the peer would
+drop it.
 """
 
 from __future__ import annotations
@@ -40,12 +49,14 @@ from wstp_jupyter.link._events import (
     Connected,
     Event,
     Expression,
+    ExpressionDropped,
     UrgentMessage,
     _NeedData,
 )
 from wstp_jupyter.link._state import HANDSHAKE_STATES, INBOUND, OUTBOUND, Role, State
 
 DEFAULT_MAX_FRAME_SIZE = 1 << 30  # 1 GiB; the wire allows up to 4 GiB - 1
+DEFAULT_MAX_DEPTH = wxf.Limits().max_depth  # 1024
 _NIL_UUID = bytes(16)
 _CONNECTOR_LABEL = b"wstp-jupyter/1 connector proof"
 _LISTENER_LABEL = b"wstp-jupyter/1 listener proof"
@@ -102,6 +113,9 @@ class Connection:
         self.max_frame_size = max_frame_size
         self._key = normalize_key(key)
         self._limits = limits
+        #: What the peer is assumed to accept (see the module docstring).
+        self.send_max_depth = max(DEFAULT_MAX_DEPTH, limits.max_depth if limits else 0)
+        self.send_max_frame_size = max(DEFAULT_MAX_FRAME_SIZE, max_frame_size)
         self._requested_id = connection_id.bytes if connection_id is not None else _NIL_UUID
         self._hello_out = F.HELLO.pack(
             F.MAGIC,
@@ -167,7 +181,7 @@ class Connection:
                         )
                     return NEED_DATA
                 if got[0] == _EXPRESSION:  # the reader only returns those once legal
-                    return Expression(expr=self._decode(got[1]))
+                    return self._decode(got[1])
                 event = self._handle(*got)
                 if event is not None:
                     return event
@@ -232,10 +246,8 @@ class Connection:
 
     def _handle(self, kind: int, payload: F.Payload) -> Event | None:
         if kind == _EXPRESSION:  # _admit already checked it is legal now
-            return Expression(expr=self._decode(payload))
+            return self._decode(payload)
         new_state = INBOUND[(self.role, self.state, F.FrameKind(kind))]
-        if kind == F.FrameKind.EXPRESSION:
-            return Expression(expr=self._decode(payload))
         if kind == F.FrameKind.MESSAGE:
             code, arg = F.MESSAGE.unpack(payload)
             if not is_valid_message_code(code):
@@ -322,13 +334,16 @@ class Connection:
         self.connection_id = uuid.UUID(bytes=cid)
         return Connected(connection_id=self.connection_id, peer_version=self._peer_version)
 
-    def _decode(self, payload: F.Payload) -> object:
+    def _decode(self, payload: F.Payload) -> Expression | ExpressionDropped:
         try:
-            return wxf.loads(payload, limits=self._limits)
+            return Expression(expr=wxf.loads(payload, limits=self._limits))
         except wxf.WXFLimitError as exc:
-            raise RemoteProtocolError(
-                f"expression exceeds a receiver limit: {exc}", ErrorCode.WSEDEPTH
-            ) from exc
+            # Well framed, merely too big or too deep for us: drop this one, keep the link.
+            return ExpressionDropped(
+                code=ErrorCode.WSEDEPTH,
+                reason=f"expression exceeds a receiver limit: {exc}",
+                head=wxf.peek_head(payload),
+            )
         except wxf.WXFError as exc:
             raise RemoteProtocolError(f"undecodable WXF expression: {exc}") from exc
 
@@ -358,7 +373,7 @@ class Connection:
                 ErrorCode.WSECLOSED if self.state in (State.CLOSED, State.ERROR) else None,
             )
         if isinstance(event, Expression):
-            return self.wxf_parts(encode(event.expr))
+            return self.wxf_parts(encode(event.expr, self.send_max_depth))
         if isinstance(event, UrgentMessage):
             check_message(event)
             return [F.frame(F.FrameKind.MESSAGE, F.MESSAGE.pack(event.code, event.arg))]
@@ -374,12 +389,17 @@ class Connection:
         ``wxf.dump_chunks`` output, whose array data are zero-copy views).
 
         Raises:
-            LocalProtocolError: not in the established state, or not a WXF document.
+            LocalProtocolError: not in the established state, not a WXF document, or larger
+                than ``send_max_frame_size`` (``WSEPBIG``: the peer would refuse the frame).
         """
         if self._state is State.ESTABLISHED and document.__class__ is list and len(document) == 1:
             # The hot path: a small document encoded as one chunk.
             doc = document[0]
-            if doc.__class__ is not memoryview and doc[:2] == b"8:" and len(doc) <= F.MAX_PAYLOAD:
+            if (
+                doc.__class__ is not memoryview
+                and doc[:2] == b"8:"
+                and len(doc) <= self.send_max_frame_size
+            ):
                 return [F.HEADER.pack(_EXPRESSION, 0, 0, len(doc)) + doc]
         if "Expression" not in OUTBOUND[self.state]:
             raise LocalProtocolError(
@@ -391,24 +411,26 @@ class Connection:
             # buffer, so it leaves in one send() without a size scan.
             document = b"".join(document)
         if isinstance(document, bytes):
-            if len(document) > F.MAX_PAYLOAD:
-                raise LocalProtocolError(
-                    f"expression of {len(document)} bytes exceeds the 4 GiB frame limit",
-                    ErrorCode.WSEPBIG,
-                )
+            if len(document) > self.send_max_frame_size:
+                raise self._too_big(len(document))
             if not (document[:2] == b"8:" or document[:3] == b"8C:"):
                 raise LocalProtocolError("payload is not a WXF document", ErrorCode.WSEPDATABAD)
             return [F.header(F.FrameKind.EXPRESSION, len(document)) + document]
         chunks: Sequence[F.Payload] = document
         size = sum(memoryview(c).nbytes for c in chunks)
-        if size > F.MAX_PAYLOAD:
-            raise LocalProtocolError(
-                f"expression of {size} bytes exceeds the 4 GiB frame limit", ErrorCode.WSEPBIG
-            )
+        if size > self.send_max_frame_size:
+            raise self._too_big(size)
         first = bytes(chunks[0][:3]) if chunks else b""
         if not (first[:2] == b"8:" or first == b"8C:"):
             raise LocalProtocolError("payload is not a WXF document", ErrorCode.WSEPDATABAD)
         return [F.header(F.FrameKind.EXPRESSION, size), *chunks]
+
+    def _too_big(self, size: int) -> LocalProtocolError:
+        return LocalProtocolError(
+            f"expression of {size} bytes exceeds the frame limit of "
+            f"{self.send_max_frame_size} bytes (the peer would refuse it)",
+            ErrorCode.WSEPBIG,
+        )
 
 
 def check_message(message: UrgentMessage) -> None:
@@ -430,10 +452,25 @@ def check_message(message: UrgentMessage) -> None:
         )
 
 
-def encode(expr: object) -> list[F.Payload]:
-    """``wxf.dump_chunks`` with encoding failures turned into ``LocalProtocolError``."""
+def encode(expr: object, max_depth: int = DEFAULT_MAX_DEPTH) -> list[F.Payload]:
+    """``wxf.dump_chunks`` with encoding failures turned into ``LocalProtocolError``.
+
+    Args:
+        expr: the expression.
+        max_depth: the receiver's nesting limit (``wxf.Limits.max_depth``, 1024 by default).
+
+    Raises:
+        LocalProtocolError: ``WSEDEPTH`` when ``expr`` nests deeper than ``max_depth`` (a peer
+            would drop it), ``WSEPDATABAD`` when it has no WXF form. Nothing is sent.
+    """
     try:
-        return wxf.dump_chunks(expr)
+        return wxf.dump_chunks(expr, max_depth=max_depth)
+    except wxf.WXFDepthError as exc:
+        raise LocalProtocolError(
+            f"cannot send an expression nested deeper than {max_depth} levels (the receiver's "
+            "limit)",
+            ErrorCode.WSEDEPTH,
+        ) from exc
     except wxf.WXFError as exc:
         raise LocalProtocolError(
             f"cannot encode {type(expr).__name__}: {exc}", ErrorCode.WSEPDATABAD

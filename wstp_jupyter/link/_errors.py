@@ -46,6 +46,24 @@ class RemoteProtocolError(LinkError):
     default_code = ErrorCode.WSEPROTOCOL
 
 
+class LimitExceeded(RemoteProtocolError):
+    """The peer sent an expression that exceeds this side's receiver limits (``wxf.Limits``).
+
+    It was dropped whole; the read that would have returned it raises this error instead, and
+    the link stays usable (the next read returns the next expression).
+
+    Attributes:
+        head: the dropped expression's head when its first bytes named one
+            (``Symbol("EvaluatePacket")``), else ``None``.
+    """
+
+    default_code = ErrorCode.WSEDEPTH
+
+    def __init__(self, message: str, code: int | None = None, *, head: object = None) -> None:
+        super().__init__(message, code)
+        self.head = head
+
+
 class LinkClosed(LinkError):
     """The link is closed: the peer went away, or this side closed it."""
 

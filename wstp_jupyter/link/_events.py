@@ -2,7 +2,8 @@
 
 Events are frozen, keyword-only dataclasses named after the unit on the wire. ``Connected`` is a
 notification (the handshake finished), ``Expression`` carries one complete expression (usually a
-packet such as ``EvaluatePacket[...]``), ``UrgentMessage`` an out-of-band message and ``Close``
+packet such as ``EvaluatePacket[...]``), ``ExpressionDropped`` says that one arrived intact but
+broke a receiver limit (the link goes on), ``UrgentMessage`` an out-of-band message and ``Close``
 the end of the link. ``NEED_DATA`` is the sentinel for "feed me more bytes".
 """
 
@@ -62,6 +63,27 @@ class Expression:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ExpressionDropped:
+    """An EXPRESSION frame arrived whole, but its WXF document exceeds a receiver limit
+    (``wxf.Limits``: nesting depth, a length, the inflated size), so it was dropped.
+
+    The frame's length prefix kept the stream in sync: the link goes on, and only the read
+    that would have returned this expression fails (WSTP's ``WSEDEPTH``).
+
+    Attributes:
+        code: the WSTP error code (``WSEDEPTH``).
+        reason: which limit, as the decoder said it.
+        head: the head of the dropped expression when its first bytes name one (``Symbol(
+            "EvaluatePacket")``), so a receiver can still answer a request it could not read;
+            ``None`` otherwise.
+    """
+
+    code: int
+    reason: str
+    head: object = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UrgentMessage:
     """An out-of-band message (``WSPutMessage``): a code and an integer argument.
 
@@ -105,4 +127,4 @@ class Close:
     reason: str = ""
 
 
-Event = Connected | Expression | UrgentMessage | Close
+Event = Connected | Expression | ExpressionDropped | UrgentMessage | Close

@@ -4,7 +4,9 @@ Sans-IO, like the ``Connection`` it drains: the I/O adapters feed bytes to the c
 ``file(conn)`` and take expressions out; the inbox never waits, reads or writes. It is the single
 place for what every adapter used to spell out for itself:
 
-* expressions in arrival order, and ``received``, how many have arrived (read or not);
+* expressions in arrival order, and ``received``, how many have arrived (read or not); an
+  expression the core dropped for breaking a receiver limit keeps its place as a marker, and
+  the read that reaches it raises ``LimitExceeded`` (the link goes on);
 * urgent messages: handed to the message handler the moment they are filed (before any
   expression behind them is handed out), else queued with their position in the stream, so that
   ``take_message()`` lets a message overtake queued expressions while ``next_in_order()`` keeps
@@ -25,14 +27,38 @@ from typing import Any
 
 from wstp_jupyter.link._connection import Connection
 from wstp_jupyter.link._constants import ErrorCode
-from wstp_jupyter.link._errors import LinkClosed, LinkError
-from wstp_jupyter.link._events import NEED_DATA, Close, Connected, Expression, UrgentMessage
+from wstp_jupyter.link._errors import LimitExceeded, LinkClosed, LinkError
+from wstp_jupyter.link._events import (
+    NEED_DATA,
+    Close,
+    Connected,
+    Expression,
+    ExpressionDropped,
+    UrgentMessage,
+)
 from wstp_jupyter.link._packets import Packet, packet_from_peer
 
 MessageHandler = Callable[[UrgentMessage], Any]
 #: How an adapter runs a handler: ``call(handler, message)`` (it logs a failing handler, and
 #: the asyncio adapter schedules a coroutine the handler returns).
 HandlerCall = Callable[[MessageHandler, UrgentMessage], None]
+
+
+class _Dropped:
+    """The place of an expression that was dropped for breaking a receiver limit."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: ExpressionDropped) -> None:
+        self.event = event
+
+    def error(self) -> LimitExceeded:
+        event = self.event
+        return LimitExceeded(
+            f"{event.reason}; the expression was dropped and the link goes on",
+            event.code,
+            head=event.head,
+        )
 
 
 class Inbox:
@@ -93,6 +119,10 @@ class Inbox:
                     expressions.append(event.expr)
                     self.received += 1
                     woke = True
+                elif isinstance(event, ExpressionDropped):
+                    expressions.append(_Dropped(event))
+                    self.received += 1
+                    woke = True
                 elif isinstance(event, UrgentMessage):
                     woke = self.deliver(event) or woke
                 elif isinstance(event, Connected):
@@ -137,6 +167,8 @@ class Inbox:
         """The oldest expression.
 
         Raises:
+            LimitExceeded: the oldest one was dropped for breaking a receiver limit (it is
+                taken: the next call returns the one after it).
             LinkError: none is queued and the link has ended (see ``dead``).
             IndexError: none is queued yet (the adapter waits and tries again).
         """
@@ -146,6 +178,8 @@ class Inbox:
                 raise dead
         expr = self.expressions.popleft()
         self.taken += 1
+        if isinstance(expr, _Dropped):
+            raise expr.error()
         return expr
 
     def take_packet(self) -> Packet:
@@ -153,10 +187,10 @@ class Inbox:
 
         Raises:
             RemoteProtocolError: (``WSEUNKNOWNPACKET``) it is not a packet.
-            and as ``take``.
+            and as ``take`` (a dropped expression is taken).
         """
-        if not self.expressions:
-            self.take()  # raises the link's end, or IndexError
+        if not self.expressions or self.expressions[0].__class__ is _Dropped:
+            self.take()  # raises the link's end, a dropped expression, or IndexError
         packet = packet_from_peer(self.expressions[0])
         self.expressions.popleft()
         self.taken += 1
@@ -174,6 +208,7 @@ class Inbox:
         """The next expression or queued message in wire order (for relays), or ``None``.
 
         Raises:
+            LimitExceeded: the next expression was dropped (as ``take``).
             LinkError: nothing is queued and the link has ended.
         """
         if self._messages and self._messages[0][0] <= self.taken:

@@ -36,6 +36,7 @@ from typing import Any
 from wstp_jupyter import wxf
 from wstp_jupyter.link._accepting import Acceptor, RejectCallback
 from wstp_jupyter.link._connection import (
+    DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_FRAME_SIZE,
     Connection,
     check_message,
@@ -122,6 +123,8 @@ class Link(TokenAPI):
         self._requested_id = connection_id
         self._max_frame_size = max_frame_size
         self._limits = limits
+        # What is written must be readable by the peer (Connection.send_max_depth).
+        self._max_depth = max(DEFAULT_MAX_DEPTH, limits.max_depth if limits else 0)
         self._handshake_timeout = handshake_timeout
         self._sock: socket.socket | None = None
         self._conn: Connection | None = None
@@ -454,6 +457,8 @@ class Link(TokenAPI):
         Raises:
             LinkTimeout: nothing arrived in time (nothing is lost).
             LinkClosed: the link or its peer closed and every queued expression was read.
+            LimitExceeded: the next expression broke this side's ``limits`` and was dropped;
+                the link stays usable and the following read returns the one after it.
             RemoteProtocolError: the peer broke the protocol (after queued expressions).
         """
         if self._current is not None and self._take_current():
@@ -516,8 +521,11 @@ class Link(TokenAPI):
         """Send one expression (``LinkWrite``).
 
         Raises:
-            LocalProtocolError: a token-level put sequence is in progress, or ``expr`` cannot
-                be encoded (nothing is sent).
+            LocalProtocolError: a token-level put sequence is in progress, ``expr`` cannot
+                be encoded, or the peer would drop it: nested deeper than its ``max_depth``
+                (``WSEDEPTH``; the default 1024, or this link's own ``limits`` if higher), or
+                larger than its frame limit (``WSEPBIG``, likewise). Nothing is sent; the
+                link stays usable.
             LinkClosed: the link is closed.
         """
         if self._writer.active:
@@ -527,7 +535,7 @@ class Link(TokenAPI):
         self._put(expr)
 
     def _put(self, expr: object) -> None:
-        document = encode(expr)
+        document = encode(expr, self._max_depth)
         conn, sock = self._conn, self._sock
         if conn is None or sock is None or not self._active or self._inbox.dead() is not None:
             self._write([document])
@@ -544,14 +552,14 @@ class Link(TokenAPI):
 
         Raises:
             LocalProtocolError: a token-level put sequence is in progress, or an expression
-                cannot be encoded (nothing is sent).
+                cannot be encoded or is beyond the peer's limits (as ``put``; nothing is sent).
             LinkClosed: the link is closed.
         """
         if self._writer.active:
             raise LocalProtocolError(
                 "a token-level put sequence is in progress; end_packet() first", ErrorCode.WSEPSEQ
             )
-        documents: list[_Outgoing] = [encode(expr) for expr in exprs]
+        documents: list[_Outgoing] = [encode(expr, self._max_depth) for expr in exprs]
         if documents:
             self._write(documents)
 

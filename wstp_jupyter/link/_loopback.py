@@ -37,7 +37,7 @@ class LoopbackLink(Link):
             raise LinkClosed("the link is closed")
 
     def _put(self, expr: object) -> None:
-        self._write([encode(expr)])
+        self._write([encode(expr, self._max_depth)])
 
     def _write(self, items: list[_Outgoing]) -> None:
         if self._inbox.closed:

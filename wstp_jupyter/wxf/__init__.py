@@ -10,9 +10,15 @@ documents incrementally under receiver :class:`Limits`. See docs/wxf.md for the 
 from __future__ import annotations
 
 from wstp_jupyter.wxf._atoms import Association, BigReal, NumericArray
-from wstp_jupyter.wxf._decoder import Limits, loads
+from wstp_jupyter.wxf._decoder import Limits, loads, peek_head
 from wstp_jupyter.wxf._encoder import dump_chunks, dumps
-from wstp_jupyter.wxf._errors import WXFDecodeError, WXFEncodeError, WXFError, WXFLimitError
+from wstp_jupyter.wxf._errors import (
+    WXFDecodeError,
+    WXFDepthError,
+    WXFEncodeError,
+    WXFError,
+    WXFLimitError,
+)
 from wstp_jupyter.wxf._incremental import NEED_DATA, Decoder
 from wstp_jupyter.wxf._inputform import input_form
 from wstp_jupyter.wxf._model import (
@@ -58,6 +64,7 @@ __all__ = [
     "NumericArray",
     "Symbol",
     "WXFDecodeError",
+    "WXFDepthError",
     "WXFEncodeError",
     "WXFError",
     "WXFLimitError",
@@ -66,5 +73,6 @@ __all__ = [
     "dumps",
     "input_form",
     "loads",
+    "peek_head",
     "wl",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import struct
+import zlib
 from typing import Any, Final
 
 from wstp_jupyter.wxf._decode_parts import (
@@ -38,13 +39,22 @@ from wstp_jupyter.wxf._decode_parts import (
     read_varint,
     symbol_value,
 )
-from wstp_jupyter.wxf._errors import WXFDecodeError, WXFLimitError
-from wstp_jupyter.wxf._model import COMPLEX, LIST, RATIONAL, Expr
+from wstp_jupyter.wxf._errors import WXFDecodeError, WXFError, WXFLimitError
+from wstp_jupyter.wxf._model import COMPLEX, LIST, RATIONAL, Expr, Symbol
 from wstp_jupyter.wxf._rows import MAX_ARGS, row_reader, shape
 from wstp_jupyter.wxf._runs import RUN_MIN, same_width_run
 from wstp_jupyter.wxf._small import SMALL_MAX, NotSmall, build_small
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Truncated", "build", "header_length", "inflate", "loads"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "Truncated",
+    "build",
+    "header_length",
+    "inflate",
+    "loads",
+    "peek_head",
+]
 
 _unpack_h: Final = UNPACK_H
 _unpack_i: Final = UNPACK_I
@@ -471,3 +481,35 @@ def loads(data: bytes | bytearray | memoryview, *, limits: Limits | None = None)
     if stop != len(data):
         raise WXFDecodeError(f"{len(data) - stop} trailing bytes after the expression")
     return value
+
+
+_PEEK_BYTES: Final = 300  # enough for a header, a call token, its count and a head symbol
+
+
+def peek_head(data: bytes | bytearray | memoryview) -> Symbol | None:
+    """The head symbol of a document's outermost call, read from its first bytes only.
+
+    For a receiver that could not (or would not) decode the whole document: it may still tell
+    an ``EvaluatePacket[...]`` from an answer. Never raises; ``None`` when the document does
+    not start with a call whose head is a symbol, or its start is not valid WXF.
+    """
+    try:
+        view = memoryview(data)
+        start = header_length(view[:3])
+        if start is None:
+            return None
+        head = bytes(view[start : start + _PEEK_BYTES])
+        if start == 3:
+            head = zlib.decompressobj().decompress(bytes(view[3 : 3 + _PEEK_BYTES]), _PEEK_BYTES)
+        if head[:1] != b"f":
+            return None
+        _, pos = read_varint(head, 1)
+        if head[pos : pos + 1] != b"s":
+            return None
+        size, pos = read_varint(head, pos + 1)
+        if pos + size > len(head):
+            return None
+        value = symbol_value(head[pos : pos + size], pos)
+    except (WXFError, Truncated, zlib.error, ValueError):
+        return None
+    return value if isinstance(value, Symbol) else None

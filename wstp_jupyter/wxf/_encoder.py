@@ -2,9 +2,12 @@
 
 How it works: one loop writes into a local ``bytearray`` with ``+=`` (cheaper than collecting
 pieces and joining them) and walks compound values with an explicit stack of iterators, so any
-depth works without recursion. Dispatch is on the exact type, most frequent types first; an
-atom costs no function call. Symbols carry their encoded bytes. Long homogeneous lists of ints
-or floats are written by numpy in one vectorised step. Large buffers (array data, byte strings)
+depth works without recursion. Given a ``max_depth`` (a receiver's ``Limits.max_depth``), the
+writer refuses a value that nests deeper, counting levels as the decoder does: every function
+or association token opened below ``max_depth`` others is one too many. Dispatch is on the
+exact type, most frequent types first; an atom costs no function call. Symbols carry their
+encoded bytes. Long homogeneous lists of ints or floats are written by numpy in one vectorised
+step. Large buffers (array data, byte strings)
 are not copied into the bytearray but kept as separate chunks, so ``dumps`` copies them exactly
 once, into the final document, and :func:`dump_chunks` not at all.
 
@@ -18,6 +21,7 @@ Real64 (inf/-inf/nan -> ``DirectedInfinity[1]``/``DirectedInfinity[-1]``/``Indet
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Iterator
 from typing import Any, Final
@@ -41,17 +45,26 @@ from wstp_jupyter.wxf._encode_parts import (
     varint,
     vector_run,
 )
-from wstp_jupyter.wxf._errors import WXFEncodeError, WXFError
+from wstp_jupyter.wxf._errors import WXFDepthError, WXFEncodeError, WXFError
 from wstp_jupyter.wxf._model import Expr, Symbol
 
 # Buffers at least this big become chunks of their own instead of being copied into the output.
 _CHUNK_MIN: Final = 1 << 16
 
 
-def _encode(root: object) -> list[Any]:
+def _too_deep(max_depth: int) -> WXFDepthError:
+    return WXFDepthError(f"the value nests deeper than max_depth {max_depth}")
+
+
+def _encode(root: object, max_depth: int) -> list[Any]:
     chunks: list[Any] = []
     out = bytearray(b"8:")
     stack: list[Iterator[Any]] = []
+    # Stack heights at which the open iterator belongs to no compound token (a plan of other()
+    # that only converts a value): those levels are not nesting on the wire. The depth of the
+    # next token is len(stack) - len(hollow); len(stack) alone is an upper bound, so the exact
+    # count is only taken near the limit.
+    hollow: list[int] = []
     it: Iterator[Any] = iter((root,))
     while True:
         for x in it:
@@ -77,6 +90,8 @@ def _encode(root: object) -> list[Any]:
             elif t is Symbol:
                 out += x._wxf
             elif t is Expr:
+                if len(stack) >= max_depth and len(stack) - len(hollow) >= max_depth:
+                    raise _too_deep(max_depth)
                 args = x._args
                 n = len(args)
                 out += F_HDR[n] if n < 128 else b"f" + varint(n)
@@ -92,6 +107,8 @@ def _encode(root: object) -> list[Any]:
                     it = iter((head, *args))
                     break
             elif t is list:
+                if len(stack) >= max_depth and len(stack) - len(hollow) >= max_depth:
+                    raise _too_deep(max_depth)
                 n = len(x)
                 out += LIST_HDR[n] if n < 128 else b"f" + varint(n) + LIST_SYM
                 if n >= VECTOR_MIN:
@@ -104,6 +121,8 @@ def _encode(root: object) -> list[Any]:
                     it = iter(x)
                     break
             elif t is dict:
+                if len(stack) >= max_depth and len(stack) - len(hollow) >= max_depth:
+                    raise _too_deep(max_depth)
                 out += b"A" + varint(len(x))
                 if x:
                     stack.append(it)
@@ -113,6 +132,9 @@ def _encode(root: object) -> list[Any]:
                 out += x
             else:
                 prefix, children, payload = other(x)
+                compound = prefix[:1] in (b"f", b"A")
+                if compound and len(stack) - len(hollow) >= max_depth:
+                    raise _too_deep(max_depth)
                 out += prefix
                 if payload is not None:
                     if len(payload) >= _CHUNK_MIN:
@@ -124,17 +146,21 @@ def _encode(root: object) -> list[Any]:
                 if children is not None:
                     stack.append(it)
                     it = children
+                    if not compound:
+                        hollow.append(len(stack))
                     break
         else:
             if not stack:
                 break
+            if hollow and hollow[-1] == len(stack):
+                hollow.pop()
             it = stack.pop()
     if out or not chunks:
         chunks.append(out)
     return chunks
 
 
-def dump_chunks(expr: object) -> list[Any]:
+def dump_chunks(expr: object, *, max_depth: int | None = None) -> list[Any]:
     """Return an uncompressed WXF document as a list of bytes-like chunks.
 
     Joining the chunks gives :func:`dumps`'s result. Array data and byte strings of 64 KiB or
@@ -142,11 +168,17 @@ def dump_chunks(expr: object) -> list[Any]:
     little-endian numpy data), so the chunks can go straight to ``socket.sendmsg``; they are
     valid while those objects are left unchanged.
 
+    Args:
+        expr: the value.
+        max_depth: refuse a value nested deeper than this (a receiver's ``Limits.max_depth``,
+            counted as the decoder counts it); ``None``: any depth.
+
     Raises:
+        WXFDepthError: ``expr`` nests deeper than ``max_depth`` (nothing is returned).
         WXFEncodeError: a part of ``expr`` has no WXF form.
     """
     try:
-        return _encode(expr)
+        return _encode(expr, sys.maxsize if max_depth is None else max_depth)
     except UnicodeEncodeError as exc:
         raise WXFEncodeError(f"string is not valid Unicode text: {exc.reason}") from None
     except WXFEncodeError:
@@ -155,21 +187,23 @@ def dump_chunks(expr: object) -> list[Any]:
         raise WXFEncodeError(str(exc)) from exc
 
 
-def dumps(expr: object, *, compress: bool = False) -> bytes:
+def dumps(expr: object, *, compress: bool = False, max_depth: int | None = None) -> bytes:
     """Serialize ``expr`` as one WXF document.
 
     Args:
         expr: a model object or a natural Python value (see the module docstring for the mapping).
         compress: write ``8C:`` and a zlib stream instead of ``8:`` and the raw expression.
+        max_depth: refuse a value nested deeper than this (see :func:`dump_chunks`).
 
     Returns:
         The document, header included.
 
     Raises:
         WXFEncodeError: a part of ``expr`` has no WXF form (unsupported type, unencodable text,
-            an empty ``NumericArray``, a numpy dtype with no element type).
+            an empty ``NumericArray``, a numpy dtype with no element type); ``WXFDepthError``
+            when it nests deeper than ``max_depth``.
     """
-    chunks = dump_chunks(expr)
+    chunks = dump_chunks(expr, max_depth=max_depth)
     if compress:
         body = zlib.compressobj()
         parts = [b"8C:", body.compress(memoryview(chunks[0])[2:])]

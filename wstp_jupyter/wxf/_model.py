@@ -201,8 +201,10 @@ class Expr:
             return NotImplemented
         try:
             return bool(self._head == other._head and self._args == other._args)
-        except ValueError:
+        except (ValueError, RecursionError):
             # numpy arrays among the parts compare elementwise; compare them as whole values.
+            # A deep expression (f[f[...]] 1000 levels down) exhausts the recursion of the
+            # tuple comparison: the explicit stack of deep_equal has no depth limit.
             return deep_equal(self, other)
 
     def __ne__(self, other: object) -> bool:
@@ -213,8 +215,12 @@ class Expr:
         try:
             return self._hash
         except AttributeError:
+            pass
+        try:
             self._hash = h = hash((self._head, self._args))
-            return h
+        except RecursionError:
+            h = _deep_hash(self)
+        return h
 
     def __repr__(self) -> str:
         return input_text(self)
@@ -263,6 +269,28 @@ def deep_equal(a: object, b: object) -> bool:
         elif x != y:
             return False
     return True
+
+
+def _deep_hash(root: Expr) -> int:
+    """``hash(root)`` computed innermost first with an explicit stack, so any depth works.
+
+    Gives what ``Expr.__hash__`` gives (``hash((head, args))`` at each level) by caching the
+    hash of every nested ``Expr`` before its parent's is taken; an unhashable part raises
+    ``TypeError`` as the plain hash does.
+    """
+    pending: list[tuple[Expr, bool]] = [(root, False)]
+    while pending:
+        expr, ready = pending.pop()
+        if ready:
+            expr._hash = hash((expr._head, expr._args))
+            continue
+        if hasattr(expr, "_hash"):
+            continue
+        pending.append((expr, True))
+        for part in (expr._head, *expr._args):
+            if part.__class__ is Expr and not hasattr(part, "_hash"):
+                pending.append((part, False))
+    return root._hash
 
 
 class _WLFactory:
