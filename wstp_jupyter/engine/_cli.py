@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from wstp_jupyter.engine import _stack
 from wstp_jupyter.engine._errors import StartupError, UsageError
 from wstp_jupyter.link import KEY_ENV, AuthenticationError, Link, LinkError, Protocol
 
@@ -168,6 +169,7 @@ def serve(opts: EngineOptions) -> int:
     except StartupError as exc:
         print(f"wstp_jupyter.engine: {exc}", file=sys.stderr)
         return 1
+    _stack.set_limit(sys.getrecursionlimit())  # what the backend set, at least the engine's
     key = os.environ.get(opts.key_env) or None
     protocol = Protocol.parse(opts.protocol)
     try:
@@ -184,7 +186,8 @@ def serve(opts: EngineOptions) -> int:
         return 1
     loop = MainLoop(backend, link, side_links=KernelSideLinks(protocol, key, opts.host))
     try:
-        return loop.run()
+        # The loop thread answers preemptive requests itself: it needs the large stack too.
+        return _stack.run(loop.run, "engine-loop")
     finally:
         for writer in (loop.service, loop.preemptive, loop.main):
             if writer is not None:

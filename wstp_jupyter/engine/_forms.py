@@ -170,6 +170,7 @@ _CORE_HEADS = frozenset(
         "System`SlotSequence", "System`Pattern", "System`Part", "System`Factorial",
         "System`DirectedInfinity", "System`Increment", "System`Decrement", "System`Rational",
         "System`Complex", "System`Row", "System`InputForm", "System`FullForm", "System`TeXForm",
+        "System`Skeleton",
         *_INFIX, *_BLANKS, *_OUTPUT_PLACEHOLDERS, *_TRANSPARENT,
     }
 )  # fmt: skip
@@ -189,7 +190,12 @@ class _Printer:
 
     # -- entry -------------------------------------------------------------------------
     def text(self, expr: Any, prec: int = 0) -> str:
-        body, own = self.render(expr)
+        # render() inlined for compound expressions: each level of a deep expression costs
+        # Python calls (text, compound, functional, args), and fewer calls print deeper ones.
+        if isinstance(expr, Expression):
+            body, own = self.compound(expr)
+        else:
+            body, own = self.render(expr)
         return f"({body})" if own < prec else body
 
     def render(self, expr: Any) -> tuple[str, int]:
@@ -262,7 +268,10 @@ class _Printer:
 
     # -- compound ----------------------------------------------------------------------
     def args(self, elements: tuple[Any, ...], sep: str = ", ") -> str:
-        return sep.join(self.text(e) for e in elements)
+        parts = []
+        for element in elements:  # a loop, not a generator: one Python call less per level
+            parts.append(self.text(element))
+        return sep.join(parts)
 
     def functional(self, expr: Expression) -> tuple[str, int]:
         head = self.text(expr.head, _P_ATOM)
@@ -501,6 +510,8 @@ class _Printer:
             return self.grid(els[0]), _P_ATOM
         if name == "System`StringForm" and els and isinstance(els[0], String):
             return self.string_form(els[0].value, els[1:]), _P_ATOM
+        if name == "System`Skeleton" and len(els) == 1 and isinstance(els[0], Integer):
+            return f"<<{els[0].value}>>", _P_ATOM  # n elements left out (Short, Shallow)
         return None
 
     @staticmethod

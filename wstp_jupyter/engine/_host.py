@@ -8,11 +8,16 @@ link therefore sees a cell's output in order without any bookkeeping; the main l
 clearing of temporary displays just before the evaluation's last packet.
 
 Writes to a link come from several threads (the worker, the loop, the main link's reader for the
-interrupt menu), so each link has one :class:`LinkWriter` that serialises them.
+interrupt menu), so each link has one :class:`LinkWriter` that serialises them. It also keeps a
+legitimate result from being lost or from killing the session: a packet whose expression the
+front end could not read (nested deeper than its limit, or larger than a frame may be, which the
+link refuses before sending) is sent with ``$Failed`` in its place, after a message that says so
+(``General::linkdepth``, ``General::linksize``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Callable
@@ -21,9 +26,11 @@ from typing import Any
 from wstp_jupyter.engine._requests import ResultFormat, clear_display, clear_output, display_data
 from wstp_jupyter.link import (
     EnterTextPacket,
+    ErrorCode,
     InputPacket,
     InputStringPacket,
     Link,
+    LocalProtocolError,
     MessagePacket,
     Packet,
     ReturnPacket,
@@ -33,6 +40,9 @@ from wstp_jupyter.link import (
 from wstp_jupyter.wxf import Symbol
 
 _display_ids = itertools.count(1)  # display ids are unique in the process, over all links
+_FAILED = Symbol("$Failed")
+# What the link refuses to send because the peer would drop it -> the message saying so.
+_UNREADABLE: dict[int, str] = {ErrorCode.WSEDEPTH: "linkdepth", ErrorCode.WSEPBIG: "linksize"}
 
 
 class LinkWriter:
@@ -44,9 +54,37 @@ class LinkWriter:
 
     def put(self, *packets: Packet) -> None:
         """Write ``packets`` in one go (the Out name and its result, a message and its text):
-        one wake-up of the front end instead of several."""
+        one wake-up of the front end instead of several.
+
+        A packet with an expression the front end could not read (see the module docstring)
+        goes with ``$Failed`` in its place, after a ``General::linkdepth`` (or ``linksize``)
+        message.
+
+        Raises:
+            LinkError: the link failed or is closed; LocalProtocolError for a packet that
+                cannot be sent and has no expression to replace.
+        """
         with self.lock:
-            self.link.put_many(*(p.to_expr() for p in packets))
+            try:
+                self.link.put_many(*(p.to_expr() for p in packets))
+            except LocalProtocolError as exc:
+                if exc.code not in _UNREADABLE:
+                    raise
+                for packet in packets:  # nothing was sent: find the one(s) at fault
+                    self._put_readable(packet)
+
+    def _put_readable(self, packet: Packet) -> None:
+        try:
+            self.link.put(packet.to_expr())
+        except LocalProtocolError as exc:
+            if exc.code not in _UNREADABLE or not hasattr(packet, "expr"):
+                raise
+            why = str(exc.args[0])
+            text = f"General::{_UNREADABLE[exc.code]}: {why[:1].upper()}{why[1:]}; $Failed is "
+            text += "sent in its place."
+            substitute = dataclasses.replace(packet, expr=_FAILED)  # type: ignore[type-var]
+            message = MessagePacket(Symbol("General"), _UNREADABLE[exc.code])
+            self.link.put_many(message.to_expr(), TextPacket(text).to_expr(), substitute.to_expr())
 
     def put_expr(self, expr: Any) -> None:
         """Write a bare expression (the service link carries expressions, not packets)."""

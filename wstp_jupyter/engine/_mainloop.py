@@ -16,6 +16,12 @@ Threads and who does what:
   clear-output) is written on the main link as it happens, by its ``LinkHost`` (``_host``), so a
   cell's output is in order on one link; the result packets come last.
 
+The worker and the loop thread get large stacks (``_stack``): deep expressions are evaluated,
+formatted and converted there. Whatever still fails is said, never swallowed: an expression the
+front end cannot read is replaced by ``$Failed`` after a message (``LinkWriter``), a request the
+kernel could not read (beyond its receiver limits) is answered with a message and ``$Failed``,
+a line whose output fails gives a ``General::engine`` message and the cell goes on.
+
 Writes to a link are serialised by a per-link lock (the worker and the loop both write to the
 main link). The service link carries only what is truly asynchronous
 (:meth:`MainLoop.send_service`). The packet sequences are documented in ``docs/engine.md``.
@@ -28,8 +34,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from wstp_jupyter.engine import _stack
 from wstp_jupyter.engine._backend import Backend, LineResult
 from wstp_jupyter.engine._host import LinkHost, LinkWriter, reply_text
 from wstp_jupyter.engine._requests import (
@@ -49,6 +57,7 @@ from wstp_jupyter.link import (
     EnterTextPacket,
     EvaluatePacket,
     InputNamePacket,
+    LimitExceeded,
     Link,
     LinkClosed,
     LinkError,
@@ -74,11 +83,30 @@ INTERRUPT_MENU_HELP = (
     "s - show the input being evaluated"
 )
 _FAILED = Symbol("$Failed")
+_EVALUATE_HEAD = Symbol("EvaluatePacket")
+_ENTER_HEADS = (Symbol("EnterTextPacket"), Symbol("EnterExpressionPacket"))
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedRequest:
+    """Where the front end sent an expression the link dropped for breaking the kernel's
+    receiver limits (``LimitExceeded``); answered in its turn with a message and ``$Failed``.
+
+    Attributes:
+        head: the dropped expression's head, when the link could read it.
+        reason: what the link said.
+    """
+
+    head: object
+    reason: str
 
 
 def as_packet(expr: Any) -> Any:
     """``expr`` as an instance of its ``Packet`` class (shape checked), or ``expr`` itself when it
-    is no well-formed packet (a bare answer such as a string, or something to ignore)."""
+    is no well-formed packet (a bare answer such as a string, something to ignore, or a
+    ``DroppedRequest``)."""
+    if isinstance(expr, DroppedRequest):
+        return expr
     try:
         return packet_from_peer(expr)
     except RemoteProtocolError:
@@ -140,7 +168,7 @@ class MainLoop:
         link = self.main.link
         link.set_message_handler(self._on_message)
         self.start_reader("main", link)
-        threading.Thread(target=self._worker, name="engine-worker", daemon=True).start()
+        _stack.start_thread(self._worker, "engine-worker")
         self.main.put(self.input_name())
         while self.exit_code is None:
             match self.events.get():
@@ -166,6 +194,11 @@ class MainLoop:
             while True:
                 try:
                     expr = link.get()
+                except LimitExceeded as exc:  # one expression lost, the link goes on
+                    log.warning("%s link: %s", name, exc)
+                    if name == "service":
+                        continue  # nobody waits for an answer there
+                    expr = DroppedRequest(exc.head, str(exc.args[0]))
                 except LinkClosed:
                     break
                 except LinkError as exc:
@@ -323,9 +356,9 @@ class MainLoop:
             except LinkClosed:
                 self.events.put(("exit", 0))
                 return
-            except BaseException:  # a stray async abort or a bug must not kill the kernel
+            except BaseException as exc:  # a stray async abort or a bug must not kill the kernel
                 log.exception("evaluation of a packet failed")
-                self._recover(packet)
+                self._recover(packet, exc)
             finally:
                 with self._requests_lock:
                     if not self._job_finished:  # ended without a last packet
@@ -333,11 +366,13 @@ class MainLoop:
                         self.backend.clear_pending()
                     self._job_finished = self._job_written = False
 
-    def _recover(self, packet: Any) -> None:
-        """After an internal failure, still end the exchange so the front end never hangs."""
+    def _recover(self, packet: Any, error: BaseException) -> None:
+        """After an internal failure, say so and still end the exchange, so the front end
+        never hangs nor waits for output that will not come."""
         try:
             if self._job_written:
                 return
+            self._internal_error(error, "the rest of this input was not evaluated")
             match packet:
                 case EvaluatePacket():
                     self._finish(ReturnPacket(_FAILED))
@@ -370,10 +405,12 @@ class MainLoop:
                 self._enter_text(text)
             case EnterExpressionPacket(expr=expr):
                 self.current_input = str(expr)[:200]
-                self._send_line(self.backend.run_line(expr, host), text=False)
+                self._send_result(self.backend.run_line(expr, host), text=False)
                 self._finish(self.input_name())
             case EvaluatePacket(expr=expr):
                 self._finish(ReturnPacket(self.evaluate_packet(expr, host)))
+            case DroppedRequest(head=head, reason=reason):
+                self._answer_dropped(head, reason, host)
             case _:
                 log.warning("ignoring unexpected packet on the main link: %.200r", packet)
 
@@ -384,8 +421,39 @@ class MainLoop:
             self._finish(SyntaxPacket(issue.position), self.input_name())
             return
         for result in self.backend.run_cell(text, self.main_host):
-            self._send_line(result, text=True)
+            self._send_result(result, text=True)
         self._finish(self.input_name())
+
+    def _send_result(self, result: LineResult, *, text: bool) -> None:
+        """``_send_line``, except that a failure to show one line's result is reported and
+        the cell goes on (the link failing still ends it)."""
+        try:
+            self._send_line(result, text=text)
+        except (LinkError, SystemExit):
+            raise
+        except Exception as exc:
+            log.exception("the result of line %s could not be sent", result.line)
+            self._internal_error(exc, f"Out[{result.line}] is not shown")
+
+    def _internal_error(self, error: BaseException, consequence: str) -> None:
+        """Tell the front end of a failure inside the kernel (``General::engine``)."""
+        detail = f"{type(error).__name__}: {error}"[:300]
+        self.main_host.message(
+            "General", "engine", f"General::engine: Internal error ({detail}); {consequence}."
+        )
+
+    def _answer_dropped(self, head: object, reason: str, host: LinkHost) -> None:
+        """Answer a request the link could not read: a message, then what ends the request."""
+        host.message(
+            "General",
+            "linkread",
+            f"General::linkread: The kernel could not read an expression from the front end: "
+            f"{reason}.",
+        )
+        if head == _EVALUATE_HEAD:
+            self._finish(ReturnPacket(_FAILED))
+        elif head in _ENTER_HEADS:
+            self._finish(self.input_name())
 
     def _send_line(self, result: LineResult, *, text: bool) -> None:
         if result.value is None:
@@ -459,6 +527,13 @@ class MainLoop:
                 value = self.backend.evaluate(Expr(Symbol("ToExpression"), text), host, side=True)
                 text = self.backend.output_text(value)
                 writer.put(*host.closing_packets(), ReturnTextPacket(text))
+            case DroppedRequest(head=head, reason=reason):
+                host.message("General", "linkread", f"General::linkread: The kernel could not "
+                             f"read an expression from the front end: {reason}.")
+                if head == _EVALUATE_HEAD:
+                    writer.put(ReturnPacket(_FAILED))
+                elif head == Symbol("EnterTextPacket"):
+                    writer.put(ReturnTextPacket("$Failed"))
             case _:
                 log.warning("ignoring unexpected packet on the preemptive link: %.200r", packet)
 

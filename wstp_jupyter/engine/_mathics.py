@@ -34,7 +34,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from mathics.core.atoms import String
+from mathics.core.atoms import Integer, String
 from mathics.core.element import ensure_context
 from mathics.core.evaluation import Evaluation, Output
 from mathics.core.expression import Expression
@@ -51,8 +51,10 @@ from mathics_scanner.errors import IncompleteSyntaxError
 from mathics_scanner.errors import SyntaxError as MathicsSyntaxError
 from mathics_scanner.location import ContainerKind
 
+from wstp_jupyter.engine import _mathics_limits
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._forms import to_text
+from wstp_jupyter.engine._mathics_limits import undefined_template
 from wstp_jupyter.engine._outputform import install as install_output_forms
 from wstp_jupyter.engine._outputform import output_form
 
@@ -121,7 +123,10 @@ class EngineEvaluation(Evaluation):
         stop = ("System`General", "stop")
         if key != stop and self.message_counts[key] >= MESSAGE_REPEATS and self._stop_applies():
             return None
-        shown = super().message(symbol_name, tag, *msgs)
+        if self._has_text(full, str(tag)):
+            shown = super().message(symbol_name, tag, *msgs)
+        else:
+            shown = self._undefined_message(full, str(tag), msgs)
         if shown is None or key == stop:
             return shown
         self.message_counts[key] += 1
@@ -129,6 +134,34 @@ class EngineEvaluation(Evaluation):
             name = Expression(Symbol("System`MessageName"), Symbol(full), String(key[1]))
             super().message("General", "stop", Expression(Symbol("System`HoldForm"), name))
         return shown
+
+    def _has_text(self, symbol: str, tag: str) -> bool:
+        """Whether ``symbol::tag`` or ``General::tag`` has a text (where Mathics3 looks)."""
+        for owner in (symbol, "System`General"):
+            pattern = Expression(Symbol("System`MessageName"), Symbol(owner), String(tag))
+            try:
+                self.definitions.get_value(owner, "System`Messages", pattern, self)
+            except ValueError:
+                continue
+            return True
+        return False
+
+    def _undefined_message(self, symbol: str, tag: str, msgs: tuple[Any, ...]) -> Any:
+        """Show a message that has no text as the Wolfram kernel does (``_mathics_limits``);
+        otherwise as Mathics3's ``Evaluation.message`` (quiet, ``Off``, the output)."""
+        from mathics.core.convert.python import from_python
+        from mathics.core.evaluation import Message
+
+        pattern = Expression(Symbol("System`MessageName"), Symbol(symbol), String(tag))
+        if self.quiet_all or pattern in set(self.get_quiet_messages()):
+            return None
+        template = String(undefined_template(len(msgs)))
+        form = Expression(Symbol("System`StringForm"), template, *map(from_python, msgs))
+        text = self.format_output(form, "text")
+        message = Message(self.definitions.shorten_name(symbol), tag, str(text))
+        self.out.append(message)
+        self.output.out(message)
+        return message
 
     def _stop_applies(self) -> bool:
         stop = Expression(Symbol("System`MessageName"), Symbol("System`General"), String("stop"))
@@ -216,6 +249,7 @@ class MathicsBackend(Backend):
 
         install_builtins(definitions)
         _define_general_stop(definitions)
+        _mathics_limits.install(definitions, EngineEvaluation(definitions))
 
     @property
     def definitions(self) -> Any:
@@ -265,6 +299,7 @@ class MathicsBackend(Backend):
 
     def _enter(self, ev: EngineEvaluation, host: Host) -> None:
         ev.host = host
+        self._formatters.host = host  # what this thread formats next belongs to this request
         ev.out = []
         ev.abort_requested = False
         ev.hold_requested = False
@@ -373,6 +408,11 @@ class MathicsBackend(Backend):
                 requested = self._leave(ev)
         except AbortInterrupt:
             value, aborted = SymbolAborted, not ev.error_abort
+        except RecursionError:
+            # Deep data (not $RecursionLimit, which is met long before): this line is over,
+            # the rest of the cell goes on.
+            _no_stack(ev)
+            value = SymbolAborted
         if requested:  # an abort came, if only as the line ended: the cell ends here
             value, aborted = SymbolAborted, True
         if value is SymbolNull:
@@ -407,7 +447,7 @@ class MathicsBackend(Backend):
         except (BreakInterrupt, ContinueInterrupt, WLThrowInterrupt):
             return SymbolNull
         except RecursionError:
-            ev.message("$RecursionLimit", "reclim", 0)
+            _no_stack(ev)
             return SymbolAborted
 
     # -- conversions and text ----------------------------------------------------------
@@ -428,6 +468,9 @@ class MathicsBackend(Backend):
         ev: EngineEvaluation | None = getattr(self._formatters, "evaluation", None)
         if ev is None:
             ev = self._formatters.evaluation = EngineEvaluation(self.definitions)
+        # A message about the text (General::deepout) goes where the request's output goes.
+        ev.host = getattr(self._formatters, "host", None)
+        ev.message_counts.clear()
         return ev
 
     def input_text(self, value: Any) -> str:
@@ -457,6 +500,14 @@ class MathicsBackend(Backend):
         from wstp_jupyter.engine._helpers import is_complete
 
         return is_complete(code)
+
+
+def _no_stack(ev: EngineEvaluation) -> None:
+    """Report an evaluation that ran out of Python recursion (``General::nostack``)."""
+    import sys
+
+    ev.recursion_depth = 0
+    ev.message("General", "nostack", Integer(sys.getrecursionlimit()))
 
 
 def _define_general_stop(definitions: Any) -> None:

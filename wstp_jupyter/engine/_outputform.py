@@ -23,6 +23,12 @@ Three things differ from Mathics3's text, on purpose:
 * a result wrapped in ``InputForm``, ``FullForm`` or ``TeXForm`` prints as the text of that
   form, written by the project's ASCII printers (``_forms``) and TeX writer (``_texform``);
   ``MathMLForm`` prints Mathics3's MathML inside a ``<math>`` element.
+
+Printing recurses about six Python calls per level of the expression; the evaluating threads
+have room for tens of thousands of levels (``_stack``). An expression deeper still is printed
+cut at :data:`SHOWN_DEPTH` levels, the parts below written ``<<1>>`` (``Skeleton``, as ``Short``
+writes what it leaves out), after a ``General::deepout`` message: its text is never lost
+silently (``Out[n]`` keeps the whole expression).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import logging
 from typing import Any
 
 from mathics.builtin.atomic import strings as _mathics_strings
-from mathics.core.atoms import String
+from mathics.core.atoms import Integer, String
 from mathics.core.expression import Expression
 from mathics.core.symbols import Symbol
 from mathics.core.systemsymbols import SymbolOutputForm, SymbolTeXForm, SymbolTraditionalForm
@@ -54,6 +60,9 @@ log = logging.getLogger("wstp_jupyter.engine")
 # Infix operators written without spaces around them (as in Wolfram's InputForm).
 _TIGHT = frozenset({"^", "/", ".", ";;", "::"})
 _ENCODING = "ASCII"
+#: Levels shown of an expression too deep to print whole (see the module docstring).
+SHOWN_DEPTH = 100
+_SKELETON = Expression(Symbol("System`Skeleton"), Integer(1))
 
 
 def output_form(expr: Any, evaluation: Any) -> str:
@@ -66,8 +75,34 @@ def output_form(expr: Any, evaluation: Any) -> str:
 
     Returns:
         The text. Should Mathics3's renderer fail on some expression, the ASCII InputForm text
-        is returned instead (logged at debug level): a result is never lost to its formatting.
+        is returned instead (logged at debug level); an expression too deep to print is cut
+        at ``SHOWN_DEPTH`` levels, with a ``General::deepout`` message issued on
+        ``evaluation``: a result is never lost to its formatting.
     """
+    try:
+        return _output_form(expr, evaluation)
+    except RecursionError:
+        pass  # out of the frames above: there is room again for the message and the short text
+    evaluation.message("General", "deepout", Integer(SHOWN_DEPTH))
+    return _output_form(shallow(expr, SHOWN_DEPTH), evaluation)
+
+
+def shallow(expr: Any, depth: int) -> Any:
+    """``expr`` with every compound part ``depth`` levels down written ``Skeleton[1]``.
+
+    Recursion is bounded by ``depth``; the width of the expression costs none."""
+    if not isinstance(expr, Expression):
+        return expr
+    if depth <= 0:
+        return _SKELETON
+    head = expr.head
+    return Expression(
+        shallow(head, depth - 1) if isinstance(head, Expression) else head,
+        *(shallow(element, depth - 1) for element in expr.elements),
+    )
+
+
+def _output_form(expr: Any, evaluation: Any) -> str:
     shorten = evaluation.definitions.shorten_name
     if isinstance(expr, Expression) and len(expr.elements) == 1:
         head, inner = expr.get_head_name(), expr.elements[0]
@@ -81,6 +116,8 @@ def output_form(expr: Any, evaluation: Any) -> str:
             return _mathml(inner, evaluation)
     try:
         return to_text(expr, shorten, output=True, ascii_only=False, evaluation=evaluation)
+    except RecursionError:
+        raise  # InputForm would recurse as deep: output_form shortens the expression instead
     except Exception:
         log.debug("OutputForm rendering failed; using InputForm", exc_info=True)
         return to_text(expr, shorten)

@@ -36,7 +36,7 @@ from wstp_jupyter.engine._woxi_output import NullHost, OutputReader
 from wstp_jupyter.engine._woxi_process import WorkerProcess, become_subreaper
 from wstp_jupyter.engine._woxi_side import SideSession
 from wstp_jupyter.engine._woxi_syntax import ends_with_operator, open_construct
-from wstp_jupyter.wxf import BigReal, Expr, Symbol, input_form, loads
+from wstp_jupyter.wxf import BigReal, Expr, Limits, Symbol, input_form, loads
 
 log = logging.getLogger("wstp_jupyter.engine")
 
@@ -59,6 +59,7 @@ _SYSTEM_DOLLAR = frozenset({
     "$HistoryLength", "$Assumptions", "$MaxMachineNumber", "$MinMachineNumber",
 })
 _OPAQUE = ("Graphics", "Graphics3D", "Image", "Sound")
+_WORKER_LIMITS = Limits(max_depth=1 << 30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +376,9 @@ class WoxiBackend(Backend):
         data = reply.get("wxf")
         svg = reply.get("svg")
         if data is not None:
-            wire = self._fix(loads(data))
+            # The worker is this kernel's own process: its result is read however deep it is
+            # (the receiver limit protects a link, and a deep result is what was asked for).
+            wire = self._fix(loads(data, limits=_WORKER_LIMITS))
             if wire is None and svg is None:
                 return None
             return WoxiValue(wire, svg=svg, opaque=reply.get("opaque"))
@@ -384,29 +387,37 @@ class WoxiBackend(Backend):
                          opaque=reply.get("opaque"))
 
     def _fix(self, value: Any) -> Any:
-        """Woxi's WXF quirks: ``Global``` on system ``$`` symbols; big reals as text."""
+        """Woxi's WXF quirks: ``Global``` on system ``$`` symbols; big reals as text.
+
+        Innermost parts first with an explicit stack, so a result of any depth is fixed."""
+        stack: list[tuple[Any, Iterator[Any], list[Any]]] = []
+        node = value
+        while True:
+            parts = _parts(node)
+            if parts is None:
+                done = self._fix_atom(node)
+            else:
+                stack.append((node, iter(parts), []))
+                done = _OPEN
+            while True:
+                if done is not _OPEN:
+                    if not stack:
+                        return done
+                    stack[-1][2].append(done)
+                original, pending, fixed = stack[-1]
+                node = next(pending, _OPEN)
+                if node is not _OPEN:
+                    break
+                stack.pop()
+                done = _rebuild(original, fixed)
+
+    def _fix_atom(self, value: Any) -> Any:
         if isinstance(value, Symbol):
             name = value.name
             if name.startswith("Global`$") and (
                 name[7:] in self.system_names or name[7:] in _SYSTEM_DOLLAR
             ):
                 return Symbol(name[7:])
-            return value
-        if isinstance(value, list):
-            if all(type(x) in (int, float) for x in value):
-                return value
-            return [self._fix(x) for x in value]
-        if isinstance(value, Expr):
-            if (
-                isinstance(value.head, Symbol)
-                and value.head.name == "WSTPJupyter`BigReal"
-                and len(value.args) == 1
-                and isinstance(value.args[0], str)
-            ):
-                return BigReal(value.args[0])
-            return Expr(self._fix(value.head), *(self._fix(x) for x in value.args))
-        if isinstance(value, dict):
-            return {self._fix(k): self._fix(v) for k, v in value.items()}
         return value
 
     # -- conversions and text ----------------------------------------------------------
@@ -471,6 +482,33 @@ class WoxiBackend(Backend):
         worker is busy (helpers never wait for an evaluation)."""
         reply = self._try_request({"op": "call", "code": code})
         return None if reply is None else str(reply.get("text", ""))
+
+
+_OPEN = object()  # _fix: no finished value yet
+_BIG_REAL = Symbol("WSTPJupyter`BigReal")
+
+
+def _parts(value: Any) -> list[Any] | None:
+    """The parts :meth:`WoxiBackend._fix` visits, or ``None`` for a value fixed as a whole."""
+    if isinstance(value, Expr):
+        return [value.head, *value.args]
+    if isinstance(value, list):
+        return None if all(type(x) in (int, float) for x in value) else value
+    if isinstance(value, dict):
+        return [part for item in value.items() for part in item]
+    return None
+
+
+def _rebuild(original: Any, fixed: list[Any]) -> Any:
+    """``original`` (an ``Expr``, list or dict) made again of its ``fixed`` parts."""
+    if isinstance(original, Expr):
+        args = original.args
+        if original.head == _BIG_REAL and len(args) == 1 and isinstance(args[0], str):
+            return BigReal(args[0])
+        return Expr(fixed[0], *fixed[1:])
+    if isinstance(original, list):
+        return fixed
+    return dict(zip(fixed[::2], fixed[1::2], strict=True))
 
 
 def _form_text(value: WoxiValue) -> str:

@@ -16,6 +16,7 @@ import fcntl
 import logging
 import marshal
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -26,6 +27,7 @@ import tempfile
 from typing import Any
 
 from wstp_jupyter.engine._errors import StartupError
+from wstp_jupyter.engine._stack import STACK_SIZE
 
 log = logging.getLogger("wstp_jupyter.engine")
 
@@ -55,6 +57,20 @@ def become_subreaper() -> None:
         log.debug("cannot become a child subreaper")
 
 
+def _large_stack() -> None:
+    """Let a main thread's stack grow to ``_stack.STACK_SIZE``: the worker's, which inherits
+    the limit (and this process's own, which does no deep work on its main thread).
+
+    Woxi evaluates and serializes recursively on the worker's main thread (8 MiB by default),
+    so a deep result such as ``Nest[f, x, 20000]`` would crash the worker where the engine's own
+    threads have room for it. The soft limit only; the hard one stays as it is.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    wanted = STACK_SIZE if hard == resource.RLIM_INFINITY else min(STACK_SIZE, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_STACK, (wanted, hard))
+
+
 class WorkerProcess:
     """One Woxi worker (and, over its life, the standby copies that replace it)."""
 
@@ -70,6 +86,7 @@ class WorkerProcess:
         out_read, out_write = os.pipe2(os.O_DIRECT | os.O_CLOEXEC)
         os.set_inheritable(out_write, True)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        _large_stack()  # inherited by the worker
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "wstp_jupyter.engine._woxi_worker",
              str(theirs.fileno()), self.magic.hex(), self.fifo],

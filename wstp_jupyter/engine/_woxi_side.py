@@ -9,9 +9,10 @@ user's definitions (those live in the worker).
 from __future__ import annotations
 
 import queue
-import threading
 from collections.abc import Callable
 from typing import Any
+
+from wstp_jupyter.engine import _stack
 
 
 class SideSession:
@@ -19,7 +20,8 @@ class SideSession:
 
     def __init__(self) -> None:
         self._jobs: queue.Queue[tuple[Callable[[Any], Any], queue.Queue[Any]]] = queue.Queue()
-        threading.Thread(target=self._run, name="engine-woxi-side", daemon=True).start()
+        # Woxi recurses on this thread's C stack: give it the evaluating threads' large one.
+        _stack.start_thread(self._run, "engine-woxi-side")
 
     def _run(self) -> None:
         import woxi
