@@ -170,7 +170,7 @@ _CORE_HEADS = frozenset(
         "System`SlotSequence", "System`Pattern", "System`Part", "System`Factorial",
         "System`DirectedInfinity", "System`Increment", "System`Decrement", "System`Rational",
         "System`Complex", "System`Row", "System`InputForm", "System`FullForm", "System`TeXForm",
-        "System`Skeleton",
+        "System`Skeleton", "System`StringForm",
         *_INFIX, *_BLANKS, *_OUTPUT_PLACEHOLDERS, *_TRANSPARENT,
     }
 )  # fmt: skip

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import contextlib
 import ctypes
 import logging
 import re
@@ -95,6 +96,7 @@ class EngineEvaluation(Evaluation):
         self.hold_requested = False
         self.error_abort = False
         self._stopped = False
+        self._formatting = 0
         super().__init__(definitions=definitions, catch_interrupt=False)
         self.output = _HostOutput(self)
         self.host: Host | None = None
@@ -194,9 +196,29 @@ class EngineEvaluation(Evaluation):
         raise TimeoutInterrupt
 
     def format_output(self, expr: Any, format: Any = None) -> Any:
-        if format == "text" or (format is None and self.format == "text"):
-            return output_form(expr, self)
-        return super().format_output(expr, format)
+        with self.formatting():
+            if format == "text" or (format is None and self.format == "text"):
+                return output_form(expr, self)
+            return super().format_output(expr, format)
+
+    @contextlib.contextmanager
+    def formatting(self) -> Iterator[None]:
+        """Within: formatting, which ``$RecursionLimit`` does not limit (Mathics3 applies Format
+        rules by evaluation, a level of recursion per level of the expression; the Wolfram
+        kernel prints a message argument 1500 levels deep). Python's own limit still holds:
+        past it, ``output_form`` shows the expression cut."""
+        self._formatting += 1
+        try:
+            yield
+        finally:
+            self._formatting -= 1
+
+    def inc_recursion_depth(self) -> None:
+        if self._formatting:
+            self.check_stopped()
+            self.recursion_depth += 1
+            return
+        super().inc_recursion_depth()
 
 
 def _async_raise(thread_id: int, exc: type[BaseException] | None) -> None:
@@ -462,7 +484,9 @@ class MathicsBackend(Backend):
         return to_wire(value)
 
     def output_text(self, value: Any) -> str:
-        return output_form(value, self._formatter())
+        ev = self._formatter()
+        with ev.formatting():
+            return output_form(value, ev)
 
     def _formatter(self) -> EngineEvaluation:
         ev: EngineEvaluation | None = getattr(self._formatters, "evaluation", None)
@@ -483,7 +507,8 @@ class MathicsBackend(Backend):
 
         ev = self.side if side else self.main
         ev.stopped = False
-        return render_bundle(value, ev, options)
+        with ev.formatting():
+            return render_bundle(value, ev, options)
 
     # -- helpers -----------------------------------------------------------------------
     def complete(self, prefix: str) -> list[str]:

@@ -101,7 +101,12 @@ def render_bundle(value: Any, evaluation: Any, options: dict[str, Any]) -> dict[
     if PLAIN in formats:
         bundle[PLAIN] = output_form(value, evaluation)
     if INPUTFORM in formats:
-        bundle[INPUTFORM] = to_text(stored_value(value, evaluation), shorten, output=False)
+        try:
+            bundle[INPUTFORM] = to_text(stored_value(value, evaluation), shorten, output=False)
+        except RecursionError:
+            # Too deep to write whole (the plain text above is shown cut, with a message);
+            # cut InputForm would not read back as the value, so there is none.
+            log.debug("InputForm too deep to render", exc_info=False)
     head = value.get_head_name() if isinstance(value, Expression) else ""
     if head in _INTERACTIVE_HEADS:
         from wstp_jupyter.engine._manipulate import interactive_bundle

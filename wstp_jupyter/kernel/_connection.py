@@ -41,6 +41,7 @@ from wstp_jupyter.kernel._spec import DEFAULT_SERVER
 from wstp_jupyter.link import (
     EvaluatePacket,
     InputNamePacket,
+    LimitExceeded,
     LinkError,
     LinkTimeout,
     Packet,
@@ -242,6 +243,11 @@ class KernelConnection:
             while self.main.ready(0):
                 try:
                     packet = self.main.get_packet(timeout=0)
+                except LimitExceeded as exc:
+                    # Beyond this side's receiver limits: already dropped, the link goes on.
+                    # (A kernel process checks first: it sends $Failed and a message instead.)
+                    log.warning("dropped a packet on the main link: %s", exc)
+                    continue
                 except RemoteProtocolError as exc:
                     # Not a packet: it stays queued, so take it off or it blocks the link.
                     log.warning("dropping a non-packet on the main link: %s", exc)

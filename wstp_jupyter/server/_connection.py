@@ -13,13 +13,25 @@ packet goes to the attached kernel's router; a client without a kernel is attach
 default pool on its first such packet (or at once with ``EnableAutomaticKernelConnection``).
 Urgent messages go to the router of the link role this connection plays (main, preemptive or
 service). What the connection is bridged to is the business of :class:`~._sessions.Sessions`.
+
+A request that breaks the server's receiver limits (nested deeper than the link reads) is
+dropped by the link, which goes on; the server answers it in its turn, like a command, with a
+``Failure`` that says why, so the client neither hangs nor loses its connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from wstp_jupyter.link import LinkError, UrgentMessage
+from wstp_jupyter.link import (
+    EnterExpressionPacket,
+    EnterTextPacket,
+    EvaluatePacket,
+    LimitExceeded,
+    LinkError,
+    Packet,
+    UrgentMessage,
+)
 from wstp_jupyter.link.aio import AsyncLink
 from wstp_jupyter.server._commands import command_from_packet, failure, reply_packets
 from wstp_jupyter.server._dispatch import execute
@@ -28,11 +40,15 @@ from wstp_jupyter.server._kernel import ManagedKernel
 from wstp_jupyter.server._logging import logger
 from wstp_jupyter.server._router import Router, failure_packets
 from wstp_jupyter.server._sessions import MAIN, PREEMPTIVE, SERVICE, Sessions
+from wstp_jupyter.wxf import Symbol
 
 #: Requests one client may have waiting for its kernel; beyond it requests are refused.
 MAX_PENDING_REQUESTS = 10_000
 #: Unsent bytes a client may leave queued before it is disconnected as too slow.
 MAX_UNSENT_BYTES = 64 << 20
+_REQUEST_FORMS: dict[object, type[Packet]] = {
+    Symbol(form.head): form for form in (EvaluatePacket, EnterTextPacket, EnterExpressionPacket)
+}
 
 
 class ClientConnection:
@@ -100,7 +116,11 @@ class ClientConnection:
                 except ServerCommandError as exc:
                     logger.error("%s: automatic kernel connection failed: %s", self.name, exc)
             while not self.closed:
-                ev = await self.link.receive()
+                try:
+                    ev = await self.link.receive()
+                except LimitExceeded as exc:  # that packet is lost, the link goes on
+                    await self.on_dropped(exc)
+                    continue
                 if isinstance(ev, UrgentMessage):
                     router = self.router
                     if router is not None:
@@ -148,6 +168,20 @@ class ClientConnection:
         if router is not None and router.submit(self, packet):
             self.pending += 1
             self._idle.clear()
+
+    async def on_dropped(self, exc: LimitExceeded) -> None:
+        """Answer a request the link dropped (see the module docstring); anything else that
+        was dropped is only logged, since nobody waits for an answer to it."""
+        logger.warning("%s: %s", self.name, exc)
+        form = _REQUEST_FORMS.get(exc.head)
+        if form is None:
+            return
+        router = self.router
+        if router is None or not router.asks(self):
+            await self._idle.wait()  # after the client's earlier requests, as a command
+        prompt = self.kernel.prompt if self.kernel is not None else None
+        reason = f"the server could not read the request: {exc.args[0]}"
+        self.send_all(reply_packets(form, failure(reason), prompt))
 
     async def _router_for(self, packet: object) -> Router | None:
         router = self.router

@@ -33,18 +33,22 @@ from wstp_jupyter.link import (
     InputNamePacket,
     InputPacket,
     InputStringPacket,
+    LimitExceeded,
     LinkError,
     MenuPacket,
     Packet,
+    ReturnExpressionPacket,
     ReturnPacket,
     TextPacket,
 )
 from wstp_jupyter.link.aio import AsyncLink
 from wstp_jupyter.server._commands import as_packet, failure, reply_packets
 from wstp_jupyter.server._logging import TRACE, logger
+from wstp_jupyter.wxf import Expr, Symbol
 
 #: Packets kept for a link that has no client; beyond this the oldest are dropped.
 MAX_BUFFERED_PACKETS = 10_000
+_RESULT_HEADS = (Symbol(ReturnPacket.head), Symbol(ReturnExpressionPacket.head))
 
 
 def terminal_of(packet: Packet | None) -> type[Packet] | None:
@@ -197,10 +201,21 @@ class Router:
     # -- from the kernel ---------------------------------------------------------------------
 
     async def run(self) -> str:
-        """Read and route the kernel's packets until the link ends; returns why it ended."""
+        """Read and route the kernel's packets until the link ends; returns why it ended.
+
+        A packet the link dropped for breaking the server's receiver limits (a kernel sends
+        none: it checks first) is routed as the same packet with a ``Failure`` in it when it
+        carries a result, so the request it ends still ends; other dropped packets are logged.
+        """
         try:
             while True:
-                ev = await self.link.receive()
+                try:
+                    ev = await self.link.receive()
+                except LimitExceeded as exc:
+                    logger.warning("%s: %s", self.label, exc)
+                    if exc.head in _RESULT_HEADS:
+                        self.on_packet(Expr(exc.head, failure(f"dropped: {exc.args[0]}")))
+                    continue
                 if isinstance(ev, Expression):
                     self.on_packet(ev.expr)
                 else:
