@@ -35,7 +35,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from mathics.core.atoms import Integer, String
+from mathics.core.atoms import String
 from mathics.core.element import ensure_context
 from mathics.core.evaluation import Evaluation, Output
 from mathics.core.expression import Expression
@@ -55,7 +55,7 @@ from mathics_scanner.location import ContainerKind
 from wstp_jupyter.engine import _mathics_limits
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._forms import to_text
-from wstp_jupyter.engine._mathics_limits import undefined_template
+from wstp_jupyter.engine._mathics_limits import has_text, no_stack, undefined_message
 from wstp_jupyter.engine._outputform import install as install_output_forms
 from wstp_jupyter.engine._outputform import output_form
 
@@ -125,10 +125,10 @@ class EngineEvaluation(Evaluation):
         stop = ("System`General", "stop")
         if key != stop and self.message_counts[key] >= MESSAGE_REPEATS and self._stop_applies():
             return None
-        if self._has_text(full, str(tag)):
+        if has_text(self, full, str(tag)):
             shown = super().message(symbol_name, tag, *msgs)
         else:
-            shown = self._undefined_message(full, str(tag), msgs)
+            shown = undefined_message(self, full, str(tag), msgs)
         if shown is None or key == stop:
             return shown
         self.message_counts[key] += 1
@@ -136,34 +136,6 @@ class EngineEvaluation(Evaluation):
             name = Expression(Symbol("System`MessageName"), Symbol(full), String(key[1]))
             super().message("General", "stop", Expression(Symbol("System`HoldForm"), name))
         return shown
-
-    def _has_text(self, symbol: str, tag: str) -> bool:
-        """Whether ``symbol::tag`` or ``General::tag`` has a text (where Mathics3 looks)."""
-        for owner in (symbol, "System`General"):
-            pattern = Expression(Symbol("System`MessageName"), Symbol(owner), String(tag))
-            try:
-                self.definitions.get_value(owner, "System`Messages", pattern, self)
-            except ValueError:
-                continue
-            return True
-        return False
-
-    def _undefined_message(self, symbol: str, tag: str, msgs: tuple[Any, ...]) -> Any:
-        """Show a message that has no text as the Wolfram kernel does (``_mathics_limits``);
-        otherwise as Mathics3's ``Evaluation.message`` (quiet, ``Off``, the output)."""
-        from mathics.core.convert.python import from_python
-        from mathics.core.evaluation import Message
-
-        pattern = Expression(Symbol("System`MessageName"), Symbol(symbol), String(tag))
-        if self.quiet_all or pattern in set(self.get_quiet_messages()):
-            return None
-        template = String(undefined_template(len(msgs)))
-        form = Expression(Symbol("System`StringForm"), template, *map(from_python, msgs))
-        text = self.format_output(form, "text")
-        message = Message(self.definitions.shorten_name(symbol), tag, str(text))
-        self.out.append(message)
-        self.output.out(message)
-        return message
 
     def _stop_applies(self) -> bool:
         stop = Expression(Symbol("System`MessageName"), Symbol("System`General"), String("stop"))
@@ -433,7 +405,7 @@ class MathicsBackend(Backend):
         except RecursionError:
             # Deep data (not $RecursionLimit, which is met long before): this line is over,
             # the rest of the cell goes on.
-            _no_stack(ev)
+            no_stack(ev)
             value = SymbolAborted
         if requested:  # an abort came, if only as the line ended: the cell ends here
             value, aborted = SymbolAborted, True
@@ -469,7 +441,7 @@ class MathicsBackend(Backend):
         except (BreakInterrupt, ContinueInterrupt, WLThrowInterrupt):
             return SymbolNull
         except RecursionError:
-            _no_stack(ev)
+            no_stack(ev)
             return SymbolAborted
 
     # -- conversions and text ----------------------------------------------------------
@@ -525,14 +497,6 @@ class MathicsBackend(Backend):
         from wstp_jupyter.engine._helpers import is_complete
 
         return is_complete(code)
-
-
-def _no_stack(ev: EngineEvaluation) -> None:
-    """Report an evaluation that ran out of Python recursion (``General::nostack``)."""
-    import sys
-
-    ev.recursion_depth = 0
-    ev.message("General", "nostack", Integer(sys.getrecursionlimit()))
 
 
 def _define_general_stop(definitions: Any) -> None:

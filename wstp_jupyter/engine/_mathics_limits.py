@@ -12,11 +12,12 @@
   whole, shown cut; see ``_outputform``).
 * A message with no text anywhere prints ``sym::tag: -- Message text not found --``, followed by
   its arguments in parentheses, as the Wolfram kernel prints it (Mathics3 writes ``Message
-  sym::tag not found.``): :func:`undefined_template`.
+  sym::tag not found.``): :func:`undefined_message`, used by the engine's ``Evaluation``.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from mathics.core.atoms import Integer, String
@@ -83,3 +84,39 @@ def undefined_template(count: int) -> str:
     """The text of a message that has none, for ``count`` arguments (a ``StringForm``
     template: ``-- Message text not found -- (`1`) (`2`)``)."""
     return NOT_FOUND + "".join(f" (`{i}`)" for i in range(1, count + 1))
+
+
+def has_text(evaluation: Any, symbol: str, tag: str) -> bool:
+    """Whether ``symbol::tag`` or ``General::tag`` has a text (where Mathics3 looks for one)."""
+    for owner in (symbol, "System`General"):
+        pattern = Expression(Symbol("System`MessageName"), Symbol(owner), String(tag))
+        try:
+            evaluation.definitions.get_value(owner, "System`Messages", pattern, evaluation)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def undefined_message(evaluation: Any, symbol: str, tag: str, msgs: tuple[Any, ...]) -> Any:
+    """Issue ``symbol::tag``, which has no text, as the Wolfram kernel shows it; otherwise as
+    Mathics3's ``Evaluation.message`` does (quiet and ``Off`` respected, the same output)."""
+    from mathics.core.convert.python import from_python
+    from mathics.core.evaluation import Message
+
+    pattern = Expression(Symbol("System`MessageName"), Symbol(symbol), String(tag))
+    if evaluation.quiet_all or pattern in set(evaluation.get_quiet_messages()):
+        return None
+    template = String(undefined_template(len(msgs)))
+    form = Expression(Symbol("System`StringForm"), template, *map(from_python, msgs))
+    text = evaluation.format_output(form, "text")
+    message = Message(evaluation.definitions.shorten_name(symbol), tag, str(text))
+    evaluation.out.append(message)
+    evaluation.output.out(message)
+    return message
+
+
+def no_stack(evaluation: Any) -> None:
+    """Report a computation that ran out of Python recursion (``General::nostack``)."""
+    evaluation.recursion_depth = 0
+    evaluation.message("General", "nostack", Integer(sys.getrecursionlimit()))
