@@ -112,8 +112,10 @@ def test_interrupt_stops_a_silent_cell(ekm: KernelManager, ekc: BlockingKernelCl
     iopub_until(kc, msg_id, lambda m: m["msg_type"] == "status"
                 and m["content"]["execution_state"] == "busy")
     km.interrupt_kernel()
-    # The loop never ends by itself; a silent cell shows nothing, aborted or not.
-    assert shell_request(kc, msg_id, timeout=30)["content"]["status"] == "ok"
+    # The loop never ends by itself. A silent cell shows nothing, but its reply says it was
+    # aborted, as any request's does (the messaging spec).
+    reply = shell_request(kc, msg_id, timeout=30)["content"]
+    assert reply["status"] == "error" and reply["ename"] == "Aborted", reply
     assert execute(kc, "1 + 1").plain() == ["2"]
 
 

@@ -32,6 +32,7 @@ class FrontEndServices:
 
     _connection: KernelConnection | None
     _history: list[tuple[int, int, str, str | None]]
+    _session: int
 
     async def _page_help(self, name: str, count: int) -> dict[str, Any]:
         text: Any = None
@@ -126,13 +127,22 @@ class FrontEndServices:
         unique: bool = False,
         **_: Any,
     ) -> dict[str, Any]:
-        """This session's inputs (and outputs' plain text), by tail, range or search."""
+        """The inputs (and outputs' plain text) of this Jupyter kernel, by tail, range or search.
+
+        Entries are ``(session, line, input)``: a session is one Wolfram kernel process (the
+        next one, after ``Quit[]`` or a death, starts again at line 1); a range asks for one
+        session, ``session`` 0 (or none) being the current one and -1 the one before, as in
+        IPython.
+        """
         entries = self._history
         if hist_access_type == "tail":
             entries = entries[-n:] if n else entries
         elif hist_access_type == "range":
             lo = start or 0
-            entries = [e for e in entries if e[1] >= lo and (stop is None or e[1] < stop)]
+            wanted = session if session is not None and session > 0 else self._session + (
+                session or 0)
+            entries = [e for e in entries if e[0] == wanted and e[1] >= lo
+                       and (stop is None or e[1] < stop)]
         elif hist_access_type == "search":
             glob = pattern or "*"
             entries = [e for e in entries if fnmatch.fnmatchcase(e[2], glob)]
