@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -82,6 +84,13 @@ def test_quit_on_a_server_kernel_starts_afresh(main_server: ServerProcess, tmp_p
         # The fresh kernel's preemptive link serves completion too.
         complete = shell_request(kc, kc.complete("serverQuit", 10), timeout=60)["content"]
         assert "serverQuitValue" in complete["matches"], complete
+        # A kernel killed between cells is no quit: the next cell says it died, and is not
+        # silently dropped; the one after runs in a fresh kernel.
+        os.kill(int(execute(kc, "$ProcessID").plain()[0]), signal.SIGKILL)
+        died = execute(kc, "serverQuitValue", timeout=60)
+        assert died.status == "error" and died.reply["content"]["ename"] == "KernelDied"
+        assert "signal 9" in died.reply["content"]["evalue"]
+        assert execute(kc, "serverQuitValue", timeout=120).plain() == ["serverQuitValue"]
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)

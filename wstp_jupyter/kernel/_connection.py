@@ -317,7 +317,7 @@ class KernelConnection:
     def death_description(self, exc: BaseException | None = None) -> str:
         """A sentence for users saying that the kernel died, and how."""
         if self.lost_reason is not None:
-            how = f"the server's kernel {self.lost_reason}"
+            how = f"the server's kernel ended ({self.lost_reason})"
         else:
             how = self._process_end(exc)
         return (
