@@ -73,7 +73,7 @@ class WoxiValue:
     svg: str | None = None
     opaque: str | None = None  # Graphics, Image, ...: Woxi shows them as -Graphics-
     form: str | None = None  # the output form the wire value is wrapped in (a main-loop line)
-    formtext: str | None = None  # that form's text, when Woxi wrote it
+    formtext: str | None = None  # that form's text (or a Definition's), when Woxi wrote it
 
 
 class WoxiBackend(Backend):
@@ -356,6 +356,8 @@ class WoxiBackend(Backend):
             value = replace(value, form=str(form), formtext=reply.get("formtext"))
         else:
             form = None
+            if reply.get("formtext") is not None:  # a Definition: Woxi's text of it
+                value = replace(value, formtext=str(reply["formtext"]))
         return LineResult(line=n, value=value, aborted=bool(reply.get("aborted")), form=form)
 
     def _check_quit(self) -> None:
@@ -437,7 +439,7 @@ class WoxiBackend(Backend):
 
     def output_text(self, value: Any) -> str:
         if isinstance(value, WoxiValue):
-            if value.form is not None:
+            if value.form is not None or value.formtext is not None:
                 return _form_text(value)
             if value.opaque:
                 return f"-{value.opaque}-"
