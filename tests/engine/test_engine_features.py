@@ -118,6 +118,13 @@ def _integrate(s: Session) -> bool:
     return bool(text) and "Cos[x]" in text[0] and "Integrate" not in text[0]
 
 
+def _form_prompt(s: Session) -> bool:
+    packets = s.enter("x^2 // TeXForm")
+    name = _texts(packets, "OutputNamePacket")
+    return bool(name) and name[0].endswith("//TeXForm= ") and _texts(
+        packets, "ReturnTextPacket") == ["x^2"]
+
+
 def _links(s: Session) -> bool:
     text = _texts(s.enter("lnk = LinkCreate[]; Head[lnk]"), "ReturnTextPacket")
     s.enter("Quiet[LinkClose[lnk]];")
@@ -144,6 +151,7 @@ PROBES: list[tuple[str, Callable[[Session], bool]]] = [
     ("2D graphics as SVG + PNG", _svg),
     ("3D graphics as SVG + PNG", _svg3d),
     ("TeX (text/latex) of formulas", _latex),
+    ("output forms name the prompt (Out[n]//TeXForm= x^2)", _form_prompt),
     ("Series printed as a series (O[x]^4)", _series),
     ("symbolic Integrate", _integrate),
     ("LinkCreate / LinkRead and friends", _links),

@@ -55,6 +55,36 @@ def test_in_out_names_percent_and_output_form(woxi: Session) -> None:
     ]
 
 
+def test_output_forms_name_the_prompt_and_out_keeps_the_value(woxi: Session) -> None:
+    # As the Wolfram kernel's main loop: "Out[n]//TeXForm= " and the text of that form for a
+    # result wrapped in one of $OutputForms; Out[n] holds the value without the wrapper, and
+    # EvaluatePacket returns the wrapper itself.
+    cases = {
+        "Sin[x]^2 // TeXForm": ("TeXForm", "\\sin ^2(x)"),
+        "FullForm[x^2 + 1/2]": ("FullForm", "Plus[Rational[1, 2], Power[x, 2]]"),
+        'FullForm[{"ab", -2.}]': ("FullForm", 'List["ab", -2.]'),
+        "InputForm[{N[Pi], \"s\"}]": ("InputForm", '{3.141592653589793, "s"}'),
+        "MatrixForm[{{1, 2}, {3, 4}}]": ("MatrixForm", "1   2\n\n3   4"),
+        "NumberForm[N[Pi], 10]": ("NumberForm", "3.141592654"),
+        "CForm[x^2]": ("CForm", "Power(x,2)"),
+        "OutputForm[N[E]]": ("OutputForm", "2.71828"),
+    }
+    for code, (form, text) in cases.items():
+        packets = woxi.enter(code)
+        name = texts(packets, "OutputNamePacket")[0]
+        assert name.endswith(f"]//{form}= "), (code, name)
+        assert texts(packets, "ReturnTextPacket") == [text], code
+        n = int(name[4:name.index("]")])
+        assert texts(woxi.enter(f"Head[Out[{n}]] === {form}"), "ReturnTextPacket") == ["False"]
+    assert texts(woxi.enter("% // InputForm"), "ReturnTextPacket") == ["False"]
+    value = woxi.evaluate(Expr(Symbol("TeXForm"), Symbol("x")))[-1].args[0]
+    assert value == Expr(Symbol("TeXForm"), Symbol("Global`x"))
+    # A wrapper Woxi leaves unevaluated is an ordinary result, with no form in the prompt.
+    packets = woxi.enter("TeXForm[x, y]")
+    assert texts(packets, "OutputNamePacket")[0].endswith("]= ")
+    assert texts(packets, "ReturnTextPacket") == ["TeXForm[x, y]"]
+
+
 def test_one_line_per_top_level_expression(woxi: Session) -> None:
     packets = woxi.enter("a = 1\nb = 2 +\n  3\na + b")
     assert texts(packets, "ReturnTextPacket") == ["1", "5", "6"]

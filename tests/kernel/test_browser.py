@@ -45,6 +45,40 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-default-apps", "--no-pings",
+    "--disable-dev-shm-usage", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+# WebGL (the 3D views) on Chromium's software renderer.
+_WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+@contextmanager
+def local_page(
+    chromium: str, url: str, *, height: int = 900, webgl: bool = False,
+    blocked: list[str] | None = None,
+) -> Iterator[Any]:
+    """A page of headless Chromium that reaches only the server at ``url``: every other
+    request is refused (and its URL appended to ``blocked`` when given). The browser is
+    closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    args = _CHROMIUM_ARGS + (_WEBGL_ARGS if webgl else ["--disable-gpu"])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=args)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": height})
+            context.route("**/*", _only_local(url))
+            if blocked is not None:
+                context.on("requestfailed", lambda r: blocked.append(r.url))
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            browser.close()
+
+
 @contextmanager
 def serve_jupyter(
     app: str, title: str, tmp_path: Path, root: Path, extra: list[str]
@@ -144,56 +178,40 @@ def _run_cell(page: Any, index: int, code: str) -> Any:
 def test_jupyterlab_runs_cells_and_shows_a_plot(
     chromium: str, jupyterlab: str, artifact_dir: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     blocked: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-default-apps", "--no-pings", "--disable-dev-shm-usage",
-                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", _only_local(jupyterlab))
-            context.on("requestfailed", lambda r: blocked.append(r.url))
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(f"{jupyterlab}/lab")
+    with local_page(chromium, jupyterlab, height=900, blocked=blocked) as page:
+        page.goto(f"{jupyterlab}/lab")
 
-            card = page.locator(".jp-LauncherCard[data-category='Notebook']",
-                                has_text=DISPLAY_NAME)
-            expect(card).to_be_visible(timeout=90_000)
-            card.click()
-            expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible()
-            # The kernel name in the toolbar confirms which kernel the notebook got.
-            expect(page.locator(".jp-NotebookPanel-toolbar")).to_contain_text(DISPLAY_NAME)
+        card = page.locator(".jp-LauncherCard[data-category='Notebook']",
+                            has_text=DISPLAY_NAME)
+        expect(card).to_be_visible(timeout=90_000)
+        card.click()
+        expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible()
+        # The kernel name in the toolbar confirms which kernel the notebook got.
+        expect(page.locator(".jp-NotebookPanel-toolbar")).to_contain_text(DISPLAY_NAME)
 
-            # The first start after installation can be slow; run nothing before the kernel is up.
-            expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
-            first = _run_cell(page, 0, "1 + 1")
-            expect(first.locator(".jp-OutputArea-output")).to_contain_text("2", timeout=120_000)
-            expect(first.locator(".jp-InputArea-prompt")).to_contain_text("[1]")
+        # The first start after installation can be slow; run nothing before the kernel is up.
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
+        first = _run_cell(page, 0, "1 + 1")
+        expect(first.locator(".jp-OutputArea-output")).to_contain_text("2", timeout=120_000)
+        expect(first.locator(".jp-InputArea-prompt")).to_contain_text("[1]")
 
-            second = _run_cell(page, 1, 'Print["hello from Mathics3"]; Expand[(a + b)^2]')
-            expect(second.locator(".jp-OutputArea")).to_contain_text("hello from Mathics3")
+        second = _run_cell(page, 1, 'Print["hello from Mathics3"]; Expand[(a + b)^2]')
+        expect(second.locator(".jp-OutputArea")).to_contain_text("hello from Mathics3")
 
-            third = _run_cell(page, 2, "Plot[Sin[x], {x, 0, 2 Pi}]")
-            plot = third.locator(".jp-OutputArea-output svg, .jp-OutputArea-output img")
-            expect(plot.first).to_be_visible(timeout=60_000)
-            box = plot.first.bounding_box()
-            assert box is not None and box["width"] > 100 and box["height"] > 50
+        third = _run_cell(page, 2, "Plot[Sin[x], {x, 0, 2 Pi}]")
+        plot = third.locator(".jp-OutputArea-output svg, .jp-OutputArea-output img")
+        expect(plot.first).to_be_visible(timeout=60_000)
+        box = plot.first.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 50
 
-            # The input is highlighted: CodeMirror's Mathematica mode styles its tokens.
-            styled = first.locator(".cm-content span[class]")
-            assert styled.count() >= 1
+        # The input is highlighted: CodeMirror's Mathematica mode styles its tokens.
+        styled = first.locator(".cm-content span[class]")
+        assert styled.count() >= 1
 
-            page.screenshot(path=str(artifact_dir / "jupyterlab.png"), full_page=True)
-        finally:
-            browser.close()
+        page.screenshot(path=str(artifact_dir / "jupyterlab.png"), full_page=True)
     outside = [u for u in blocked if not u.startswith(jupyterlab)]
     # Anything blocked was an attempt to leave the machine; record it for the reader.
     (artifact_dir / "jupyterlab-blocked-requests.txt").write_text("\n".join(outside) + "\n")

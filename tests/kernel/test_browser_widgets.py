@@ -21,21 +21,15 @@ import pytest
 
 from tests.kernel.test_browser import (  # noqa: F401 -- fixtures
     DISPLAY_NAME,
-    _only_local,
     _run_cell,
     chromium,
     jupyterlab,
+    local_page,
     serve_jupyter,
 )
 
 pytestmark = pytest.mark.browser
 
-BROWSER_ARGS = [
-    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-default-apps", "--no-pings",
-    "--disable-dev-shm-usage", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 
 
 def _open_notebook(page: Any, url: str) -> None:
@@ -81,75 +75,67 @@ def _settled(read: Any, quiet: float = 3.0, timeout: float = 90.0) -> Any:
 def test_slider_redraws_the_plot_and_the_3d_view_turns(
     chromium: str, jupyterlab: str, artifact_dir: Path  # noqa: F811 -- fixtures
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=BROWSER_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            context.route("**/*", _only_local(jupyterlab))
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            _open_notebook(page, jupyterlab)
+    with local_page(chromium, jupyterlab, height=1000, webgl=True) as page:
+        _open_notebook(page, jupyterlab)
 
-            cell = _run_cell(page, 0, "Manipulate[Plot[Sin[a x], {x, 0, 6}], {a, 1, 5}]")
-            handle = cell.locator(".widget-slider .noUi-handle")
-            expect(handle).to_be_visible(timeout=120_000)
-            plot = cell.locator(".widget-output .jp-OutputArea-output").first
-            expect(plot.locator("svg, img").first).to_be_visible(timeout=60_000)
-            readout = cell.locator(".widget-readout")
-            expect(readout).to_have_text("1")
+        cell = _run_cell(page, 0, "Manipulate[Plot[Sin[a x], {x, 0, 6}], {a, 1, 5}]")
+        handle = cell.locator(".widget-slider .noUi-handle")
+        expect(handle).to_be_visible(timeout=120_000)
+        plot = cell.locator(".widget-output .jp-OutputArea-output").first
+        expect(plot.locator("svg, img").first).to_be_visible(timeout=60_000)
+        readout = cell.locator(".widget-readout")
+        expect(readout).to_have_text("1")
 
-            def picture() -> str:
-                return str(plot.inner_html())
+        def picture() -> str:
+            return str(plot.inner_html())
 
-            before = picture()
-            plot.screenshot(path=str(artifact_dir / "widgets-manipulate-before.png"))
-            box = handle.bounding_box()
-            assert box is not None
-            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            page.mouse.move(x, y)
-            page.mouse.down()
-            for step in range(1, 9):  # a drag, as a hand does it: several moves
-                page.mouse.move(x + 15 * step, y)
-            page.mouse.up()
-            expect(readout).not_to_have_text("1")
-            _wait_changed(picture, before)
-            assert _settled(picture) != before
-            plot.screenshot(path=str(artifact_dir / "widgets-manipulate-after.png"))
+        before = picture()
+        plot.screenshot(path=str(artifact_dir / "widgets-manipulate-before.png"))
+        box = handle.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        for step in range(1, 9):  # a drag, as a hand does it: several moves
+            page.mouse.move(x + 15 * step, y)
+        page.mouse.up()
+        expect(readout).not_to_have_text("1")
+        _wait_changed(picture, before)
+        assert _settled(picture) != before
+        plot.screenshot(path=str(artifact_dir / "widgets-manipulate-after.png"))
 
-            cell3d = _run_cell(page, 1, "Plot3D[Sin[x y], {x, 0, 3}, {y, 0, 3}]")
-            view = cell3d.locator(".wstp-scene3d canvas")
-            expect(view).to_be_visible(timeout=120_000)
-            host = cell3d.locator("[data-ready='1']")
-            expect(host).to_have_count(1, timeout=60_000)
-            ready_ms = host.get_attribute("data-ready-ms")
-            shot_before = view.screenshot(path=str(artifact_dir / "widgets-plot3d-before.png"))
-            box = view.bounding_box()
-            assert box is not None
-            cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            frames = host.get_attribute("data-frames")
-            page.mouse.move(cx, cy)
-            page.mouse.down()
-            for step in range(1, 11):
-                page.mouse.move(cx + 12 * step, cy + 4 * step)
-            page.mouse.up()
-            expect(host).not_to_have_attribute("data-frames", frames or "")
-            shot_after = _wait_changed(
-                lambda: view.screenshot(path=str(artifact_dir / "widgets-plot3d-after.png")),
-                shot_before)
-            assert shot_after != shot_before
-            # Animate: the play button drives the slider in the browser, each frame an update.
-            cell_anim = _run_cell(page, 2, 'Animate["frame " <> ToString[k], {k, 1, 5, 1}]')
-            frame = cell_anim.locator(".widget-output .jp-OutputArea-output").first
-            expect(frame).to_contain_text("frame 1", timeout=120_000)
-            cell_anim.locator(".widget-play button").first.click()
-            expect(frame).to_contain_text(re.compile(r"frame [2-5]"), timeout=60_000)
-            (artifact_dir / "widgets-3d-ready.txt").write_text(
-                f"Plot3D (default sampling) view ready in the page: {ready_ms} ms\n")
-            page.screenshot(path=str(artifact_dir / "widgets-jupyterlab.png"), full_page=True)
-        finally:
-            browser.close()
+        cell3d = _run_cell(page, 1, "Plot3D[Sin[x y], {x, 0, 3}, {y, 0, 3}]")
+        view = cell3d.locator(".wstp-scene3d canvas")
+        expect(view).to_be_visible(timeout=120_000)
+        host = cell3d.locator("[data-ready='1']")
+        expect(host).to_have_count(1, timeout=60_000)
+        ready_ms = host.get_attribute("data-ready-ms")
+        shot_before = view.screenshot(path=str(artifact_dir / "widgets-plot3d-before.png"))
+        box = view.bounding_box()
+        assert box is not None
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        frames = host.get_attribute("data-frames")
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        for step in range(1, 11):
+            page.mouse.move(cx + 12 * step, cy + 4 * step)
+        page.mouse.up()
+        expect(host).not_to_have_attribute("data-frames", frames or "")
+        shot_after = _wait_changed(
+            lambda: view.screenshot(path=str(artifact_dir / "widgets-plot3d-after.png")),
+            shot_before)
+        assert shot_after != shot_before
+        # Animate: the play button drives the slider in the browser, each frame an update.
+        cell_anim = _run_cell(page, 2, 'Animate["frame " <> ToString[k], {k, 1, 5, 1}]')
+        frame = cell_anim.locator(".widget-output .jp-OutputArea-output").first
+        expect(frame).to_contain_text("frame 1", timeout=120_000)
+        cell_anim.locator(".widget-play button").first.click()
+        expect(frame).to_contain_text(re.compile(r"frame [2-5]"), timeout=60_000)
+        (artifact_dir / "widgets-3d-ready.txt").write_text(
+            f"Plot3D (default sampling) view ready in the page: {ready_ms} ms\n")
+        page.screenshot(path=str(artifact_dir / "widgets-jupyterlab.png"), full_page=True)
 
 
 MANIPULATE = "Manipulate[Plot[Sin[a x], {x, 0, 6}], {a, 1, 5}]"
@@ -174,42 +160,34 @@ def notebook7(tmp_path: Path) -> Iterator[str]:
 def test_notebook7_shows_the_manipulate_and_its_slider_redraws_the_plot(
     chromium: str, notebook7: str, artifact_dir: Path  # noqa: F811 -- fixtures
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=BROWSER_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", _only_local(notebook7))
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(f"{notebook7}/notebooks/widgets.ipynb")
-            cell = page.locator(".jp-CodeCell").first
-            expect(cell.locator(".cm-content")).to_contain_text("Manipulate", timeout=90_000)
-            prompt = cell.locator(".jp-InputPrompt")
-            # A cell run before the kernel is connected is not sent: run it until it starts.
-            for attempt in range(12):
-                cell.locator(".cm-content").click()
-                page.keyboard.press("Control+Enter")
-                try:
-                    expect(prompt).to_contain_text(re.compile(r"\[(\*|\d+)\]"), timeout=15_000)
-                    break
-                except AssertionError:
-                    if attempt == 11:
-                        raise
-            handle = cell.locator(".widget-slider .noUi-handle")
-            expect(handle).to_be_visible(timeout=180_000)
-            plot = cell.locator(".widget-output .jp-OutputArea-output").first
-            expect(plot.locator("svg, img").first).to_be_visible(timeout=60_000)
-            before = plot.inner_html()
-            box = handle.bounding_box()
-            assert box is not None
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.mouse.down()
-            page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=6)
-            page.mouse.up()
-            _wait_changed(plot.inner_html, before)
-            assert _settled(plot.inner_html) != before
-            page.screenshot(path=str(artifact_dir / "widgets-notebook7.png"), full_page=True)
-        finally:
-            browser.close()
+    with local_page(chromium, notebook7, height=900, webgl=True) as page:
+        page.goto(f"{notebook7}/notebooks/widgets.ipynb")
+        cell = page.locator(".jp-CodeCell").first
+        expect(cell.locator(".cm-content")).to_contain_text("Manipulate", timeout=90_000)
+        prompt = cell.locator(".jp-InputPrompt")
+        # A cell run before the kernel is connected is not sent: run it until it starts.
+        for attempt in range(12):
+            cell.locator(".cm-content").click()
+            page.keyboard.press("Control+Enter")
+            try:
+                expect(prompt).to_contain_text(re.compile(r"\[(\*|\d+)\]"), timeout=15_000)
+                break
+            except AssertionError:
+                if attempt == 11:
+                    raise
+        handle = cell.locator(".widget-slider .noUi-handle")
+        expect(handle).to_be_visible(timeout=180_000)
+        plot = cell.locator(".widget-output .jp-OutputArea-output").first
+        expect(plot.locator("svg, img").first).to_be_visible(timeout=60_000)
+        before = plot.inner_html()
+        box = handle.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=6)
+        page.mouse.up()
+        _wait_changed(plot.inner_html, before)
+        assert _settled(plot.inner_html) != before
+        page.screenshot(path=str(artifact_dir / "widgets-notebook7.png"), full_page=True)

@@ -172,14 +172,6 @@ class Client:
         self.link.put_message(UrgentMessage.ABORT)
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:
-    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
-
-
 def idle_kernels(address: str, pool: str = "Default", timeout: float = 60.0) -> set[str]:
     """IDs of ``pool``'s kernels that are started, initialized and free, as the server reports.
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Client, ServerProcess, wait_for
+from tests.helpers import wait_for
+
+from .helpers import Client, ServerProcess
 from .loadgen import run_load
 
 CONFIG = {"Pools": {"Load": {"MinimumKernelNumber": 4, "MaximumKernelNumber": 4,
@@ -51,9 +53,8 @@ def test_no_lost_or_misrouted_reply_and_no_leak(load_server: ServerProcess) -> N
     c = Client(load_server.address)
     try:
         # The 32 links were just closed: the server may still be seeing their ends.
-        wait_for(lambda: all(k["Clients"] == 0
-                             for k in c.command("GetServerInformation")["Kernels"].values()),
-                 timeout=10)
+        assert wait_for(lambda: all(k["Clients"] == 0 for k in c.command(
+            "GetServerInformation")["Kernels"].values()), timeout=10)
         kernels = c.command("GetServerInformation")["Kernels"]
         assert set(kernels) == result.kernels  # the same 4 kernels, kept alive, nothing extra
         assert sum(k["Requests"] for k in kernels.values()) >= 32 * 25

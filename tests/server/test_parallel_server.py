@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from tests.engine.helpers import Session, head, read_until_end, start_session
+from tests.helpers import wait_for
 from wstp_jupyter.server import ConfigError, ServerCommandError, load_config
 from wstp_jupyter.server._subkernels import parallel_pool
 from wstp_jupyter.wxf import wl
 
-from .helpers import Client, ServerProcess, idle_kernels, wait_for
+from .helpers import Client, ServerProcess, idle_kernels
 
 CONFIG = {
     "Pools": {
@@ -110,7 +111,7 @@ def test_launch_kernels_from_a_warm_pool(server: ServerProcess, master: Session)
     assert one(master, "ParallelEvaluate[$KernelID]")[0] == "{1, 2}"
     # Closing them closes them on the server too (they carry the master's definitions).
     assert one(master, "Length[CloseKernels[]]")[0] == "2"
-    wait_for(lambda: not subkernels & set(info(server.address)["Kernels"]), timeout=60)
+    assert wait_for(lambda: not subkernels & set(info(server.address)["Kernels"]), timeout=60)
 
 
 def test_refusals_are_clear_and_change_nothing(server: ServerProcess, master: Session) -> None:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
 from wstp_jupyter.wxf import Expr, Symbol
 
-from .helpers import Client, ServerProcess, failure_message, is_failure, wait_for, wl_code
+from .helpers import Client, ServerProcess, failure_message, is_failure, wl_code
 
 
 def kernel_info(c: Client, kid: str) -> dict[str, object] | None:
@@ -34,7 +35,7 @@ def test_keep_alive_reconnect_by_id_with_buffered_result(main_server: ServerProc
     a.close()
     b = Client(main_server.address)
     try:
-        wait_for(lambda: (kernel_info(b, kid) or {}).get("Clients") == 0)
+        assert wait_for(lambda: (kernel_info(b, kid) or {}).get("Clients") == 0)
         info = kernel_info(b, kid)
         assert info is not None and info["State"] == "Detached"
         assert b.command("ConnectKernel", kid) == kid
@@ -48,7 +49,7 @@ def test_keep_alive_reconnect_by_id_with_buffered_result(main_server: ServerProc
         b.close()
     probe = Client(main_server.address)
     try:
-        wait_for(lambda: kernel_info(probe, kid) is None)
+        assert wait_for(lambda: kernel_info(probe, kid) is None)
     finally:
         probe.close()
 
@@ -142,7 +143,7 @@ def test_client_death_during_evaluation(main_server: ServerProcess, keep: bool) 
             assert c.until("ReturnPacket", 20)[-1].args[0] == "finished"
             c.command("CloseKernel")
         else:  # without keep-alive the kernel goes with its client
-            wait_for(lambda: kernel_info(c, kid) is None)
+            assert wait_for(lambda: kernel_info(c, kid) is None)
             assert "no kernel with ID" in failure_message(c.command("ConnectKernel", kid))
     finally:
         c.close()
@@ -206,7 +207,7 @@ def test_silent_replacement(main_server: ServerProcess) -> None:
         kid = c.command("ConnectPool")
         pid = kernel_info(c, kid)["PID"]  # type: ignore[index]
         os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
-        wait_for(lambda: kernel_info(c, kid) is None)
+        assert wait_for(lambda: kernel_info(c, kid) is None)
         result = c.evaluate("2+2")
         assert not is_failure(result) and result == 4
         assert c.command("GetKernelID") != kid

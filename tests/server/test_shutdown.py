@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
 from wstp_jupyter.link import AuthenticationError, Link, Protocol
 
-from .helpers import Client, ServerProcess, wait_for
+from .helpers import Client, ServerProcess
 
 KEY = "server-test-key"
 
@@ -51,13 +52,13 @@ def test_rejected_connections_are_logged_with_their_reason(tmp_path: Path) -> No
         # Not a wstp-jupyter peer at all.
         with socket.create_connection(("127.0.0.1", server.port)) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\n\r\n" + b"x" * 64)
-            wait_for(lambda: server.log.count("Rejected a connection") >= 2)
+            assert wait_for(lambda: server.log.count("Rejected a connection") >= 2)
         # Connected, then silent until the handshake times out.
         with socket.create_connection(("127.0.0.1", server.port)):
             server.wait_for_log("no handshake within", timeout=60)
         # Closed before a word was said.
         socket.create_connection(("127.0.0.1", server.port)).close()
-        wait_for(lambda: server.log.count("Rejected a connection") >= 4)
+        assert wait_for(lambda: server.log.count("Rejected a connection") >= 4)
         # Every rejection names its reason.
         reasons = re.findall(r"Rejected a connection from \S+: (.*)", server.log)
         assert len(reasons) == 4, server.log
@@ -78,7 +79,7 @@ def test_sigterm_while_a_replacement_kernel_starts_leaves_no_process(tmp_path: P
         c = Client(server.address)
         c.command("ConnectPool")  # takes the warm kernel: the pool starts a replacement
         # The replacement's process exists (it is still starting: Mathics3 loads for seconds).
-        wait_for(lambda: len(_marked_processes(mark)) >= 3, timeout=60)
+        assert wait_for(lambda: len(_marked_processes(mark)) >= 3, timeout=60)
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(60) == 0, server.log[-3000:]
         c.close()

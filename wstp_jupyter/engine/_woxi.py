@@ -27,11 +27,11 @@ import selectors
 import signal
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
-from wstp_jupyter.engine._woxi_forms import to_text
+from wstp_jupyter.engine._woxi_forms import full_form, to_text
 from wstp_jupyter.engine._woxi_links import LINK_MARKERS
 from wstp_jupyter.engine._woxi_links import on_marker as on_link_marker
 from wstp_jupyter.engine._woxi_output import NullHost, OutputReader
@@ -71,6 +71,8 @@ class WoxiValue:
     inputform: str | None = None
     svg: str | None = None
     opaque: str | None = None  # Graphics, Image, ...: Woxi shows them as -Graphics-
+    form: str | None = None  # the output form the wire value is wrapped in (a main-loop line)
+    formtext: str | None = None  # that form's text, when Woxi wrote it
 
 
 class WoxiBackend(Backend):
@@ -336,7 +338,12 @@ class WoxiBackend(Backend):
         value = self._value(reply, host)
         if value is None:
             return LineResult(line=n, value=None)
-        return LineResult(line=n, value=value, aborted=bool(reply.get("aborted")))
+        form = reply.get("form")
+        if form is not None and isinstance(value.wire, Expr) and value.wire.args:
+            value = replace(value, form=str(form), formtext=reply.get("formtext"))
+        else:
+            form = None
+        return LineResult(line=n, value=value, aborted=bool(reply.get("aborted")), form=form)
 
     def _check_quit(self) -> None:
         if self._quit:
@@ -417,6 +424,8 @@ class WoxiBackend(Backend):
 
     def output_text(self, value: Any) -> str:
         if isinstance(value, WoxiValue):
+            if value.form is not None:
+                return _form_text(value)
             if value.opaque:
                 return f"-{value.opaque}-"
             if value.inputform is not None:
@@ -471,6 +480,18 @@ class WoxiBackend(Backend):
         worker is busy (helpers never wait for an evaluation)."""
         reply = self._try_request({"op": "call", "code": code})
         return None if reply is None else str(reply.get("text", ""))
+
+
+def _form_text(value: WoxiValue) -> str:
+    """The text of a result wrapped in an output form, as the main loop prints it."""
+    if value.formtext is not None:
+        return value.formtext
+    inner = value.wire.args[0]
+    if value.form == "InputForm":
+        return to_text(inner, output=False)
+    if value.form == "FullForm":
+        return full_form(inner)
+    return to_text(inner, output=True)  # OutputForm, StandardForm, TraditionalForm
 
 
 class _InputAborted(Exception):

@@ -85,6 +85,30 @@ def to_text(value: Any, *, output: bool = True) -> str:
         return input_form(value)
 
 
+def full_form(value: Any) -> str:
+    """FullForm text of a wire value: every operator as its head (``Power[x, 2]``, ``List[...]``,
+    ``Rational[1, 2]``), strings quoted, contexts ``System``` and ``Global``` left out."""
+    try:
+        return _full(value)
+    except RecursionError:
+        return input_form(value)
+
+
+def _full(x: Any) -> str:
+    if isinstance(x, Expr):
+        return f"{_full(x.head)}[{', '.join(_full(a) for a in x.args)}]"
+    if isinstance(x, list | tuple):
+        return f"List[{', '.join(_full(a) for a in x)}]"
+    if isinstance(x, dict | Association):
+        rules = ", ".join(f"Rule[{_full(k)}, {_full(v)}]" for k, v in x.items())
+        return f"Association[{rules}]"
+    if isinstance(x, Fraction):
+        return f"Rational[{x.numerator}, {x.denominator}]"
+    if isinstance(x, complex):
+        return f"Complex[{_full(x.real)}, {_full(x.imag)}]"
+    return _text(x, False)[0]
+
+
 def _paren(part: tuple[str, int], need: int) -> str:
     text, prec = part
     return f"({text})" if prec < need else text

@@ -47,6 +47,15 @@ PR_SET_PDEATHSIG = 1
 RES = "WSTPJupyter`Private`res"
 VALUE = "WSTPJupyter`Private`out$"  # + n: the value of input line n (Out[n] reads it)
 HISTORY = 100  # input lines whose In/Out are kept
+# $OutputForms a main-loop result may be wrapped in (Out[n] is stored without the wrapper and
+# the prompt names it: "Out[5]//TeXForm= "). Woxi's ToString writes those in WOXI_WRITES as
+# the Wolfram kernel's text does; the engine writes the others from the wire value.
+WOXI_WRITES = frozenset({
+    "TeXForm", "MathMLForm", "MatrixForm", "TableForm", "NumberForm", "ScientificForm",
+    "EngineeringForm", "BaseForm", "CForm", "FortranForm",
+})
+OUTPUT_FORMS = WOXI_WRITES | {"InputForm", "OutputForm", "FullForm", "StandardForm",
+                              "TraditionalForm"}
 
 
 def _setup_code(mark: str, fifo: str) -> str:
@@ -130,19 +139,23 @@ class Worker:
             if evaluates:
                 # The copy for the next input is made now, while the engine handles this reply
                 # and the user reads it, not when the next input is already waiting. (Only
-                # inputs change the session: the other requests read it.)
-                self.dismiss_standby()
+                # inputs change the session: the other requests read it.) The old copy is
+                # killed first and reaped after the fork, so its exit overlaps the fork.
+                old = self.dismiss_standby(wait=False)
                 if not self.fork_standby():
-                    continue
+                    continue  # the promoted copy: ``old`` was its dead parent's child
+                _reap(old)
 
     def fork_standby(self) -> bool:
         """Fork the standby copy; False in the copy once it has been promoted."""
         sys.stdout.flush()
         read_end, write_end = os.pipe()
+        # Taken before the fork: were the copy to ask after it, a worker killed in between (its
+        # engine died) would already be gone and the copy would wait below for ever.
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             os.close(write_end)
-            parent = os.getppid()
             if os.read(read_end, 1):  # dismissed (never sent: it is killed); be safe
                 os._exit(0)
             os.close(read_end)
@@ -162,15 +175,20 @@ class Worker:
         self.standby = (pid, write_end)
         return True
 
-    def dismiss_standby(self) -> None:
+    def dismiss_standby(self, *, wait: bool = True) -> int | None:
+        """Kill the standby copy; reap it too unless ``wait`` is false (then the caller reaps
+        the returned pid with :func:`_reap`)."""
         if self.standby is None:
-            return
+            return None
         pid, write_end = self.standby
         self.standby = None
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
         os.close(write_end)
+        if wait:
+            _reap(pid)
+            return None
+        return pid
 
     # -- operations --------------------------------------------------------------------
     def op_split(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -194,8 +212,31 @@ class Worker:
             f"Out[{n}] := {var}; {forget} Protect[In, Out];"
         )
         reply = self.evaluate(code, var)
+        if not reply["aborted"]:
+            reply.update(self.strip_form(var))
         reply["line"] = int(self.woxi.interpret("$Line"))
         return reply
+
+    def strip_form(self, var: str) -> dict[str, Any]:
+        """A result wrapped in an output form (``TeXForm[x^2]``), as the main loop treats it:
+        ``Out[n]`` keeps the value without the wrapper, and the reply names the form
+        (``form``) and, for the forms Woxi writes itself, that form's text (``formtext``).
+        The reply's ``wxf`` (taken before) keeps the wrapper. Empty for any other result and
+        for a wrapper Woxi leaves unevaluated (wrong arguments, options it does not know)."""
+        interpret = self.woxi.interpret
+        head = interpret(f"Head[{var}]")
+        if head not in OUTPUT_FORMS:
+            return {}
+        text: str | None = None
+        if head in WOXI_WRITES:
+            text = interpret(f"ToString[{var}]")
+            if text.startswith(head + "["):
+                return {}
+            text = _ascii_times(text)
+        elif interpret(f"Length[{var}]") != "1":
+            return {}
+        interpret(f"{var} = First[{var}];")
+        return {"form": head, "formtext": text}
 
     def op_eval(self, request: dict[str, Any]) -> dict[str, Any]:
         """Evaluate outside the main loop (no In/Out)."""
@@ -278,6 +319,27 @@ def wire_of(interpret: Any, var: str = "WSTPJupyter`Private`res") -> dict[str, A
     if data is not None:
         return {"wxf": data}
     return {"inputform": interpret(f"ToString[{var}, InputForm]")}
+
+
+_TIMES_SIGN = " \u00d7 "
+
+
+def _ascii_times(text: str) -> str:
+    """Woxi writes ``ScientificForm`` as ``1.2345 \\u00d7 10`` (a multiplication sign) under
+    its exponent; OutputForm writes a product with a space. The exponent line above moves left
+    with the base."""
+    lines = text.split("\n")
+    if _TIMES_SIGN not in lines[-1]:
+        return text
+    lines[-1] = lines[-1].replace(_TIMES_SIGN, " ")
+    lines[:-1] = [line[2:] if line.startswith("  ") else line for line in lines[:-1]]
+    return "\n".join(lines)
+
+
+def _reap(pid: int | None) -> None:
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
 
 
 def _b64(text: str) -> bytes | None:

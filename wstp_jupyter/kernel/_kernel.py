@@ -608,6 +608,19 @@ class WolframKernel(FrontEndServices, Kernel):
         )
         return None if isinstance(outcome, tuple) else outcome
 
+    # -- what widget updates use (``_widget_base.WidgetKernel``) ----------------------
+    @property
+    def connected(self) -> bool:
+        """A kernel process is connected and alive."""
+        return self._connection is not None and self._connection.alive
+
+    async def evaluate_between_cells(self, expr: Any, side: list[Stream]) -> Any:
+        """See ``_widget_base.WidgetKernel.evaluate_between_cells``; the caller holds the turn
+        (``_widgets.turn``) that cells hold while they run."""
+        connection = await self._ensure_connection()
+        await self._await_prompt(connection, self.get_parent("shell"), True)
+        return await self._evaluate_main(connection, expr, side)
+
     async def _execute_silent(
         self, connection: KernelConnection, code: str, parent: Any
     ) -> dict[str, Any]:

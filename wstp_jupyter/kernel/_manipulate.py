@@ -216,14 +216,8 @@ async def evaluate_outputs(
 
 
 async def _evaluate_outputs(kernel: WidgetKernel, expr: Any) -> list[dict[str, Any]]:
-    from wstp_jupyter.kernel._mapping import (
-        CellTranslator,
-        InputRequest,
-        Menu,
-        Stream,
-        result_data,
-    )
-    from wstp_jupyter.link import EvaluatePacket, ReturnPacket, TextPacket
+    from wstp_jupyter.kernel._mapping import Stream, result_data
+    from wstp_jupyter.wxf import Symbol
 
     outputs: list[dict[str, Any]] = []
 
@@ -234,31 +228,11 @@ async def _evaluate_outputs(kernel: WidgetKernel, expr: Any) -> list[dict[str, A
         else:
             outputs.append(_stream(name, text))
 
-    connection = await kernel._ensure_connection()
-    await kernel._await_prompt(connection, kernel.get_parent("shell"), True)
-    with kernel._state_lock:
-        connection.put_main(EvaluatePacket(expr))
-        kernel._running = connection  # an interrupt aborts the update
-        kernel._sent += 1
-    translator = CellTranslator(0)
-    try:
-        while True:
-            packet = await connection.next_packet()
-            if isinstance(packet, ReturnPacket):
-                data, metadata = result_data(packet.expr)
-                break
-            for event in translator.feed(packet):
-                match event:
-                    case Stream(name=name, text=text):
-                        add_stream(name, text)
-                    case InputRequest():  # no one to ask: an update cannot read input
-                        connection.put_main(TextPacket(""))
-                    case Menu():
-                        connection.put_main(TextPacket("a"))  # the interrupt menu: abort
-    finally:
-        with kernel._state_lock:
-            if kernel._running is connection:
-                kernel._running = None
+    side: list[Stream] = []
+    value = await kernel.evaluate_between_cells(expr, side)
+    for event in side:
+        add_stream(event.name, event.text)
+    data, metadata = result_data(Symbol("$Aborted") if value is None else value)
     # Nested interactivity (a Manipulate in a Manipulate) is shown in its static form.
     data.pop(SPEC_MIME, None)
     data.pop(SCENE3D, None)
@@ -287,8 +261,7 @@ def build_view(
 async def refresh_dynamics(kernel: WidgetKernel) -> None:
     """Update every ``Dynamic`` shown, as the last part of the cell that just ran (so its
     outputs change before the cell's reply, and nbclient records them)."""
-    connection = kernel._connection
-    if connection is None or not connection.alive:
+    if not kernel.connected:
         return
     for view in list(_DYNAMICS):
         if view.widget.comm is None:  # closed by the front end

@@ -9,7 +9,6 @@ they need of it, which ``WolframKernel`` provides.
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any, Protocol
 
 SPEC_MIME = "application/vnd.wstp-jupyter.interactive+json"
@@ -19,23 +18,18 @@ INTERACTIVE_KEYS = (SPEC_MIME, SCENE3D)
 
 
 class WidgetKernel(Protocol):
-    """The Jupyter kernel as the widget code sees it.
+    """The Jupyter kernel as the widget code sees it (``WolframKernel`` provides it)."""
 
-    A widget update is a request on the main link like a cell's, so it takes part in the same
-    bookkeeping: ``_running`` and ``_sent`` (under ``_state_lock``) tell an interrupt which
-    request it meant, and ``_await_prompt`` keeps WSTP's rule that input waits for the prompt.
-    """
+    @property
+    def connected(self) -> bool:
+        """A kernel process is connected and alive."""
 
-    _connection: Any
-    _running: Any
-    _sent: int
-    _state_lock: threading.Lock
-
-    def get_parent(self, channel: str = ...) -> dict[str, Any]: ...
-
-    async def _ensure_connection(self) -> Any: ...
-
-    async def _await_prompt(self, connection: Any, parent: Any, silent: bool) -> None: ...
+    async def evaluate_between_cells(self, expr: Any, side: list[Any]) -> Any:
+        """Evaluate ``expr`` (the body of an ``EvaluatePacket``) on the main link as a request
+        of its own (a widget update): after the kernel's prompt, interruptible like a cell.
+        Print output and messages are appended to ``side`` as ``_mapping.Stream`` events.
+        Returns the ``ReturnPacket``'s expression, ``$Aborted`` when interrupted, None when
+        it could not finish."""
 
 
 def turn(kernel: object) -> asyncio.Lock:
