@@ -35,6 +35,8 @@ from typing import Any
 
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._woxi_forms import full_form, to_text
+from wstp_jupyter.engine._woxi_links import LINK_MARKERS
+from wstp_jupyter.engine._woxi_links import on_marker as on_link_marker
 from wstp_jupyter.engine._woxi_output import NullHost, OutputReader
 from wstp_jupyter.engine._woxi_process import WorkerProcess, become_subreaper
 from wstp_jupyter.engine._woxi_side import SideSession
@@ -263,6 +265,13 @@ class WoxiBackend(Backend):
             else:
                 text = reply
             worker.answer_input(text, lambda: self._abort)
+        elif kind in LINK_MARKERS:
+            # A Link function: run in this process (open links outlive the worker); a stop
+            # ends its wait unanswered, and the worker is replaced by its standby.
+            on_link_marker(
+                kind, prompt, lambda text: worker.answer_input(text, lambda: self._abort),
+                aborted=lambda: self._abort, fix=self._fix, system_names=self.system_names,
+            )
 
     def _ask_front_end(
         self, prompt: str, string: bool, host: Host | None

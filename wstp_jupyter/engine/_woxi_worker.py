@@ -60,8 +60,11 @@ OUTPUT_FORMS = WOXI_WRITES | {"InputForm", "OutputForm", "FullForm", "StandardFo
 
 def _setup_code(mark: str, fifo: str) -> str:
     """WL definitions: ``Out[-k]``/``Out[]`` relative to ``$Line``; ``Input``, ``InputString``
-    that ask the engine. (``Quit[]`` ends this process at once, whatever its definitions say;
-    the engine recognises it by the exit status 0 of a process it did not kill.)"""
+    and the ``Link*`` functions (``_woxi_links``) that ask the engine. (``Quit[]`` ends this
+    process at once, whatever its definitions say; the engine recognises it by the exit status
+    0 of a process it did not kill.)"""
+    from wstp_jupyter.engine._woxi_links import definitions as link_definitions
+
     q = '"' + mark.replace("\\", "\\\\").replace('"', '\\"') + '"'
     f = '"' + fifo.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return (
@@ -76,7 +79,8 @@ def _setup_code(mark: str, fifo: str) -> str:
         'Input[p_ : ""] := With[{r = WSTPJupyter`Private`ask["E", p]}, '
         "If[r === EndOfFile, r, ToExpression[r]]];"
         "Protect[In, Out, Input, InputString];"
-        "$Line = 0;"
+        + link_definitions(mark, fifo)
+        + "$Line = 0;"
     )
 
 
