@@ -85,6 +85,11 @@ def test_output_forms_name_the_prompt_and_out_keeps_the_value(woxi: Session) -> 
     assert texts(packets, "ReturnTextPacket") == ["TeXForm[x, y]"]
 
 
+def test_definition_prints_the_definitions(woxi: Session) -> None:
+    woxi.enter("defd[x_] := 2 x")
+    assert texts(woxi.enter("Definition[defd]"), "ReturnTextPacket") == ["defd[x_] := 2 x"]
+
+
 def test_one_line_per_top_level_expression(woxi: Session) -> None:
     packets = woxi.enter("a = 1\nb = 2 +\n  3\na + b")
     assert texts(packets, "ReturnTextPacket") == ["1", "5", "6"]
