@@ -153,6 +153,10 @@ def test_input_string_and_input_over_stdin(ekc: BlockingKernelClient) -> None:
     assert run.plain() == ["hi Ada"]
     run = execute(kc, 'Input["n? "] + 1', allow_stdin=True, stdin_answers=["6*7"])
     assert run.plain() == ["43"]
+    # An answer that does not parse: a Syntax:: message (as for a cell), and $Failed.
+    run = execute(kc, "Input[]", allow_stdin=True, stdin_answers=["1 +* 2"])
+    assert run.stream("stderr").startswith("Syntax::sntx"), run.stream("stderr")
+    assert run.plain() == ["$Failed"]
 
 
 def test_input_without_stdin_fails_clearly(ekc: BlockingKernelClient) -> None:
@@ -162,6 +166,11 @@ def test_input_without_stdin_fails_clearly(ekc: BlockingKernelClient) -> None:
     assert run.reply["content"]["ename"] == "StdinNotImplementedError"
     assert "allow_stdin" in run.reply["content"]["evalue"]
     assert execute(kc, "3 + 3").plain() == ["6"]
+    # What the cell did before Input[] stays; nothing speaks of an interrupt.
+    run = execute(kc, 'beforeInput = 5; Input["n? "]', allow_stdin=False, timeout=30)
+    assert run.reply["content"]["ename"] == "StdinNotImplementedError"
+    assert run.stream("stderr") == ""
+    assert execute(kc, "beforeInput").plain() == ["5"]
 
 
 def test_silent_and_user_expressions(ekc: BlockingKernelClient) -> None:

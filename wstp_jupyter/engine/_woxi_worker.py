@@ -60,8 +60,11 @@ OUTPUT_FORMS = WOXI_WRITES | {"InputForm", "OutputForm", "FullForm", "StandardFo
 
 def _setup_code(mark: str, fifo: str) -> str:
     """WL definitions: ``Out[-k]``/``Out[]`` relative to ``$Line``; ``Input``, ``InputString``
-    that ask the engine. (``Quit[]`` ends this process at once, whatever its definitions say;
-    the engine recognises it by the exit status 0 of a process it did not kill.)"""
+    and the ``Link*`` functions (``_woxi_links``) that ask the engine. (``Quit[]`` ends this
+    process at once, whatever its definitions say; the engine recognises it by the exit status
+    0 of a process it did not kill.)"""
+    from wstp_jupyter.engine._woxi_links import definitions as link_definitions
+
     q = '"' + mark.replace("\\", "\\\\").replace('"', '\\"') + '"'
     f = '"' + fifo.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return (
@@ -76,7 +79,8 @@ def _setup_code(mark: str, fifo: str) -> str:
         'Input[p_ : ""] := With[{r = WSTPJupyter`Private`ask["E", p]}, '
         "If[r === EndOfFile, r, ToExpression[r]]];"
         "Protect[In, Out, Input, InputString];"
-        "$Line = 0;"
+        + link_definitions(mark, fifo)
+        + "$Line = 0;"
     )
 
 
@@ -217,10 +221,14 @@ class Worker:
         """A result wrapped in an output form (``TeXForm[x^2]``), as the main loop treats it:
         ``Out[n]`` keeps the value without the wrapper, and the reply names the form
         (``form``) and, for the forms Woxi writes itself, that form's text (``formtext``).
-        The reply's ``wxf`` (taken before) keeps the wrapper. Empty for any other result and
-        for a wrapper Woxi leaves unevaluated (wrong arguments, options it does not know)."""
+        The reply's ``wxf`` (taken before) keeps the wrapper. A ``Definition`` gets Woxi's
+        text of it (``formtext`` alone). Empty for any other result and for a wrapper Woxi
+        leaves unevaluated (wrong arguments, options it does not know)."""
         interpret = self.woxi.interpret
         head = interpret(f"Head[{var}]")
+        if head in ("Definition", "FullDefinition"):
+            # Woxi's own text is the definitions (``f[x_] := x + 1``); the value is opaque.
+            return {"formtext": interpret(f"ToString[{var}]")}
         if head not in OUTPUT_FORMS:
             return {}
         text: str | None = None
@@ -309,8 +317,9 @@ def wire_of(interpret: Any, var: str = "WSTPJupyter`Private`res") -> dict[str, A
             return {"wxf": data, "opaque": head, "svg": svg}
         return {"inputform": f"-{head}-", "opaque": head, "svg": svg}
     data = _b64(interpret(
-        f"Quiet[BaseEncode[BinarySerialize[{var} /. r_Real /; Precision[r] =!= "
-        "MachinePrecision :> WSTPJupyter`BigReal[ToString[r, InputForm]]]]]"
+        # (A PatternTest: Woxi 0.3.0 matches ``r_Real /; cond`` against whole expressions.)
+        f"Quiet[BaseEncode[BinarySerialize[{var} /. r_Real?(Precision[#] =!= "
+        "MachinePrecision &) :> WSTPJupyter`BigReal[ToString[r, InputForm]]]]]"
     ))
     if data is not None:
         return {"wxf": data}

@@ -40,7 +40,7 @@ from ipykernel.kernelbase import Kernel, kernel_protocol_version
 from wstp_jupyter import __version__
 from wstp_jupyter.kernel import _widgets
 from wstp_jupyter.kernel._connection import KernelConnection
-from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
+from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
 from wstp_jupyter.kernel._mapping import (
     CellDone,
     CellTranslator,
@@ -56,8 +56,8 @@ from wstp_jupyter.kernel._mapping import (
     server_kernel_end,
 )
 from wstp_jupyter.kernel._options import ENGINE_NAMES, KernelOptions
-from wstp_jupyter.kernel._services import FrontEndServices
-from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO
+from wstp_jupyter.kernel._services import PREEMPTIVE_TIMEOUT, FrontEndServices
+from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO, engine_version, help_links
 from wstp_jupyter.kernel._stdin import StdinChannel, StdinUnavailable
 from wstp_jupyter.kernel._unstored import UnstoredRequests
 from wstp_jupyter.link import EnterTextPacket, EvaluatePacket, Packet, ReturnPacket, TextPacket
@@ -79,6 +79,7 @@ _CONCURRENT_REQUESTS = frozenset(
 )
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 _ABORTED = Symbol("$Aborted")
+_ENGINE_VERSION = re.compile(r"^(Mathics3|Woxi) (\S+)")
 
 
 class WolframKernel(FrontEndServices, UnstoredRequests, Kernel):
@@ -87,10 +88,41 @@ class WolframKernel(FrontEndServices, UnstoredRequests, Kernel):
     implementation = IMPLEMENTATION
     implementation_version = __version__
 
+    #: A wstpserver kernel's engine and its version, from its ``$Version`` once connected.
+    _server_engine: tuple[str, str] | None = None
+
     @property
     def language_info(self) -> dict[str, Any]:  # type: ignore[override]
-        """Jupyter's ``language_info``; its version names the evaluator of a local kernel."""
-        return {**LANGUAGE_INFO, "version": self._evaluator()}
+        """Jupyter's ``language_info``; its version is the evaluating engine's (Mathics3's or
+        Woxi's package version; for a wstpserver kernel, known once it is connected)."""
+        if self.kernel_options.uses_server:
+            version = self._server_engine[1] if self._server_engine else ""
+        else:
+            version = engine_version(self.kernel_options.engine)
+        return {**LANGUAGE_INFO, "version": version}
+
+    @property
+    def help_links(self) -> list[dict[str, str]]:  # type: ignore[override]
+        """The project, the Wolfram Language reference and the engine's documentation."""
+        if self.kernel_options.uses_server:
+            engine = self._server_engine[0] if self._server_engine else None
+        else:
+            engine = self.kernel_options.engine
+        return help_links(engine)
+
+    async def _learn_server_engine(self, connection: KernelConnection) -> None:
+        """Ask a wstpserver kernel for ``$Version`` ("Mathics3 10.0.1 ...", "Woxi 0.3.0"), for
+        ``language_info`` and ``help_links``; its pool chose the engine, not this front end."""
+        try:
+            text = await asyncio.to_thread(
+                connection.evaluate, Symbol("$Version"), timeout=PREEMPTIVE_TIMEOUT
+            )
+        except (KernelError, TimeoutError) as exc:
+            log.info("the wstpserver kernel did not say its version: %s", exc)
+            return
+        found = _ENGINE_VERSION.match(text) if isinstance(text, str) else None
+        if found is not None:
+            self._server_engine = (found.group(1).lower(), found.group(2))
 
     @property
     def banner(self) -> str:  # type: ignore[override]
@@ -102,11 +134,6 @@ class WolframKernel(FrontEndServices, UnstoredRequests, Kernel):
         if self.kernel_options.uses_server:
             return "wstpserver"
         return ENGINE_NAMES.get(self.kernel_options.engine, self.kernel_options.engine)
-
-    help_links = [
-        {"text": "wstp-jupyter", "url": "https://github.com/wstp-jupyter/wstp-jupyter"},
-        {"text": "Mathics3", "url": "https://mathics.org/"},
-    ]
 
     # ipykernel sleeps this long after every cell so that output written to the Jupyter
     # kernel's own sys.stdout is flushed first. Cell output here never goes through sys.stdout
@@ -191,6 +218,11 @@ class WolframKernel(FrontEndServices, UnstoredRequests, Kernel):
         self._prompt_seen = not connection.busy_at_start
         self.execution_count = self._next_in - 1
         self._session += 1
+        if self.kernel_options.uses_server:
+            # In the background: the first cell need not wait for it.
+            task = asyncio.ensure_future(self._learn_server_engine(connection))
+            self._concurrent.add(task)
+            task.add_done_callback(self._concurrent.discard)
         return connection
 
     async def _ensure_connection(self) -> KernelConnection:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
+import re
 from typing import Any
 
 from wstp_jupyter.engine._requests import Complete, Inspect, IsComplete
@@ -23,6 +24,21 @@ PLAIN = "text/plain"
 PREEMPTIVE_TIMEOUT = 5.0
 #: How long a service request waits for a Wolfram kernel that is still starting.
 STARTUP_WAIT = 120.0
+
+
+# ``\[`` and the start of a name just before the cursor; an even run of backslashes before the
+# ``[`` is escaped backslashes (``"\\[x"`` in a string), not a named character.
+_NAMED_BEFORE = re.compile(r"(\\+)\[[A-Za-z0-9]*$")
+
+
+def named_character_before(code: str, cursor_pos: int) -> tuple[str, int]:
+    """``("\\[Alp", start)`` when the text before the cursor ends in a named character being
+    typed (``start`` is its backslash), else ``("", cursor_pos)``."""
+    found = _NAMED_BEFORE.search(code, 0, cursor_pos)
+    if found is None or len(found.group(1)) % 2 == 0:
+        return "", cursor_pos
+    start = found.end(1) - 1
+    return code[start:cursor_pos], start
 
 
 class FrontEndServices:
@@ -68,9 +84,13 @@ class FrontEndServices:
         return await asyncio.to_thread(connection.evaluate, request, timeout=PREEMPTIVE_TIMEOUT)
 
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
-        """Symbols (user and system, with contexts) starting with the text before the cursor."""
+        """Symbols (user and system, with contexts) starting with the text before the cursor;
+        after ``\\[``, named characters (``\\[Alp`` -> ``\\[Alpha]``, replacing from the
+        backslash)."""
         cursor_pos = len(code) if cursor_pos is None else cursor_pos
-        prefix, start = _syntax.symbol_before(code, cursor_pos)
+        prefix, start = named_character_before(code, cursor_pos)
+        if not prefix:
+            prefix, start = _syntax.symbol_before(code, cursor_pos)
         matches: list[str] = []
         status = "ok"
         if prefix:
