@@ -265,12 +265,14 @@ def test_graphics_become_svg_and_png(woxi: Session) -> None:
     assert bundle["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_quit_ends_the_kernel(fresh_woxi: Session) -> None:
-    fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), "Quit[]"))
+@pytest.mark.parametrize(("code", "status"), [("Quit[]", 0), ("Exit[3]", 3)])
+def test_quit_ends_the_kernel(fresh_woxi: Session, code: str, status: int) -> None:
+    # Exit[n] ends the kernel process with status n (as with Mathics3), not as a crash of Woxi.
+    fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), code))
     with pytest.raises(LinkError):  # the kernel closes the link: nothing more comes
         while True:
             fresh_woxi.link.get(timeout=60)
-    assert fresh_woxi.kernel.process.wait(timeout=60) == 0
+    assert fresh_woxi.kernel.process.wait(timeout=60) == status
 
 
 def test_missing_woxi_is_one_line_naming_the_extra() -> None:

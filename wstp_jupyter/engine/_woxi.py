@@ -41,6 +41,7 @@ from wstp_jupyter.engine._woxi_output import NullHost, OutputReader
 from wstp_jupyter.engine._woxi_process import WorkerProcess, become_subreaper
 from wstp_jupyter.engine._woxi_side import SideSession
 from wstp_jupyter.engine._woxi_syntax import ends_with_operator, open_construct
+from wstp_jupyter.engine._woxi_worker import CRASH_STATUS
 from wstp_jupyter.wxf import BigReal, Expr, Symbol, input_form, loads
 
 log = logging.getLogger("wstp_jupyter.engine")
@@ -94,6 +95,7 @@ class WoxiBackend(Backend):
         self._hold_pending = False
         self._held = False
         self._quit = False
+        self._quit_status = 0
         self._input_thread: int | None = None
         self._input_aborted = False  # an abort ended the wait for an Input[] answer
         self._chunks: list[str] | None = None
@@ -231,8 +233,9 @@ class WoxiBackend(Backend):
                         reader.flush(final=True)
                         with self._lock:
                             killed = self._abort
-                        if not killed and status == 0:
-                            self._quit = True  # Quit[]: Woxi ends its process at once
+                        if not killed and status is not None and 0 <= status != CRASH_STATUS:
+                            # Quit[n]/Exit[n]: Woxi ends its process at once, with status n
+                            self._quit, self._quit_status = True, status
                         elif not killed:
                             reader.host.message(
                                 "WSTPJupyter", "woxicrash", CRASH_TEXT.format(status=status)
@@ -371,7 +374,7 @@ class WoxiBackend(Backend):
 
     def _check_quit(self) -> None:
         if self._quit:
-            raise SystemExit(0)
+            raise SystemExit(self._quit_status)
 
     def evaluate(self, expr: Any, host: Host, *, side: bool = False) -> Any:
         code = input_form(expr)

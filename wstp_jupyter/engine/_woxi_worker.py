@@ -32,6 +32,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 from typing import Any
 
 from wstp_jupyter.engine._woxi_syntax import (
@@ -47,6 +48,9 @@ PR_SET_PDEATHSIG = 1
 RES = "WSTPJupyter`Private`res"
 VALUE = "WSTPJupyter`Private`out$"  # + n: the value of input line n (Out[n] reads it)
 HISTORY = 100  # input lines whose In/Out are kept
+# The worker's exit status when Woxi failed (a Rust panic reaches Python as an exception);
+# any other status is the user's Exit[n]/Quit[n], which ends Woxi's process at once.
+CRASH_STATUS = 70  # EX_SOFTWARE
 # $OutputForms a main-loop result may be wrapped in (Out[n] is stored without the wrapper and
 # the prompt names it: "Out[5]//TeXForm= "). Woxi's ToString writes those in WOXI_WRITES as
 # the Wolfram kernel's text does; the engine writes the others from the wire value.
@@ -381,6 +385,10 @@ def main(argv: list[str]) -> int:
         worker.serve()
     except (BrokenPipeError, ConnectionResetError):
         pass
+    except BaseException:  # a panic inside Woxi: tell it apart from the user's Exit[n]
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(CRASH_STATUS)
     return 0
 
 
