@@ -100,6 +100,18 @@ def test_complete(backend: Any) -> None:
     assert backend.complete("no such") == []
 
 
+def test_complete_named_characters(backend: Any) -> None:
+    # As Wolfram's front end: after \[ the named characters, each a whole \[Name].
+    assert backend.complete("\\[Alp") == ["\\[Alpha]"]
+    assert "\\[Alpha]" in backend.complete("\\[Alpha")
+    every = backend.complete("\\[")
+    assert len(every) > 900 and "\\[Infinity]" in every
+    assert all(n.startswith("\\[") and n.endswith("]") for n in every)
+    for name in every[:50]:  # each one reads back as one character
+        text = backend.output_text(backend.session.evaluate(f'StringLength["{name}"]'))
+        assert text == "1", name
+
+
 def test_inspect(backend: Any) -> None:
     backend.session.evaluate('g::usage = "g[x] doubles."; g[x_] := 2 x; Options[g] = {k -> 1}')
     text = backend.inspect("g")
@@ -109,6 +121,30 @@ def test_inspect(backend: Any) -> None:
     assert plot is not None and "Attributes[Plot] = {HoldAll, Protected" in plot
     assert backend.inspect("noSuchSymbolAnywhere") is None
     assert backend.inspect("1+") is None
+
+
+def test_inspect_shows_definitions_with_their_operator(backend: Any) -> None:
+    # Information/?f as Wolfram's: the usage (else the full name), then the definitions,
+    # each with the operator that made it (Mathics3 itself keeps no trace of := vs =).
+    backend.session.evaluate(
+        "defF[x_] := x + 1; defF[0] = 5; defVar = 3; defLazy := RandomReal[]; "
+        "defUp /: defQ[defUp] := 2; defUp /: defR[defUp] = 3; Format[defW[x_]] := Row[{x}]; "
+        "SetAttributes[defT, Listable]; defT[x_] := x; Options[defT] = {o -> 1}; "
+        'defU::usage = "defU[x] is used."; defU[x_] := {x}'
+    )
+    assert backend.inspect("defF") == "Global`defF\n\ndefF[0] = 5\n\ndefF[x_] := x + 1"
+    assert backend.inspect("defVar") == "Global`defVar\n\ndefVar = 3"
+    assert backend.inspect("defLazy") == "Global`defLazy\n\ndefLazy := RandomReal[]"
+    assert backend.inspect("defUp") == "Global`defUp\n\ndefR[defUp] ^= 3\n\ndefQ[defUp] ^:= 2"
+    assert backend.inspect("defW") == "Global`defW\n\nFormat[defW[x_]] := Row[{x}]"
+    assert backend.inspect("defT") == (
+        "Global`defT\n\nAttributes[defT] = {Listable}\n\ndefT[x_] := x\n\nOptions[defT] = {o -> 1}"
+    )
+    assert backend.inspect("defU") == "defU[x] is used.\n\ndefU[x_] := {x}"
+    # Definition and Information in a cell say the same.
+    for code in ("Definition[defF]", "Information[defF]", "Definition[defUp]"):
+        text = backend.output_text(backend.session.evaluate(code))
+        assert ":= " in text and "defF[x_] = " not in text and "defQ[defUp] ^= " not in text
 
 
 @pytest.mark.parametrize(

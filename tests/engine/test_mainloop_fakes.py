@@ -61,7 +61,10 @@ class ScriptBackend(Backend):
 
     def run_cell(self, text: str, host: Host) -> Iterator[LineResult]:
         self.line += 1
-        yield LineResult(self.line, self._run(text, host))
+        value = self._run(text, host)
+        # "block" ends in an abort; a "$Aborted" command is that symbol as a plain value.
+        aborted = value == Symbol("$Aborted") and text.strip().endswith("block")
+        yield LineResult(self.line, value, aborted=aborted)
 
     def _run(self, text: str, host: Host) -> Any:
         value: Any = None
@@ -85,6 +88,8 @@ class ScriptBackend(Backend):
                     raise AssertionError("never aborted")
                 self.aborting.clear()
                 return Symbol("$Aborted")
+            elif verb == "$Aborted":
+                value = Symbol("$Aborted")
             elif verb != "null":
                 value = command
         return value
@@ -212,6 +217,21 @@ def test_displays_are_packets_in_order_with_the_prints(loop: Loop) -> None:
     # Only the temporary display is cleared, as the cell ends.
     assert packets[9].args == (temporary.display_id,)
     assert packets[8].args[0] == Expr(Symbol("WSTPJupyter`MIMEBundle"), {"text/plain": "v"})
+
+
+def test_an_aborted_line_is_marked_in_its_bundle_and_a_value_is_not(loop: Loop) -> None:
+    # For a Jupyter front end the text "$Aborted" cannot tell an abort from the value that
+    # TimeConstrained returns: the bundle's metadata says which it was.
+    loop.evaluate(SetResultFormat(kind="MIMEBundle").to_expr())
+    loop.link.put(wl.EnterTextPacket("block"))
+    assert loop.backend.started.wait(TIMEOUT)
+    loop.link.put_message(UrgentMessage.ABORT)
+    aborted = read_until_end(loop.link, TIMEOUT)[1]
+    assert aborted == wl.ReturnExpressionPacket(Expr(Symbol("WSTPJupyter`MIMEBundle"), {
+        "text/plain": "$Aborted", "metadata": {"aborted": True}}))
+    value = loop.enter("$Aborted")[1]
+    assert value == wl.ReturnExpressionPacket(Expr(Symbol("WSTPJupyter`MIMEBundle"), {
+        "text/plain": "$Aborted"}))
 
 
 def test_requests_are_answered_and_bad_ones_fail(loop: Loop) -> None:

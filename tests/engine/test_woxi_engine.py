@@ -85,6 +85,13 @@ def test_output_forms_name_the_prompt_and_out_keeps_the_value(woxi: Session) -> 
     assert texts(packets, "ReturnTextPacket") == ["TeXForm[x, y]"]
 
 
+def test_definition_prints_the_definitions(woxi: Session) -> None:
+    # Woxi's own text of them (it writes a product as 2*x where Wolfram writes 2 x).
+    woxi.enter("defd[x_] := x + 1; defd[0] = 5;")
+    assert texts(woxi.enter("Definition[defd]"), "ReturnTextPacket") == [
+        "defd[0] = 5\n \ndefd[x_] := x + 1"]
+
+
 def test_one_line_per_top_level_expression(woxi: Session) -> None:
     packets = woxi.enter("a = 1\nb = 2 +\n  3\na + b")
     assert texts(packets, "ReturnTextPacket") == ["1", "5", "6"]
@@ -184,10 +191,68 @@ def test_helpers_complete_inspect_is_complete(woxi: Session) -> None:
     usage = woxi.evaluate(Expr(Symbol("WSTPJupyter`Inspect"), "Sin"))[-1].args[0]
     assert "sine" in usage and "Listable" in usage
     definition = woxi.evaluate(Expr(Symbol("WSTPJupyter`Inspect"), "myFunction"))[-1].args[0]
-    assert "x^2" in definition
+    assert definition == "Global`myFunction\n\nmyFunction[x_] := x^2"
+    woxi.enter('myFunction::usage = "myFunction[x] squares."; myValue = 3')
+    definition = woxi.evaluate(Expr(Symbol("WSTPJupyter`Inspect"), "myFunction"))[-1].args[0]
+    assert definition == "myFunction[x] squares.\n\nmyFunction[x_] := x^2"
+    value = woxi.evaluate(Expr(Symbol("WSTPJupyter`Inspect"), "myValue"))[-1].args[0]
+    assert value == "Global`myValue\n\nmyValue = 3"
+    named = woxi.evaluate(Expr(Symbol("WSTPJupyter`Complete"), "\\[Alp"))[-1].args[0]
+    assert named == ["\\[Alpha]"]
+    # Only the named characters Woxi reads as one character (it keeps others as text).
+    every = woxi.evaluate(Expr(Symbol("WSTPJupyter`Complete"), "\\["))[-1].args[0]
+    assert "\\[Infinity]" in every and len(every) > 100
+    lengths = woxi.evaluate(Expr(Symbol("ToExpression"),
+                                 "StringLength /@ {" + ", ".join(f'"{n}"' for n in every) + "}"))
+    assert set(lengths[-1].args[0]) == {1}
     for code, verdict in (("f[1]", "complete"), ("f[", "incomplete"), ("1 +", "incomplete")):
         answer = woxi.evaluate(Expr(Symbol("WSTPJupyter`IsComplete"), code))[-1].args[0]
         assert answer == verdict
+
+
+def test_input_answer_with_bad_syntax_is_a_syntax_message(woxi: Session) -> None:
+    woxi.link.put(Expr(Symbol("EnterTextPacket"), "Input[]"))
+    assert head(read_until_end(woxi.link)[-1]) == "InputPacket"
+    woxi.link.put(Expr(Symbol("TextPacket"), "1 +* 2"))
+    packets = read_until_end(woxi.link)
+    messages = [p.args for p in packets if head(p) == "MessagePacket"]
+    assert [m[0] for m in messages] == [Symbol("Syntax")]  # not ToExpression::sntxi
+    assert texts(packets, "ReturnTextPacket") == ["$Failed"]
+
+
+def test_abort_while_input_waits_keeps_the_session(fresh_woxi: Session) -> None:
+    # The front end aborts an Input[] it cannot answer (Jupyter without stdin): the worker
+    # computes nothing while it waits, so it is told to abort rather than replaced; what the
+    # input did before Input[] stays, as under Mathics3.
+    s = fresh_woxi
+    s.link.put(Expr(Symbol("EnterTextPacket"), 'kept = 7; Input["q? "]; kept = 8'))
+    assert head(read_until_end(s.link)[-1]) == "InputPacket"
+    s.link.put_message(UrgentMessage.ABORT)
+    packets = read_until_end(s.link)
+    assert texts(packets, "ReturnTextPacket") == ["$Aborted"]
+    assert not [p for p in packets if head(p) == "MessagePacket"]  # no "woxiabort"
+    assert texts(s.enter("kept"), "ReturnTextPacket") == ["7"]
+    s.link.put(Expr(Symbol("EnterTextPacket"), 'Input["again? "] + 1'))
+    assert head(read_until_end(s.link)[-1]) == "InputPacket"
+    s.link.put(Expr(Symbol("TextPacket"), "41"))
+    assert texts(read_until_end(s.link), "ReturnTextPacket") == ["42"]
+
+
+def test_inspect_while_the_worker_is_busy_says_so(fresh_woxi: Session) -> None:
+    s = fresh_woxi
+    s.enter("busyValue = 1")
+    _, preemptive = s.kernel.open_parallel_links()
+    s.link.put(Expr(Symbol("EnterTextPacket"), 'Input["wait? "]'))  # busy until answered
+    assert head(read_until_end(s.link)[-1]) == "InputPacket"
+    preemptive.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol("WSTPJupyter`Inspect"),
+                                                       "busyValue")))
+    answer = preemptive.get(timeout=30).args[0]
+    assert "Woxi is evaluating" in answer
+    s.link.put(Expr(Symbol("TextPacket"), "2"))
+    assert texts(read_until_end(s.link), "ReturnTextPacket") == ["2"]
+    preemptive.put(Expr(Symbol("EvaluatePacket"), Expr(Symbol("WSTPJupyter`Inspect"),
+                                                       "busyValue")))
+    assert preemptive.get(timeout=30).args[0] == "Global`busyValue\n\nbusyValue = 1"
 
 
 def test_graphics_become_svg_and_png(woxi: Session) -> None:
@@ -200,12 +265,14 @@ def test_graphics_become_svg_and_png(woxi: Session) -> None:
     assert bundle["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_quit_ends_the_kernel(fresh_woxi: Session) -> None:
-    fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), "Quit[]"))
+@pytest.mark.parametrize(("code", "status"), [("Quit[]", 0), ("Exit[3]", 3)])
+def test_quit_ends_the_kernel(fresh_woxi: Session, code: str, status: int) -> None:
+    # Exit[n] ends the kernel process with status n (as with Mathics3), not as a crash of Woxi.
+    fresh_woxi.link.put(Expr(Symbol("EnterTextPacket"), code))
     with pytest.raises(LinkError):  # the kernel closes the link: nothing more comes
         while True:
             fresh_woxi.link.get(timeout=60)
-    assert fresh_woxi.kernel.process.wait(timeout=60) == 0
+    assert fresh_woxi.kernel.process.wait(timeout=60) == status
 
 
 def test_missing_woxi_is_one_line_naming_the_extra() -> None:

@@ -118,6 +118,13 @@ def test_console_session(tmux: Tmux) -> None:
     tmux.send("]", "Enter")
     tmux.wait_for("Out[5]: f[x]")
 
+    # A syntax error uses no In[n]: the next prompt is In [6] again, as the kernel's next input.
+    tmux.send("1 +* 2", "Enter")
+    tmux.wait_for("SyntaxError")
+    tmux.send("6 * 7", "Enter")
+    screen = tmux.wait_for("Out[6]: 42")
+    assert "In [7]:" not in screen.split("SyntaxError", 1)[1].split("Out[6]: 42", 1)[0], screen
+
     tmux.send("C-d")
     tmux.wait_for("exit")
     tmux.send("y", "Enter")

@@ -6,7 +6,7 @@ import base64
 
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from tests.kernel.conftest import Execution, execute
+from tests.kernel.conftest import Execution, execute, shell_request
 
 
 def test_result_and_execution_count_follow_in_out(ekc: BlockingKernelClient) -> None:
@@ -153,6 +153,10 @@ def test_input_string_and_input_over_stdin(ekc: BlockingKernelClient) -> None:
     assert run.plain() == ["hi Ada"]
     run = execute(kc, 'Input["n? "] + 1', allow_stdin=True, stdin_answers=["6*7"])
     assert run.plain() == ["43"]
+    # An answer that does not parse: a Syntax:: message (as for a cell), and $Failed.
+    run = execute(kc, "Input[]", allow_stdin=True, stdin_answers=["1 +* 2"])
+    assert run.stream("stderr").startswith("Syntax::sntx"), run.stream("stderr")
+    assert run.plain() == ["$Failed"]
 
 
 def test_input_without_stdin_fails_clearly(ekc: BlockingKernelClient) -> None:
@@ -162,6 +166,11 @@ def test_input_without_stdin_fails_clearly(ekc: BlockingKernelClient) -> None:
     assert run.reply["content"]["ename"] == "StdinNotImplementedError"
     assert "allow_stdin" in run.reply["content"]["evalue"]
     assert execute(kc, "3 + 3").plain() == ["6"]
+    # What the cell did before Input[] stays; nothing speaks of an interrupt.
+    run = execute(kc, 'beforeInput = 5; Input["n? "]', allow_stdin=False, timeout=30)
+    assert run.reply["content"]["ename"] == "StdinNotImplementedError"
+    assert run.stream("stderr") == ""
+    assert execute(kc, "beforeInput").plain() == ["5"]
 
 
 def test_silent_and_user_expressions(ekc: BlockingKernelClient) -> None:
@@ -180,3 +189,95 @@ def test_empty_cell(ekc: BlockingKernelClient) -> None:
     kc = ekc
     run = execute(kc, "   \n")
     assert run.status == "ok" and run.messages == []
+
+
+def test_aborted_as_a_value_is_a_result_and_stops_nothing(ekc: BlockingKernelClient) -> None:
+    kc = ekc
+    # TimeConstrained returns $Aborted when time runs out: a value, not an abort.
+    timed = execute(kc, "TimeConstrained[Pause[3], 0.5]")
+    assert timed.status == "ok", timed.reply
+    assert timed.plain() == ["$Aborted"] and not timed.of_type("error")
+    # A cell after one whose value is $Aborted runs ("Run All" goes on).
+    literal = kc.execute("$Aborted")
+    queued = kc.execute("ranAfterAborted = 1")
+    assert shell_request(kc, literal)["content"]["status"] == "ok"
+    assert shell_request(kc, queued)["content"]["status"] == "ok"
+    lines = execute(kc, "abortedValue = $Aborted\nafterAborted = 2")
+    assert lines.status == "ok", lines.reply
+    assert lines.plain() == ["$Aborted", "2"]
+    # A real abort still fails its cell and skips the queued ones.
+    aborted = kc.execute('Abort[]; Print["not shown"]')
+    skipped = kc.execute("skippedAfterAbort = 1")
+    reply = shell_request(kc, aborted)["content"]
+    assert reply["status"] == "error" and reply["ename"] == "Aborted"
+    assert shell_request(kc, skipped)["content"]["status"] == "aborted"
+    assert execute(kc, "{ranAfterAborted, skippedAfterAbort}").plain() == [
+        "{1, skippedAfterAbort}"]
+
+
+def test_silent_requests_report_errors_and_evaluate_user_expressions(
+    ekc: BlockingKernelClient,
+) -> None:
+    kc = ekc
+    assert execute(kc, "uv = 10;").status == "ok"
+    line = execute(kc, "$Line").reply["content"]["execution_count"]
+    for code, ename in (("1 +* 2", "SyntaxError"), ("f[x", "SyntaxError"), ("Abort[]", "Aborted")):
+        run = execute(kc, code, silent=True)
+        assert run.status == "error", (code, run.reply)
+        assert run.reply["content"]["ename"] == ename
+        assert run.messages == []  # silent: nothing on iopub, the error included
+    ask = {"a": "uv + 1"}
+    for code, silent in (("", False), ("  \n ", False), ("", True), ("uv = 20", True)):
+        run = execute(kc, code, silent=silent, user_expressions=ask)
+        assert run.status == "ok", run.reply
+        found = run.reply["content"]["user_expressions"]["a"]
+        assert found["status"] == "ok", found
+    assert found["data"]["text/plain"] == "21"  # after the code: uv = 20 was evaluated first
+    assert execute(kc, "$Line").reply["content"]["execution_count"] == line + 1
+
+
+def test_store_history_false_fails_as_a_stored_cell_and_shows_every_line(
+    ekc: BlockingKernelClient,
+) -> None:
+    kc = ekc
+    count = execute(kc, "1").reply["content"]["execution_count"]
+    syntax = execute(kc, "f[x", store_history=False)
+    assert syntax.status == "error" and syntax.reply["content"]["ename"] == "SyntaxError"
+    assert "sntx" in syntax.reply["content"]["evalue"]
+    assert syntax.results == [] and len(syntax.of_type("error")) == 1
+    aborted = execute(kc, 'Abort[]\nPrint["after"]', store_history=False)
+    assert aborted.status == "error" and aborted.reply["content"]["ename"] == "Aborted"
+    assert aborted.results == [] and aborted.stream("stdout") == ""
+    lines = execute(kc, "unstoredQ = 1\nunstoredQ + 1\nTimeConstrained[Pause[3], 0.5]",
+                    store_history=False)
+    assert lines.status == "ok", lines.reply
+    assert lines.plain() == ["1", "2", "$Aborted"]
+    assert [r["execution_count"] for r in lines.results] == [count] * 3
+    assert lines.reply["content"]["execution_count"] == count
+    assert execute(kc, "$Line").plain() == [str(count + 1)]  # no In[n] was used
+    # Each input is evaluated once (checking its syntax evaluates nothing).
+    assert execute(kc, "evaluatedOnce = 0;").status == "ok"
+    assert execute(kc, "evaluatedOnce++", store_history=False).plain() == ["0"]
+    assert execute(kc, "evaluatedOnce++", silent=True).status == "ok"
+    assert execute(kc, "evaluatedOnce").plain() == ["2"]
+
+
+def test_reply_count_is_the_last_in_number_used(ekc: BlockingKernelClient) -> None:
+    # A client's next prompt is the reply's count + 1: it must be the kernel's next In[n].
+    kc = ekc
+    n = execute(kc, "1 + 1").reply["content"]["execution_count"]
+    for code in ("f[x", "]", "", "(* only a comment *)"):
+        run = execute(kc, code)
+        assert run.reply["content"]["execution_count"] == n, (code, run.reply)
+    three = execute(kc, 'Print["hi"]; 1/0\ncountX = 3\ncountX + 1')
+    assert [r["execution_count"] for r in three.results] == [n + 1, n + 2, n + 3]
+    assert three.reply["content"]["execution_count"] == n + 3
+    assert execute(kc, "$Line").plain() == [str(n + 4)]
+
+
+def test_a_message_is_named_once(ekc: BlockingKernelClient) -> None:
+    run = execute(ekc, "1/0")
+    stderr = run.stream("stderr")
+    assert stderr.count("Power::infy") == 1, stderr
+    named = next(line for line in stderr.splitlines() if "Power::infy" in line)
+    assert named.startswith("Power::infy: Infinite expression")

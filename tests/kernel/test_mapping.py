@@ -12,6 +12,7 @@ from wstp_jupyter.kernel._mapping import (
     ClearOutput,
     DisplayData,
     InputRequest,
+    KernelLost,
     Menu,
     Result,
     Stream,
@@ -83,6 +84,15 @@ def test_message_text_already_prefixed_is_kept() -> None:
     assert message_text("Global`f", "argx", "bad") == "f::argx: bad\n"
 
 
+def test_two_dimensional_message_keeps_its_layout_and_one_name() -> None:
+    # Woxi writes 1/0 as a fraction: the name is on the middle line, the numerator above it.
+    text = ("                                 1\n"
+            "Power::infy: Infinite expression - encountered.\n"
+            "                                 0")
+    assert message_text("System`Power", "infy", text) == text + "\n"
+    assert message_text("System`Power", "infy", "\n" + text + "\n  ") == text + "\n"
+
+
 def test_several_results_and_png_metadata() -> None:
     png = b"\x89PNG\r\n\x1a\n...."
     payload = {"text/plain": "-Graphics-", "image/png": png,
@@ -132,14 +142,51 @@ def test_syntax_message_from_the_evaluation_is_streamed() -> None:
 
 
 def test_aborted_result_is_an_error_not_an_output() -> None:
+    # The engine marks an aborted evaluation in the bundle's metadata; the mark goes no further.
     t, events = run(
         P("OutputNamePacket", "Out[5]= "),
-        P("ReturnExpressionPacket", bundle(text_plain="$Aborted")),
+        P("ReturnExpressionPacket", bundle(text_plain="$Aborted", metadata={"aborted": True})),
         P("InputNamePacket", "In[6]:= "),
         count=5,
     )
     assert t.error is not None and t.error[0] == "Aborted"
     assert events == [CellDone(next_count=6)]
+
+
+def test_aborted_as_a_value_is_an_ordinary_result() -> None:
+    # TimeConstrained[Pause[3], 0.5] returns $Aborted; so does a = $Aborted; neither was aborted.
+    t, events = run(
+        P("OutputNamePacket", "Out[5]= "),
+        P("ReturnExpressionPacket", bundle(text_plain="$Aborted")),
+        P("OutputNamePacket", "Out[6]= "),
+        P("ReturnExpressionPacket", bundle(text_plain="2", metadata={"image/png": {"width": 1}})),
+        P("InputNamePacket", "In[7]:= "),
+        count=5,
+    )
+    assert t.error is None
+    assert events == [
+        Result(execution_count=5, data={"text/plain": "$Aborted"}),
+        Result(execution_count=6, data={"text/plain": "2"},
+               metadata={"image/png": {"width": 1}}),
+        CellDone(next_count=7),
+    ]
+
+
+def test_a_servers_failure_for_its_ended_kernel_is_no_result() -> None:
+    # A wstpserver answers in place of a kernel that ended (Quit[] included): in the text form
+    # for EnterTextPacket, as an expression for EvaluatePacket.
+    text = ('Failure["WSTPServer", <|"Message" -> "the kernel 0c1d-2e died '
+            '(exited with status 3)"|>]')
+    t, events = run(P("ReturnTextPacket", text), P("InputNamePacket", "In[1]:= "), count=4)
+    assert events == [KernelLost(reason="exited with status 3"), CellDone(next_count=1)]
+    assert t.results == 0
+    failure = P("Failure", "WSTPServer", {"Message": "the kernel k died (killed by signal 9)"})
+    _, events = run(P("ReturnPacket", failure))
+    assert events == [KernelLost(reason="killed by signal 9")]
+    # Other failures are results like any other.
+    other = 'Failure["WSTPServer", <|"Message" -> "no kernel is bridged"|>]'
+    _, events = run(P("ReturnTextPacket", other), count=2)
+    assert events == [Result(execution_count=2, data={"text/plain": other})]
 
 
 def test_input_requests_and_menu() -> None:

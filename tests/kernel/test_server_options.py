@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import time
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,26 @@ def test_profile_reattaches_to_the_same_kernel(
         assert value == "profileValue" and new_pid != pid
     finally:
         _stop(km, kc)  # the kept kernel ends with the module's server
+
+
+def test_server_kernel_reports_its_engine_version(
+    server: ServerProcess, tmp_path: Path, data_dir: Path
+) -> None:
+    # The pool chose the engine: language_info learns its version once the kernel is connected.
+    km, kc = _start(tmp_path, "--server", server.address)
+    try:
+        assert execute(kc, "1", timeout=120).status == "ok"
+        deadline = time.monotonic() + 30
+        while True:
+            kc.kernel_info()
+            info = kc.get_shell_msg(timeout=30)["content"]
+            if info["language_info"]["version"] or time.monotonic() > deadline:
+                break
+        assert info["language_info"]["version"] == version("Mathics3")
+        assert "Mathics3" in {link["text"] for link in info["help_links"]}
+        assert "Woxi" not in {link["text"] for link in info["help_links"]}
+    finally:
+        _stop(km, kc)
 
 
 def test_no_server_gives_a_clear_error(tmp_path: Path, data_dir: Path) -> None:

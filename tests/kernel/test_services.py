@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
@@ -39,6 +41,27 @@ def test_inspect_usage(ekc: BlockingKernelClient) -> None:
     assert "Plot" in reply["data"]["text/plain"]
     reply = shell_request(kc, kc.inspect("noSuchSymbolAnywhere", 3))["content"]
     assert reply["found"] is False
+
+
+def test_complete_named_characters(ekc: BlockingKernelClient) -> None:
+    # \[Alp<Tab> offers the named character and replaces from the backslash.
+    kc = ekc
+    reply = shell_request(kc, kc.complete("x + \\[Alp", 9))["content"]
+    assert reply["matches"] == ["\\[Alpha]"]
+    assert (reply["cursor_start"], reply["cursor_end"]) == (4, 9)
+    # Two backslashes are an escaped backslash, not a named character.
+    reply = shell_request(kc, kc.complete('"\\\\[Alp', 6))["content"]
+    assert "\\[Alpha]" not in reply["matches"]
+
+
+def test_help_and_inspect_show_user_definitions(ekc: BlockingKernelClient) -> None:
+    kc = ekc
+    execute(kc, "pageF[x_] := x + 1; pageVar = 3;")
+    page = execute(kc, "?pageF").reply["content"]["payload"][0]["data"]["text/plain"]
+    assert page == "Global`pageF\n\npageF[x_] := x + 1"
+    reply = shell_request(kc, kc.inspect("pageVar + 1", 2))["content"]
+    assert reply["found"] is True
+    assert reply["data"]["text/plain"] == "Global`pageVar\n\npageVar = 3"
 
 
 def test_is_complete(ekc: BlockingKernelClient) -> None:
@@ -112,15 +135,27 @@ def test_interrupt_stops_a_silent_cell(ekm: KernelManager, ekc: BlockingKernelCl
     iopub_until(kc, msg_id, lambda m: m["msg_type"] == "status"
                 and m["content"]["execution_state"] == "busy")
     km.interrupt_kernel()
-    # The loop never ends by itself; a silent cell shows nothing, aborted or not.
-    assert shell_request(kc, msg_id, timeout=30)["content"]["status"] == "ok"
+    # The loop never ends by itself. A silent cell shows nothing, but its reply says it was
+    # aborted, as any request's does (the messaging spec).
+    reply = shell_request(kc, msg_id, timeout=30)["content"]
+    assert reply["status"] == "error" and reply["ename"] == "Aborted", reply
     assert execute(kc, "1 + 1").plain() == ["2"]
 
 
 def test_kernel_info_names_the_engine(ekc: BlockingKernelClient,
                                       request: pytest.FixtureRequest) -> None:
-    name = {"mathics3": "Mathics3", "woxi": "Woxi"}[request.node.callspec.params["any_engine"]]
+    engine = request.node.callspec.params["any_engine"]
+    name = {"mathics3": "Mathics3", "woxi": "Woxi"}[engine]
     reply = shell_request(ekc, ekc.kernel_info())["content"]
-    assert reply["language_info"]["version"] == name
+    # The language version is the engine's own (its package's, which its $Version says too).
+    package = {"mathics3": "Mathics3", "woxi": "woxi"}[engine]
+    assert reply["language_info"]["version"] == version(package)
+    assert execute(ekc, "$Version").plain()[0].startswith(
+        f"{name} {reply['language_info']['version']}"
+    )
     assert reply["language_info"]["name"] == "wolfram"
     assert f"({name} kernel process" in reply["banner"]
+    links = {link["text"]: link["url"] for link in reply["help_links"]}
+    assert links["Wolfram Language reference"] == "https://reference.wolfram.com/language/"
+    other = {"mathics3": "Woxi", "woxi": "Mathics3"}[engine]
+    assert name in links and other not in links

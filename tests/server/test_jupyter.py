@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import sys
 from pathlib import Path
+
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from tests.kernel.conftest import execute, shell_request
 
 from .helpers import Client, ServerProcess, idle_kernels, jupyter_first_result
 
@@ -29,3 +38,59 @@ def test_jupyter_kernel_on_warm_pool(main_server: ServerProcess, tmp_path: Path)
     assert data["text/plain"].strip() == "2"
     # Idle kernels have no clients, so a warm one with a client now is the one serving us.
     assert attached & warm, (attached, warm)
+
+
+def _jupyter_kernel(argv: list[str], tmp: Path) -> tuple[KernelManager, BlockingKernelClient]:
+    """A Jupyter kernel started by jupyter_client from a kernelspec (under ``tmp``) running
+    ``argv``, ready for requests."""
+    folder = tmp / "kernels" / "quit-test"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": "quit-test", "language": "wolfram",
+         "interrupt_mode": "message"}))
+    specs = KernelSpecManager()
+    specs.kernel_dirs = [str(tmp / "kernels")]
+    km = KernelManager(kernel_name="quit-test", kernel_spec_manager=specs)
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=120)
+    return km, kc
+
+
+def test_quit_on_a_server_kernel_starts_afresh(main_server: ServerProcess, tmp_path: Path) -> None:
+    """Quit[] / Exit[n] end the server's kernel as they end a local one: a note, no error, and
+    the next cell runs (and is evaluated) in a fresh kernel from In[1]."""
+    argv = [sys.executable, "-m", "wstp_jupyter.kernel", "-f", "{connection_file}",
+            "--server", main_server.address]
+    km, kc = _jupyter_kernel(argv, tmp_path)
+    try:
+        assert execute(kc, "serverQuitValue = 1", timeout=120).status == "ok"
+        for code in ("Quit[]", "Exit[3]"):
+            ended = execute(kc, code, timeout=60)
+            assert ended.status == "ok", ended.reply
+            assert ended.results == [] and not ended.of_type("error")
+            note = ended.stream("stderr")
+            assert "quit" in note.lower() and ("exit code 3" in note) == (code == "Exit[3]")
+            assert ended.reply["content"]["execution_count"] == 0
+            fresh = execute(kc, "{serverQuitValue, $Line}", timeout=120)
+            assert fresh.status == "ok", fresh.reply
+            # Evaluated, in a fresh kernel (a pool kernel kept alive may have served a client
+            # before: its $Line goes on from there).
+            value, line = fresh.plain()[0].strip("{}").split(", ")
+            assert value == "serverQuitValue"
+            assert fresh.reply["content"]["execution_count"] == int(line)
+            assert execute(kc, "serverQuitValue = 2").plain() == ["2"]
+        # The fresh kernel's preemptive link serves completion too.
+        complete = shell_request(kc, kc.complete("serverQuit", 10), timeout=60)["content"]
+        assert "serverQuitValue" in complete["matches"], complete
+        # A kernel killed between cells is no quit: the next cell says it died, and is not
+        # silently dropped; the one after runs in a fresh kernel.
+        os.kill(int(execute(kc, "$ProcessID").plain()[0]), signal.SIGKILL)
+        died = execute(kc, "serverQuitValue", timeout=60)
+        assert died.status == "error" and died.reply["content"]["ename"] == "KernelDied"
+        assert "signal 9" in died.reply["content"]["evalue"]
+        assert execute(kc, "serverQuitValue", timeout=120).plain() == ["serverQuitValue"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)

@@ -26,34 +26,10 @@ from mathics.core.symbols import Symbol, SymbolNull, SymbolTrue
 
 from wstp_jupyter.engine._forms import to_text
 from wstp_jupyter.engine._linkfuns import LINK_BUILTINS
+from wstp_jupyter.engine._linktable import PACKET_HEADS
 from wstp_jupyter.engine._manipulate import manipulate_builtins
 from wstp_jupyter.engine._parallel_ops import PARALLEL_BUILTINS
 from wstp_jupyter.engine._render import render_bundle
-
-PACKET_HEADS = (
-    "InputPacket",
-    "TextPacket",
-    "ReturnPacket",
-    "ReturnTextPacket",
-    "MessagePacket",
-    "MenuPacket",
-    "CallPacket",
-    "InputNamePacket",
-    "OutputNamePacket",
-    "SyntaxPacket",
-    "DisplayPacket",
-    "DisplayEndPacket",
-    "EvaluatePacket",
-    "EnterTextPacket",
-    "EnterExpressionPacket",
-    "ReturnExpressionPacket",
-    "SuspendPacket",
-    "ResumePacket",
-    "BeginDialogPacket",
-    "EndDialogPacket",
-    "InputStringPacket",
-    "ExpressionPacket",
-)
 
 
 def _inert(name: str, summary: str) -> type[Builtin]:

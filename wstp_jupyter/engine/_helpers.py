@@ -12,14 +12,15 @@ import html
 import re
 from typing import Any
 
-from mathics.core.attributes import attributes_bitset_to_list
 from mathics.core.parser.feed import MathicsMultiLineFeeder
 from mathics.core.parser.parser import Parser
 from mathics_scanner.errors import IncompleteSyntaxError
 from mathics_scanner.errors import SyntaxError as MathicsSyntaxError
 from mathics_scanner.location import ContainerKind
 
+from wstp_jupyter.engine._definitions import definition_lines
 from wstp_jupyter.engine._forms import to_text
+from wstp_jupyter.engine._named_characters import PREFIX, complete_named
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"[ \t]+")
@@ -34,9 +35,14 @@ def complete(definitions: Any, prefix: str) -> list[str]:
         definitions: the Mathics ``Definitions``.
         prefix: what the user typed (may contain a context mark).
 
+    A prefix that starts with ``\\[`` asks for named characters instead (``\\[Alp`` ->
+    ``\\[Alpha]``).
+
     Returns:
         Sorted, without duplicates; empty when ``prefix`` holds characters no symbol can.
     """
+    if prefix.startswith(PREFIX):
+        return complete_named(prefix)
     if not _SYMBOL_CHARS.match(prefix):
         return []
     names: set[str] = set()
@@ -93,15 +99,17 @@ def _usage(definitions: Any, full: str, definition: Any) -> str:
 
 
 def inspect(definitions: Any, name: str) -> str | None:
-    """Usage text, attributes and options of a symbol.
+    """What ``?name`` shows: the usage, then the definitions, as Wolfram's ``Information``.
 
     Args:
         definitions: the Mathics ``Definitions``.
         name: a symbol name, short (resolved through ``$Context``/``$ContextPath``) or full.
 
     Returns:
-        Plain text (``usage``, then ``Attributes[...] = {...}``, then ``Options[...] = {...}``)
-        or ``None`` when no such symbol exists.
+        Plain text, paragraphs separated by blank lines: the usage (the full name when there is
+        none), then ``Attributes[f] = {...}``, the rules (``f[x_] := x + 1``, each with the
+        operator that made it), default values and ``Options[f] = {...}``. ``None`` when no
+        such symbol exists.
     """
     full = _full_name(definitions, name.strip())
     if full is None:
@@ -110,23 +118,10 @@ def inspect(definitions: Any, name: str) -> str | None:
         definition = definitions.get_definition(full, only_if_exists=True)
     except KeyError:
         return None
-    short = definitions.shorten_name(full)
-    lines: list[str] = []
-    usage = _usage(definitions, full, definition)
-    if usage:
-        lines.append(usage)
-    attributes = sorted(attributes_bitset_to_list(definitions.get_attributes(full)))
-    if attributes:
-        lines.append(f"Attributes[{short}] = {{{', '.join(a.split('`')[-1] for a in attributes)}}}")
-    options = definitions.get_options(full) or {}
-    if options:
-        rules = ", ".join(
-            f"{definitions.shorten_name(k)} -> {to_text(v, definitions.shorten_name)}"
-            for k, v in options.items()
-        )
-        lines.append(f"Options[{short}] = {{{rules}}}")
-    if not lines:
-        lines.append(f"{short} (no usage, attributes or options defined)")
+    shorten = definitions.shorten_name
+    lines = [_usage(definitions, full, definition) or full]
+    for line in definition_lines(definitions, full):
+        lines.append(to_text(line.expression(), shorten))
     return "\n\n".join(lines)
 
 

@@ -1,100 +1,94 @@
 """``LinkCreate``, ``LinkConnect``, ``LinkWrite``, ``LinkRead``... as Mathics3 builtins.
 
-Each open link lives in a process-wide table under a serial number and is shown to the language
-as ``LinkObject["name", n, n]``. Expressions cross with the engine's converters (``_convert``),
-so two kernel processes exchange exact values (big integers, held code) as WXF.
-
-Names: ``"8000"`` means port 8000 on 127.0.0.1, ``"8000@host"`` names the host; Wolfram's
-two-port form ``"8000@host,8001@host"`` is accepted and its first part used. ``LinkProtocol``
-is ``"TCPIP"`` (default) or ``"Local"`` (a Unix socket path; ``"SharedMemory"`` maps to it).
-Blocking calls (``LinkRead``, ``LinkActivate``, ``LinkReadyQ[link, t]``) wait in short slices,
-so an abort reaches them within milliseconds.
+A thin adapter over the engine-neutral link table (``_linktable``, which documents names,
+protocols and every operation): each builtin takes its arguments as written, converts them to
+wire values with ``_convert.to_wire``, runs ``_linktable.call`` and converts the result back with
+``from_wire``, so two kernel processes exchange exact values (big integers, held code) as WXF.
+A failure becomes the message ``Function::tag`` and ``$Failed``. The call runs on a helper thread
+that a stop reaches between two of its short waits (see :func:`_off_thread`).
 """
 
 from __future__ import annotations
 
-import itertools
-import shlex
 import threading
-import time
 from typing import Any
 
-from mathics.core.atoms import Integer, Real, String
 from mathics.core.attributes import A_PROTECTED
 from mathics.core.builtin import Builtin
-from mathics.core.expression import Expression
-from mathics.core.list import ListExpression
-from mathics.core.symbols import Symbol, SymbolFalse, SymbolNull, SymbolTrue
+from mathics.core.interrupt import AbortInterrupt
+from mathics.core.symbols import Symbol
 
-from wstp_jupyter._process import stop
-from wstp_jupyter.link import Link, LinkError, LinkTimeout, UrgentMessage
+from wstp_jupyter.engine import _linktable
+from wstp_jupyter.engine._convert import from_wire, to_wire
+from wstp_jupyter.engine._linktable import LinkAborted, LinkCallError
 
 SymbolFailed = Symbol("System`$Failed")
-SymbolLinkObject = Symbol("System`LinkObject")
-_SLICE = 0.05
-
-_links: dict[int, Link] = {}
-_serial = itertools.count(1)
-_lock = threading.Lock()
-
-
-def _register(link: Link) -> Expression:
-    with _lock:
-        n = next(_serial)
-        _links[n] = link
-    return Expression(SymbolLinkObject, String(link.name), Integer(n), Integer(n))
-
-
-def _lookup(obj: Any) -> tuple[int, Link] | None:
-    if not (isinstance(obj, Expression) and obj.get_head_name() == "System`LinkObject"):
-        return None
-    els = obj.elements
-    if len(els) < 2 or not isinstance(els[1], Integer):
-        return None
-    n = int(els[1].value)
-    link = _links.get(n)
-    return (n, link) if link is not None else None
-
-
-def _protocol(options: dict[str, Any]) -> str:
-    value = options.get("System`LinkProtocol")
-    text = value.value if isinstance(value, String) else "TCPIP"
-    if text in ("SharedMemory", "Local", "Pipes"):
-        return "Local"
-    return "TCPIP" if text in ("Automatic", "TCPIP", "TCP") else text
-
-
-def _tcp_name(name: str, protocol: str) -> str:
-    if protocol != "TCPIP":
-        return name
-    first = name.split(",", maxsplit=1)[0].strip()
-    return first if "@" in first else f"{first}@127.0.0.1"
-
-
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, Integer | Real):
-        return max(0.0, float(value.value))
-    return None
 
 
 class _LinkBuiltin(Builtin):
+    """One Link function: ``Name[args___]`` runs ``_linktable.call("Name", args)``."""
+
     context = "System`"
     attributes = A_PROTECTED
-    messages = {
-        "linkn": "Argument `1` is not an open LinkObject.",
-        "linkc": "Unable to create or connect the link `1`: `2`.",
-        "linkd": "Unable to communicate with closed link `1`.",
-    }
+    messages = dict(_linktable.MESSAGES)
 
-    def fail(self, evaluation: Any, tag: str, *args: Any) -> Any:
-        evaluation.message(self.get_name(), tag, *args)
+    def run(self, args: Any, evaluation: Any) -> Any:
+        name = self.get_name(short=True)
+        try:
+            wire = [to_wire(a) for a in args.get_sequence()]
+        except TypeError as exc:
+            return self._fail(evaluation, LinkCallError("linkx", str(exc)))
+
+        try:
+            result = _off_thread(name, wire, evaluation)
+        except LinkCallError as exc:
+            return self._fail(evaluation, exc)
+        except LinkAborted:
+            raise AbortInterrupt from None
+        return from_wire(result, evaluation.definitions)
+
+    def _fail(self, evaluation: Any, exc: LinkCallError) -> Any:
+        args = [from_wire(a, evaluation.definitions) for a in exc.message_args]
+        evaluation.message(self.get_name(), exc.tag, *args)
         return SymbolFailed
 
-    def find(self, obj: Any, evaluation: Any) -> tuple[int, Link] | None:
-        found = _lookup(obj)
-        if found is None:
-            evaluation.message(self.get_name(), "linkn", obj)
-        return found
+
+def _off_thread(name: str, args: list[Any], evaluation: Any) -> Any:
+    """``_linktable.call`` on a helper thread, the evaluation thread only waiting for it.
+
+    A stop reaches a Mathics3 evaluation as an exception raised asynchronously in its thread
+    (``_mathics``), at any bytecode: inside the link's own code it could leave a lock held or a
+    frame half written. Here it lands in the wait; the helper sees the stop through its
+    ``aborted()`` within one slice and returns without reading anything more.
+    """
+    stop = threading.Event()
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def aborted() -> bool:
+        return stop.is_set() or bool(getattr(evaluation, "abort_requested", False))
+
+    def work() -> None:
+        try:
+            outcome.append((True, _linktable.call(name, args, aborted)))
+        except BaseException as exc:
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    helper = threading.Thread(target=work, name=f"engine-{name}", daemon=True)
+    try:
+        helper.start()
+        while not done.wait(_linktable.SLICE):
+            pass
+    finally:
+        # Whatever ended the wait, the helper must not go on reading: the evaluation's own
+        # abort flag is cleared when the next evaluation starts.
+        stop.set()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 class LinkProtocol(Builtin):
@@ -115,21 +109,9 @@ class LinkCreate(_LinkBuiltin):
     options = {"LinkProtocol": '"TCPIP"'}
     summary_text = "create a link for another program to connect to"
 
-    def eval(self, evaluation: Any, options: Any) -> Any:
-        "LinkCreate[OptionsPattern[LinkCreate]]"
-        return self._create(None, evaluation, options)
-
-    def eval_name(self, name: Any, evaluation: Any, options: Any) -> Any:
-        "LinkCreate[name_String, OptionsPattern[LinkCreate]]"
-        return self._create(name.value, evaluation, options)
-
-    def _create(self, name: str | None, evaluation: Any, options: Any) -> Any:
-        protocol = _protocol(options)
-        where = _tcp_name(name, protocol) if name else None
-        try:
-            return _register(Link.listen(protocol, where))
-        except (LinkError, ValueError) as exc:
-            return self.fail(evaluation, "linkc", String(name or ""), String(str(exc)))
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkCreate[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkConnect(_LinkBuiltin):
@@ -142,13 +124,9 @@ class LinkConnect(_LinkBuiltin):
     options = {"LinkProtocol": '"TCPIP"'}
     summary_text = "connect to a link created by another program"
 
-    def eval(self, name: Any, evaluation: Any, options: Any) -> Any:
-        "LinkConnect[name_String, OptionsPattern[LinkConnect]]"
-        protocol = _protocol(options)
-        try:
-            return _register(Link.connect(protocol, _tcp_name(name.value, protocol)))
-        except (LinkError, ValueError) as exc:
-            return self.fail(evaluation, "linkc", name, String(str(exc)))
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkConnect[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkLaunch(_LinkBuiltin):
@@ -161,13 +139,9 @@ class LinkLaunch(_LinkBuiltin):
     options = {"LinkProtocol": '"TCPIP"'}
     summary_text = "start a program and open a link to it"
 
-    def eval(self, prog: Any, evaluation: Any, options: Any) -> Any:
-        "LinkLaunch[prog_String, OptionsPattern[LinkLaunch]]"
-        try:
-            link = Link.launch(shlex.split(prog.value), protocol=_protocol(options))
-        except (LinkError, ValueError, OSError) as exc:
-            return self.fail(evaluation, "linkc", prog, String(str(exc)))
-        return _register(link)
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkLaunch[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkClose(_LinkBuiltin):
@@ -175,19 +149,9 @@ class LinkClose(_LinkBuiltin):
 
     summary_text = "close a link"
 
-    def eval(self, link: Any, evaluation: Any) -> Any:
-        "LinkClose[link_]"
-        found = self.find(link, evaluation)
-        if found is None:
-            return SymbolFailed
-        n, obj = found
-        with _lock:
-            _links.pop(n, None)
-        obj.close()
-        if obj.process is not None:
-            # The link is closed, which ends a well-behaved peer; the rest of the stages if not.
-            stop(obj.process, grace=5.0)
-        return SymbolNull
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkClose[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkActivate(_LinkBuiltin):
@@ -195,19 +159,9 @@ class LinkActivate(_LinkBuiltin):
 
     summary_text = "wait until a link is connected"
 
-    def eval(self, link: Any, evaluation: Any) -> Any:
-        "LinkActivate[link_]"
-        found = self.find(link, evaluation)
-        if found is None:
-            return SymbolFailed
-        while True:
-            try:
-                found[1].activate(timeout=_SLICE)
-                return link
-            except LinkTimeout:
-                continue
-            except LinkError:
-                return self.fail(evaluation, "linkd", link)
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkActivate[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkWrite(_LinkBuiltin):
@@ -215,18 +169,9 @@ class LinkWrite(_LinkBuiltin):
 
     summary_text = "write an expression to a link"
 
-    def eval(self, link: Any, expr: Any, evaluation: Any) -> Any:
-        "LinkWrite[link_, expr_]"
-        from wstp_jupyter.engine._convert import to_wire
-
-        found = self.find(link, evaluation)
-        if found is None:
-            return SymbolFailed
-        try:
-            found[1].put(to_wire(expr))
-        except LinkError:
-            return self.fail(evaluation, "linkd", link)
-        return SymbolNull
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkWrite[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkRead(_LinkBuiltin):
@@ -240,30 +185,9 @@ class LinkRead(_LinkBuiltin):
 
     summary_text = "read an expression from a link"
 
-    def eval(self, link: Any, evaluation: Any) -> Any:
-        "LinkRead[link_]"
-        return self._read(link, None, evaluation)
-
-    def eval_wrap(self, link: Any, head: Any, evaluation: Any) -> Any:
-        "LinkRead[link_, head_]"
-        return self._read(link, head, evaluation)
-
-    def _read(self, link: Any, head: Any, evaluation: Any) -> Any:
-        from wstp_jupyter.engine._convert import from_wire
-
-        found = self.find(link, evaluation)
-        if found is None:
-            return SymbolFailed
-        while True:
-            try:
-                value = found[1].get(timeout=_SLICE)
-                break
-            except LinkTimeout:
-                continue
-            except LinkError:
-                return self.fail(evaluation, "linkd", link)
-        element = from_wire(value, evaluation.definitions)
-        return element if head is None else Expression(head, element)
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkRead[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkReadyQ(_LinkBuiltin):
@@ -278,39 +202,9 @@ class LinkReadyQ(_LinkBuiltin):
 
     summary_text = "test whether a link has an expression to read"
 
-    def eval(self, link: Any, evaluation: Any) -> Any:
-        "LinkReadyQ[link_LinkObject]"
-        return self._ready([link], 0.0, evaluation, single=True)
-
-    def eval_time(self, link: Any, t: Any, evaluation: Any) -> Any:
-        "LinkReadyQ[link_LinkObject, t_]"
-        return self._ready([link], _seconds(t) or 0.0, evaluation, single=True)
-
-    def eval_list(self, links: Any, t: Any, evaluation: Any) -> Any:
-        "LinkReadyQ[links_List, t_]"
-        return self._ready(list(links.elements), _seconds(t) or 0.0, evaluation, single=False)
-
-    def _ready(self, objs: list[Any], timeout: float, evaluation: Any, *, single: bool) -> Any:
-        found = [self.find(o, evaluation) for o in objs]
-        if any(f is None for f in found):
-            return SymbolFailed
-        links = [f[1] for f in found if f is not None]
-        deadline = time.monotonic() + timeout
-        while True:
-            flags = [_is_ready(link) for link in links]
-            if any(flags) or time.monotonic() >= deadline:
-                break
-            time.sleep(0.005)
-        if single:
-            return SymbolTrue if flags[0] else SymbolFalse
-        return ListExpression(*(SymbolTrue if f else SymbolFalse for f in flags))
-
-
-def _is_ready(link: Link) -> bool:
-    try:
-        return bool(link.ready(0))
-    except LinkError:
-        return True
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkReadyQ[args___]"
+        return self.run(args, evaluation)
 
 
 class LinkInterrupt(_LinkBuiltin):
@@ -323,43 +217,19 @@ class LinkInterrupt(_LinkBuiltin):
 
     summary_text = "send an interrupt to the other side of a link"
 
-    def eval(self, link: Any, evaluation: Any) -> Any:
-        "LinkInterrupt[link_]"
-        return self._send(link, UrgentMessage.INTERRUPT, evaluation)
-
-    def eval_code(self, link: Any, code: Any, evaluation: Any) -> Any:
-        "LinkInterrupt[link_, code_Integer]"
-        return self._send(link, int(code.value), evaluation)
-
-    def _send(self, link: Any, code: int, evaluation: Any) -> Any:
-        found = self.find(link, evaluation)
-        if found is None:
-            return SymbolFailed
-        try:
-            found[1].put_message(code)
-        except LinkError:
-            return self.fail(evaluation, "linkd", link)
-        return SymbolNull
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "LinkInterrupt[args___]"
+        return self.run(args, evaluation)
 
 
-class Links(Builtin):
+class Links(_LinkBuiltin):
     """<dl><dt>'Links'[]</dt><dd>gives the list of open links.</dd></dl>"""
 
-    context = "System`"
-    attributes = A_PROTECTED
     summary_text = "list the open links"
 
-    def eval(self, evaluation: Any) -> Any:
-        "Links[]"
-        with _lock:
-            items = sorted(_links.items())
-        return ListExpression(
-            *(
-                Expression(SymbolLinkObject, String(link.name), Integer(n), Integer(n))
-                for n, link in items
-                if not link.closed
-            )
-        )
+    def eval(self, args: Any, evaluation: Any) -> Any:
+        "Links[args___]"
+        return self.run(args, evaluation)
 
 
 LINK_BUILTINS: list[type[Builtin]] = [

@@ -464,6 +464,13 @@ class MainLoop:
         body: Packet
         if self.result_format.bundles:
             bundle = self.backend.mime_bundle(result.value, self.result_format.options)
+            if result.aborted:
+                # The one thing the text cannot say: this $Aborted is an abort (Abort[], the
+                # abort message, the interrupt menu), not a value such as TimeConstrained
+                # returns. The front end fails the cell on this flag (docs/jupyter.md).
+                metadata = bundle.get("metadata")
+                metadata = dict(metadata) if isinstance(metadata, dict) else {}
+                bundle = {**bundle, "metadata": {**metadata, "aborted": True}}
             body = ReturnExpressionPacket(bundle_result(bundle))
         elif text:
             body = ReturnTextPacket(self.backend.output_text(result.value))

@@ -224,8 +224,12 @@ class MathicsBackend(Backend):
         from mathics.core.load_builtin import import_and_load_builtins
         from mathics.session import MathicsSession
 
+        from wstp_jupyter.engine._definitions import install as install_definitions
+
         import_and_load_builtins()
         install_output_forms()
+        # Definition, Information and ?f print f[x_] := ... for a delayed rule.
+        install_definitions()
         self.session = MathicsSession(add_builtin=True, catch_interrupt=False)
         definitions = self.session.definitions
         self.main = EngineEvaluation(definitions)

@@ -9,6 +9,9 @@ How it works:
   made before the aborted input**; only what that input itself changed is lost (the cell says
   so with a ``WSTPJupyter::woxiabort`` message). If no copy is there to take over (the worker
   crashed between inputs), a fresh worker starts and the cell says that definitions were lost.
+  An abort while ``Input[]`` waits for the front end's answer kills nothing: the worker then
+  computes nothing, and is answered "abort" (its ``Input`` calls ``Abort[]``), so the session
+  keeps everything, as Mathics3's does.
 * ``Print`` output and messages stream while the input runs: the worker's stdout and stderr are
   one packet-mode pipe, read here and turned into ``print_text``/``message`` calls, in order
   (:class:`OutputReader`). Messages are Woxi's text, which it lays out in two dimensions.
@@ -32,10 +35,13 @@ from typing import Any
 
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._woxi_forms import full_form, to_text
+from wstp_jupyter.engine._woxi_links import LINK_MARKERS
+from wstp_jupyter.engine._woxi_links import on_marker as on_link_marker
 from wstp_jupyter.engine._woxi_output import NullHost, OutputReader
 from wstp_jupyter.engine._woxi_process import WorkerProcess, become_subreaper
 from wstp_jupyter.engine._woxi_side import SideSession
 from wstp_jupyter.engine._woxi_syntax import ends_with_operator, open_construct
+from wstp_jupyter.engine._woxi_worker import CRASH_STATUS
 from wstp_jupyter.wxf import BigReal, Expr, Limits, Symbol, input_form, loads
 
 log = logging.getLogger("wstp_jupyter.engine")
@@ -71,7 +77,7 @@ class WoxiValue:
     svg: str | None = None
     opaque: str | None = None  # Graphics, Image, ...: Woxi shows them as -Graphics-
     form: str | None = None  # the output form the wire value is wrapped in (a main-loop line)
-    formtext: str | None = None  # that form's text, when Woxi wrote it
+    formtext: str | None = None  # that form's text (or a Definition's), when Woxi wrote it
 
 
 class WoxiBackend(Backend):
@@ -90,7 +96,9 @@ class WoxiBackend(Backend):
         self._hold_pending = False
         self._held = False
         self._quit = False
+        self._quit_status = 0
         self._input_thread: int | None = None
+        self._input_aborted = False  # an abort ended the wait for an Input[] answer
         self._chunks: list[str] | None = None
         self.names: list[str] = []
         self.system_names: frozenset[str] = frozenset()
@@ -119,12 +127,18 @@ class WoxiBackend(Backend):
             if not self._running:
                 self._abort_pending = self._abort_pending or pending
                 return False
+            if self._input_thread is not None:
+                # The worker waits for the front end's answer to Input[] (it computes nothing):
+                # end that wait, and the evaluating thread answers the worker "abort", so Input
+                # calls Abort[] and the session keeps everything, as under Mathics3. Once only:
+                # a second abort finds no input thread and replaces the worker.
+                _async_raise(self._input_thread, _InputAborted)
+                self._input_thread = None
+                self._input_aborted = True
+                return True
             self._abort = True
             if self._standby and self.worker is not None:
                 self._kill()
-            if self._input_thread is not None:
-                # The evaluating thread waits for the front end's answer to Input[]: end it.
-                _async_raise(self._input_thread, _InputAborted)
             return True
 
     def _kill(self) -> None:
@@ -220,8 +234,9 @@ class WoxiBackend(Backend):
                         reader.flush(final=True)
                         with self._lock:
                             killed = self._abort
-                        if not killed and status == 0:
-                            self._quit = True  # Quit[]: Woxi ends its process at once
+                        if not killed and status is not None and 0 <= status != CRASH_STATUS:
+                            # Quit[n]/Exit[n]: Woxi ends its process at once, with status n
+                            self._quit, self._quit_status = True, status
                         elif not killed:
                             reader.host.message(
                                 "WSTPJupyter", "woxicrash", CRASH_TEXT.format(status=status)
@@ -241,23 +256,59 @@ class WoxiBackend(Backend):
         if kind == "Q":
             self._quit = True
         elif kind in ("S", "E"):
+            reply, stop = self._ask_front_end(prompt, kind == "S", host)
             with self._lock:
-                self._input_thread = threading.get_ident()
-                aborted = self._abort
-            reply: str | None = None
+                if self._abort:
+                    return  # the worker is being (or has been) replaced by its standby
+            if stop:
+                text = worker.mark + "A"  # Input[] calls Abort[]
+            elif reply is None:
+                text = worker.mark + "E"  # EndOfFile
+            elif kind == "E" and self._input_syntax(reply, host) is not None:
+                text = "$Failed"  # the message is out; ToExpression["$Failed"] is $Failed
+            else:
+                text = reply
+            worker.answer_input(text, lambda: self._abort)
+        elif kind in LINK_MARKERS:
+            # A Link function: run in this process (open links outlive the worker); a stop
+            # ends its wait unanswered, and the worker is replaced by its standby.
+            on_link_marker(
+                kind, prompt, lambda text: worker.answer_input(text, lambda: self._abort),
+                aborted=lambda: self._abort, fix=self._fix, system_names=self.system_names,
+            )
+
+    def _ask_front_end(
+        self, prompt: str, string: bool, host: Host | None
+    ) -> tuple[str | None, bool]:
+        """The front end's answer to ``Input``/``InputString`` (``None``: none) and whether an
+        abort ended the wait. :meth:`abort` raises ``_InputAborted`` in this thread only
+        while it is registered, at most once, wherever the exception lands in here."""
+        with self._lock:
+            if self._abort:
+                return None, True
+            self._input_thread = threading.get_ident()
+            self._input_aborted = False
+        reply: str | None = None
+        try:
             try:
-                if host is not None and not aborted:
-                    reply = host.request_input(prompt, string=kind == "S")
-            except _InputAborted:
-                aborted = True
+                if host is not None:
+                    reply = host.request_input(prompt, string=string)
             finally:
                 with self._lock:
                     self._input_thread = None
-                    aborted = aborted or self._abort
-            if aborted:
-                return  # the worker is being (or has been) replaced by its standby
-            text = worker.mark + "E" if reply is None else reply
-            worker.answer_input(text, lambda: self._abort)
+        except _InputAborted:
+            pass
+        with self._lock:
+            return reply, self._input_aborted
+
+    def _input_syntax(self, text: str, host: Host | None) -> SyntaxIssue | None:
+        """Check an answer to ``Input[]`` as a cell is checked, with the same ``Syntax::``
+        message (Woxi's ``ToExpression`` would say ``ToExpression::sntxi`` for any error)."""
+        reply = self._check_cell(text)
+        if "syntax" not in reply:
+            return None
+        return _syntax_message(text, int(reply["syntax"]), bool(reply.get("incomplete")),
+                               host or NullHost())
 
     def _worker(self) -> WorkerProcess:
         if self.worker is None:
@@ -284,24 +335,7 @@ class WoxiBackend(Backend):
         if "syntax" not in reply:
             self._chunks = list(reply.get("chunks", []))
             return None
-        position = int(reply["syntax"])
-        incomplete = bool(reply.get("incomplete"))
-        line_start = text.rfind("\n", 0, position) + 1
-        line_end = text.find("\n", position)
-        line_end = len(text) if line_end < 0 else line_end
-        before, after = text[line_start:position].strip(), text[position:line_end].strip()
-        if incomplete:
-            host.message(
-                "Syntax", "sntxi", "Syntax::sntxi: Incomplete expression; more input is needed ."
-            )
-        elif after:
-            host.message(
-                "Syntax", "sntxf", f'Syntax::sntxf: "{before}" cannot be followed by "{after}".'
-            )
-        else:
-            # Woxi's parser does not always say where the error is (it backtracks to the end).
-            host.message("Syntax", "sntx", f'Syntax::sntx: Invalid syntax in or before "{before}".')
-        return SyntaxIssue(position=position, incomplete=incomplete)
+        return _syntax_message(text, int(reply["syntax"]), bool(reply.get("incomplete")), host)
 
     def run_cell(self, text: str, host: Host) -> Iterator[LineResult]:
         chunks = getattr(self, "_chunks", None)
@@ -335,11 +369,13 @@ class WoxiBackend(Backend):
             value = replace(value, form=str(form), formtext=reply.get("formtext"))
         else:
             form = None
+            if reply.get("formtext") is not None:  # a Definition: Woxi's text of it
+                value = replace(value, formtext=str(reply["formtext"]))
         return LineResult(line=n, value=value, aborted=bool(reply.get("aborted")), form=form)
 
     def _check_quit(self) -> None:
         if self._quit:
-            raise SystemExit(0)
+            raise SystemExit(self._quit_status)
 
     def evaluate(self, expr: Any, host: Host, *, side: bool = False) -> Any:
         code = input_form(expr)
@@ -426,7 +462,7 @@ class WoxiBackend(Backend):
 
     def output_text(self, value: Any) -> str:
         if isinstance(value, WoxiValue):
-            if value.form is not None:
+            if value.form is not None or value.formtext is not None:
                 return _form_text(value)
             if value.opaque:
                 return f"-{value.opaque}-"
@@ -509,6 +545,26 @@ def _rebuild(original: Any, fixed: list[Any]) -> Any:
     if isinstance(original, list):
         return fixed
     return dict(zip(fixed[::2], fixed[1::2], strict=True))
+
+
+def _syntax_message(text: str, position: int, incomplete: bool, host: Host) -> SyntaxIssue:
+    """Send the ``Syntax::`` message for an error at ``position`` of ``text``."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    line_end = len(text) if line_end < 0 else line_end
+    before, after = text[line_start:position].strip(), text[position:line_end].strip()
+    if incomplete:
+        host.message(
+            "Syntax", "sntxi", "Syntax::sntxi: Incomplete expression; more input is needed ."
+        )
+    elif after:
+        host.message(
+            "Syntax", "sntxf", f'Syntax::sntxf: "{before}" cannot be followed by "{after}".'
+        )
+    else:
+        # Woxi's parser does not always say where the error is (it backtracks to the end).
+        host.message("Syntax", "sntx", f'Syntax::sntx: Invalid syntax in or before "{before}".')
+    return SyntaxIssue(position=position, incomplete=incomplete)
 
 
 def _form_text(value: WoxiValue) -> str:

@@ -226,13 +226,15 @@ class WorkerProcess:
         import time
 
         fd = -1
+        pause = 0.0002  # the reader opens it within a millisecond or so of its marker line
         while fd < 0:
             try:
                 fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
             except OSError:  # ENXIO: the reader has not opened it (yet)
                 if should_stop():
                     return False
-                time.sleep(0.005)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
         try:
             os.set_blocking(fd, True)
             os.write(fd, text.encode("utf-8"))

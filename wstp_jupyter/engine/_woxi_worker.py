@@ -32,6 +32,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 from typing import Any
 
 from wstp_jupyter.engine._woxi_syntax import (
@@ -47,6 +48,9 @@ PR_SET_PDEATHSIG = 1
 RES = "WSTPJupyter`Private`res"
 VALUE = "WSTPJupyter`Private`out$"  # + n: the value of input line n (Out[n] reads it)
 HISTORY = 100  # input lines whose In/Out are kept
+# The worker's exit status when Woxi failed (a Rust panic reaches Python as an exception);
+# any other status is the user's Exit[n]/Quit[n], which ends Woxi's process at once.
+CRASH_STATUS = 70  # EX_SOFTWARE
 # $OutputForms a main-loop result may be wrapped in (Out[n] is stored without the wrapper and
 # the prompt names it: "Out[5]//TeXForm= "). Woxi's ToString writes those in WOXI_WRITES as
 # the Wolfram kernel's text does; the engine writes the others from the wire value.
@@ -60,8 +64,11 @@ OUTPUT_FORMS = WOXI_WRITES | {"InputForm", "OutputForm", "FullForm", "StandardFo
 
 def _setup_code(mark: str, fifo: str) -> str:
     """WL definitions: ``Out[-k]``/``Out[]`` relative to ``$Line``; ``Input``, ``InputString``
-    that ask the engine. (``Quit[]`` ends this process at once, whatever its definitions say;
-    the engine recognises it by the exit status 0 of a process it did not kill.)"""
+    and the ``Link*`` functions (``_woxi_links``) that ask the engine. (``Quit[]`` ends this
+    process at once, whatever its definitions say; the engine recognises it by the exit status
+    0 of a process it did not kill.)"""
+    from wstp_jupyter.engine._woxi_links import definitions as link_definitions
+
     q = '"' + mark.replace("\\", "\\\\").replace('"', '\\"') + '"'
     f = '"' + fifo.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return (
@@ -76,7 +83,8 @@ def _setup_code(mark: str, fifo: str) -> str:
         'Input[p_ : ""] := With[{r = WSTPJupyter`Private`ask["E", p]}, '
         "If[r === EndOfFile, r, ToExpression[r]]];"
         "Protect[In, Out, Input, InputString];"
-        "$Line = 0;"
+        + link_definitions(mark, fifo)
+        + "$Line = 0;"
     )
 
 
@@ -217,10 +225,14 @@ class Worker:
         """A result wrapped in an output form (``TeXForm[x^2]``), as the main loop treats it:
         ``Out[n]`` keeps the value without the wrapper, and the reply names the form
         (``form``) and, for the forms Woxi writes itself, that form's text (``formtext``).
-        The reply's ``wxf`` (taken before) keeps the wrapper. Empty for any other result and
-        for a wrapper Woxi leaves unevaluated (wrong arguments, options it does not know)."""
+        The reply's ``wxf`` (taken before) keeps the wrapper. A ``Definition`` gets Woxi's
+        text of it (``formtext`` alone). Empty for any other result and for a wrapper Woxi
+        leaves unevaluated (wrong arguments, options it does not know)."""
         interpret = self.woxi.interpret
         head = interpret(f"Head[{var}]")
+        if head in ("Definition", "FullDefinition"):
+            # Woxi's own text is the definitions (``f[x_] := x + 1``); the value is opaque.
+            return {"formtext": interpret(f"ToString[{var}]")}
         if head not in OUTPUT_FORMS:
             return {}
         text: str | None = None
@@ -309,8 +321,9 @@ def wire_of(interpret: Any, var: str = "WSTPJupyter`Private`res") -> dict[str, A
             return {"wxf": data, "opaque": head, "svg": svg}
         return {"inputform": f"-{head}-", "opaque": head, "svg": svg}
     data = _b64(interpret(
-        f"Quiet[BaseEncode[BinarySerialize[{var} /. r_Real /; Precision[r] =!= "
-        "MachinePrecision :> WSTPJupyter`BigReal[ToString[r, InputForm]]]]]"
+        # (A PatternTest: Woxi 0.3.0 matches ``r_Real /; cond`` against whole expressions.)
+        f"Quiet[BaseEncode[BinarySerialize[{var} /. r_Real?(Precision[#] =!= "
+        "MachinePrecision &) :> WSTPJupyter`BigReal[ToString[r, InputForm]]]]]"
     ))
     if data is not None:
         return {"wxf": data}
@@ -372,6 +385,10 @@ def main(argv: list[str]) -> int:
         worker.serve()
     except (BrokenPipeError, ConnectionResetError):
         pass
+    except BaseException:  # a panic inside Woxi: tell it apart from the user's Exit[n]
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(CRASH_STATUS)
     return 0
 
 

@@ -27,6 +27,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -53,6 +54,8 @@ from wstp_jupyter.server import client
 log = logging.getLogger("wstp_jupyter.kernel")
 
 _CLOSED = object()
+# A wstpserver's account of a kernel that ended by itself (server/_kernel.py).
+_EXITED = re.compile(r"exited with status (\d+)")
 
 
 class KernelConnection:
@@ -86,6 +89,7 @@ class KernelConnection:
         self._main_fd: int | None = None
         self._closing = False
         self.closed_reason: BaseException | None = None
+        self.lost_reason: str | None = None  # the server said its kernel ended (lose())
 
     # -- start -------------------------------------------------------------------------------
 
@@ -292,23 +296,42 @@ class KernelConnection:
 
     @property
     def alive(self) -> bool:
-        """False once the main link has closed."""
-        return self.closed_reason is None and self.main is not None
+        """False once the main link has closed, or the server reported its kernel's end."""
+        return self.closed_reason is None and self.lost_reason is None and self.main is not None
 
-    def quit_by_request(self) -> bool:
-        """True when the (dead) local kernel process ended by itself with status 0, as
-        ``Quit[]`` and ``Exit[]`` end it; False for a crash, a signal or a server's kernel
-        (a wstpserver reports its kernel's end as a ``Failure`` result instead)."""
+    def lose(self, reason: str) -> None:
+        """Record that the wstpserver reported this kernel's end (``reason``: ``"exited with
+        status 0"``, ``"killed by signal 9"``...). The links to the server stay open, but no
+        request of ours reaches a kernel any more: the connection is dead."""
+        self.lost_reason = reason
+
+    def exit_status(self) -> int | None:
+        """The status with which the (dead) kernel ended by itself -- ``Quit[n]``/``Exit[n]``, or
+        a server's ``"exited with status n"`` -- else ``None`` (a signal, a closed link)."""
+        if self.lost_reason is not None:
+            match = _EXITED.fullmatch(self.lost_reason)
+            return int(match.group(1)) if match else None
         process = getattr(self.kernel, "process", None)
         if process is None:
-            return False
+            return None
         try:
-            return bool(process.wait(timeout=1.0) == 0)
+            status = process.wait(timeout=1.0)
         except Exception:
-            return False
+            return None
+        return status if isinstance(status, int) and status >= 0 else None
 
     def death_description(self, exc: BaseException | None = None) -> str:
         """A sentence for users saying that the kernel died, and how."""
+        if self.lost_reason is not None:
+            how = f"the server's kernel ended ({self.lost_reason})"
+        else:
+            how = self._process_end(exc)
+        return (
+            f"The Wolfram kernel died: {how}. Its definitions are lost; "
+            "the next cell runs in a fresh kernel process."
+        )
+
+    def _process_end(self, exc: BaseException | None) -> str:
         process = getattr(self.kernel, "process", None)
         status = None
         if process is not None:
@@ -317,16 +340,11 @@ class KernelConnection:
             except Exception:
                 status = process.poll()
         if status is not None:
-            how = f"the kernel process exited with status {status}"
             if status < 0:
-                how = f"the kernel process was killed by signal {-status}"
-        else:
-            reason = exc or self.closed_reason
-            how = f"the link to the kernel closed ({reason})" if reason else "the link closed"
-        return (
-            f"The Wolfram kernel died: {how}. Its definitions are lost; "
-            "the next cell runs in a fresh kernel process."
-        )
+                return f"the kernel process was killed by signal {-status}"
+            return f"the kernel process exited with status {status}"
+        reason = exc or self.closed_reason
+        return f"the link to the kernel closed ({reason})" if reason else "the link closed"
 
     # -- preemptive link ---------------------------------------------------------------------
 

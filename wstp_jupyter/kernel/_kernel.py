@@ -5,9 +5,10 @@ a local process, or a wstpserver kernel), so the cold start of Mathics3 overlaps
 end connecting. ``execute_request`` becomes ``EnterTextPacket[code]`` on the main link; the
 packets read back -- ``Print`` output, messages, displays, results, in the order the evaluation
 made them -- are translated by :class:`CellTranslator` and published as they arrive, so output
-streams while the cell runs. The execution count is the kernel's own ``In[n]`` number; a request
-with ``store_history=False`` is evaluated outside the main loop (``EvaluatePacket``), so neither
-``$Line`` nor the execution count advances.
+streams while the cell runs. The execution count is the kernel's own ``In[n]`` number (see
+:meth:`WolframKernel._execute`); a request with ``store_history=False`` or ``silent`` is evaluated
+outside the main loop (``EvaluatePacket``s, see ``_unstored``), so neither ``$Line`` nor the
+execution count advances.
 
 Requests that must answer while a cell runs -- completion, inspection, completeness,
 kernel_info, history -- bypass ipykernel's one-shell-message-at-a-time order (see
@@ -16,8 +17,9 @@ process services while it evaluates. ``interrupt_request`` (``interrupt_mode: me
 on the control thread and sends the abort urgent message: the evaluation returns ``$Aborted``
 and every definition survives. A kernel process that dies is reported in the cell that was
 running (or the next one), and a fresh process is started at once for the following cells. A
-cell that ends the kernel itself (``Quit[]``, ``Exit[]``) completes without an error, with a note
-on stderr; the next cell runs in the fresh process, from ``In[1]`` as in Wolfram's notebooks.
+cell that ends the kernel itself (``Quit[]``, ``Exit[n]``; on a wstpserver too) completes without
+an error, with a note on stderr; the next cell runs in the fresh process, from ``In[1]`` as in
+Wolfram's notebooks.
 Works with ipykernel 6.29 and 7.x (the two differ in how shell messages are dispatched; both
 hooks are here).
 """
@@ -36,29 +38,30 @@ from typing import Any
 from ipykernel.kernelbase import Kernel, kernel_protocol_version
 
 from wstp_jupyter import __version__
-from wstp_jupyter.engine._requests import MIMEBundle
 from wstp_jupyter.kernel import _widgets
 from wstp_jupyter.kernel._connection import KernelConnection
-from wstp_jupyter.kernel._errors import KernelDied, KernelStartError
+from wstp_jupyter.kernel._errors import KernelDied, KernelError, KernelStartError
 from wstp_jupyter.kernel._mapping import (
     CellDone,
     CellTranslator,
     ClearOutput,
     DisplayData,
     InputRequest,
+    KernelLost,
     Menu,
     Output,
     Result,
     Stream,
     UpdateDisplayData,
-    result_data,
+    server_kernel_end,
 )
 from wstp_jupyter.kernel._options import ENGINE_NAMES, KernelOptions
-from wstp_jupyter.kernel._services import FrontEndServices
-from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO
+from wstp_jupyter.kernel._services import PREEMPTIVE_TIMEOUT, FrontEndServices
+from wstp_jupyter.kernel._spec import IMPLEMENTATION, LANGUAGE_INFO, engine_version, help_links
 from wstp_jupyter.kernel._stdin import StdinChannel, StdinUnavailable
+from wstp_jupyter.kernel._unstored import UnstoredRequests
 from wstp_jupyter.link import EnterTextPacket, EvaluatePacket, Packet, ReturnPacket, TextPacket
-from wstp_jupyter.wxf import Expr, Symbol
+from wstp_jupyter.wxf import Symbol
 
 log = logging.getLogger("wstp_jupyter.kernel")
 PLAIN = "text/plain"
@@ -76,28 +79,50 @@ _CONCURRENT_REQUESTS = frozenset(
 )
 _HELP = re.compile(r"^\s*\?\??\s*([A-Za-z$][A-Za-z0-9$`]*)\s*$")
 _ABORTED = Symbol("$Aborted")
-_NULL_TEXTS = ("Null", "")
-_QUIT_NOTE = (
-    "The Wolfram kernel process was quit; its definitions are gone. "
-    "The next cell starts a fresh kernel process (In[1]).\n"
-)
-_MESSAGE_NAME = re.compile(r"^([\w`$]+::\w+):\s*(.*)$", re.DOTALL)
+_ENGINE_VERSION = re.compile(r"^(Mathics3|Woxi) (\S+)")
 
 
-def _to_expression(code: str) -> Expr:
-    return Expr(Symbol("ToExpression"), code)
-
-
-class WolframKernel(FrontEndServices, Kernel):
+class WolframKernel(FrontEndServices, UnstoredRequests, Kernel):
     """Jupyter kernel for the Wolfram Language over WSTP links (see the module docstring)."""
 
     implementation = IMPLEMENTATION
     implementation_version = __version__
 
+    #: A wstpserver kernel's engine and its version, from its ``$Version`` once connected.
+    _server_engine: tuple[str, str] | None = None
+
     @property
     def language_info(self) -> dict[str, Any]:  # type: ignore[override]
-        """Jupyter's ``language_info``; its version names the evaluator of a local kernel."""
-        return {**LANGUAGE_INFO, "version": self._evaluator()}
+        """Jupyter's ``language_info``; its version is the evaluating engine's (Mathics3's or
+        Woxi's package version; for a wstpserver kernel, known once it is connected)."""
+        if self.kernel_options.uses_server:
+            version = self._server_engine[1] if self._server_engine else ""
+        else:
+            version = engine_version(self.kernel_options.engine)
+        return {**LANGUAGE_INFO, "version": version}
+
+    @property
+    def help_links(self) -> list[dict[str, str]]:  # type: ignore[override]
+        """The project, the Wolfram Language reference and the engine's documentation."""
+        if self.kernel_options.uses_server:
+            engine = self._server_engine[0] if self._server_engine else None
+        else:
+            engine = self.kernel_options.engine
+        return help_links(engine)
+
+    async def _learn_server_engine(self, connection: KernelConnection) -> None:
+        """Ask a wstpserver kernel for ``$Version`` ("Mathics3 10.0.1 ...", "Woxi 0.3.0"), for
+        ``language_info`` and ``help_links``; its pool chose the engine, not this front end."""
+        try:
+            text = await asyncio.to_thread(
+                connection.evaluate, Symbol("$Version"), timeout=PREEMPTIVE_TIMEOUT
+            )
+        except (KernelError, TimeoutError) as exc:
+            log.info("the wstpserver kernel did not say its version: %s", exc)
+            return
+        found = _ENGINE_VERSION.match(text) if isinstance(text, str) else None
+        if found is not None:
+            self._server_engine = (found.group(1).lower(), found.group(2))
 
     @property
     def banner(self) -> str:  # type: ignore[override]
@@ -109,11 +134,6 @@ class WolframKernel(FrontEndServices, Kernel):
         if self.kernel_options.uses_server:
             return "wstpserver"
         return ENGINE_NAMES.get(self.kernel_options.engine, self.kernel_options.engine)
-
-    help_links = [
-        {"text": "wstp-jupyter", "url": "https://github.com/wstp-jupyter/wstp-jupyter"},
-        {"text": "Mathics3", "url": "https://mathics.org/"},
-    ]
 
     # ipykernel sleeps this long after every cell so that output written to the Jupyter
     # kernel's own sys.stdout is flushed first. Cell output here never goes through sys.stdout
@@ -138,6 +158,8 @@ class WolframKernel(FrontEndServices, Kernel):
         self._executing = False
         self._interrupted = False
         self._sent = 0  # requests sent on the main link, so an interrupt knows which it meant
+        self._aborts_sent = 0  # abort messages sent by interrupts, to tell an abort from a value
+        self._session = 0  # history's session number: one per kernel process (or server kernel)
         self._stdin: StdinChannel | None = None
         self._history: list[tuple[int, int, str, str | None]] = []
         self._last_plain: str | None = None
@@ -195,6 +217,12 @@ class WolframKernel(FrontEndServices, Kernel):
         self._next_in = connection.first_prompt or 1
         self._prompt_seen = not connection.busy_at_start
         self.execution_count = self._next_in - 1
+        self._session += 1
+        if self.kernel_options.uses_server:
+            # In the background: the first cell need not wait for it.
+            task = asyncio.ensure_future(self._learn_server_engine(connection))
+            self._concurrent.add(task)
+            task.add_done_callback(self._concurrent.discard)
         return connection
 
     async def _ensure_connection(self) -> KernelConnection:
@@ -245,6 +273,34 @@ class WolframKernel(FrontEndServices, Kernel):
             return
         super().schedule_dispatch(dispatch, *args)  # type: ignore[misc]  # (ipykernel 6)
 
+    async def dispatch_shell(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        """ipykernel's handler of each shell message in turn (6.29 and 7): an execute_request
+        counts as executing from before its ``busy`` status, so that an interrupt sent on
+        seeing that status is never lost in the moment before :meth:`do_execute` starts (it
+        then cancels the cell before it is sent)."""
+        executes = self._message_type(msg) == "execute_request"
+        if executes:
+            with self._state_lock:
+                self._executing = True
+        try:
+            await super().dispatch_shell(msg, *args, **kwargs)
+        finally:
+            if executes:  # also when ipykernel skipped the request (stop_on_error)
+                with self._state_lock:
+                    self._executing = self._interrupted = False
+
+    def _message_type(self, msg: Any) -> str | None:
+        """The ``msg_type`` of a shell message still in frames; None when it has none."""
+        if self.session is None:
+            return None
+        try:
+            _, frames = self.session.feed_identities(msg, copy=False)
+            # Only the header: a peek that the signature check does not count as a replay.
+            header = self.session.deserialize(frames, content=False, copy=False)["header"]
+            return str(header.get("msg_type"))
+        except Exception:
+            return None
+
     def _dispatch_concurrently(self, msg: Any) -> bool:
         """Serve ``msg`` now, beside the running cell, if it is a service request; else False.
 
@@ -284,7 +340,10 @@ class WolframKernel(FrontEndServices, Kernel):
         content: dict[str, Any] = {"status": "ok"}
         with self._state_lock:
             running, stdin, sent = self._running, self._stdin, self._sent
-            if running is None and self._executing:
+            # The whole request is interrupted: what it has not sent yet (a cell on its way,
+            # the next input of an unstored cell, user_expressions) is not sent. Its running
+            # part may have ended just now, before the abort reaches the kernel process.
+            if self._executing:
                 self._interrupted = True
         if stdin is not None:
             stdin.cancel()
@@ -296,6 +355,7 @@ class WolframKernel(FrontEndServices, Kernel):
                 with self._state_lock:
                     if self._running is running and self._sent == sent:
                         running.abort()
+                        self._aborts_sent += 1
 
             try:
                 await asyncio.to_thread(abort_if_still_running)
@@ -347,13 +407,15 @@ class WolframKernel(FrontEndServices, Kernel):
                 })
 
     def _error_reply(
-        self, parent: Any, ename: str, evalue: str, count: int, *, publish: bool = True
+        self, parent: Any, ename: str, evalue: str, *, publish: bool = True
     ) -> dict[str, Any]:
+        """An error reply (its execution count is the current one) and, unless ``publish`` is
+        false (a silent request), its ``error`` message."""
         traceback = [f"{ename}: {evalue}"]
         content = {"ename": ename, "evalue": evalue, "traceback": traceback}
         if publish:
             self._publish(parent, "error", content)
-        return {"status": "error", "execution_count": count, **content}
+        return {"status": "error", "execution_count": self._next_in - 1, **content}
 
     async def _await_prompt(self, connection: KernelConnection, parent: Any, silent: bool) -> None:
         # WSTP's rule: input is sent only after the kernel's InputNamePacket. Anything else the
@@ -364,6 +426,8 @@ class WolframKernel(FrontEndServices, Kernel):
                 match event:
                     case CellDone(next_count=next_count):
                         self._next_in, self._prompt_seen = next_count, True
+                    case KernelLost(reason=reason):
+                        _lost(connection, reason)
                     case Stream() if not silent:
                         self._publish_output(parent, event)
 
@@ -378,7 +442,8 @@ class WolframKernel(FrontEndServices, Kernel):
     ) -> dict[str, Any]:
         """Run one cell through the Wolfram kernel's main loop (see the module docstring)."""
         with self._state_lock:
-            self._executing, self._interrupted = True, False
+            # Not clearing _interrupted: an interrupt since the request's busy status counts.
+            self._executing = True
         try:
             # Cells and widget updates take turns on the main link (docs/interactive.md).
             async with _widgets.turn(self):
@@ -388,7 +453,7 @@ class WolframKernel(FrontEndServices, Kernel):
             return reply
         finally:
             with self._state_lock:
-                self._executing = False
+                self._executing = self._interrupted = False
 
     async def _execute(
         self,
@@ -398,98 +463,96 @@ class WolframKernel(FrontEndServices, Kernel):
         user_expressions: dict[str, str] | None,
         allow_stdin: bool,
     ) -> dict[str, Any]:
+        """The reply to one execute_request.
+
+        Its ``execution_count`` is the number of the last ``In[n]`` the Wolfram kernel has used
+        (``$Line``), whatever the request: a client shows that count + 1 as its next prompt, and
+        it is the kernel's next ``In[n]``. A cell of three inputs replies ``n + 2``; one that
+        used none (a syntax error, an empty cell, ``silent``, ``store_history=False``) replies
+        the count before it; after ``Quit[]`` it is 0 (the next cell is ``In[1]``).
+        """
         parent = self.get_parent("shell")
         # The front end that sent the cell, for stdin requests. ipykernel has no public
         # accessor; this mapping exists in 6.29 and (for compatibility) in 7.x.
         ident = self._parent_ident["shell"]
         stored = store_history and not silent
-        count = self._next_in if stored else self._next_in - 1
-        # ipykernel counted this request already; the count is the kernel's In[n] instead.
+        publish = not silent  # the messaging spec: a silent request broadcasts nothing
+        # ipykernel counted this request already; the count is the kernel's $Line instead.
         self.execution_count = self._next_in - 1
         try:
             connection = await self._ensure_connection()
         except KernelStartError as exc:
-            return self._error_reply(parent, "KernelStartError", str(exc), count)
-        if silent:
-            return await self._execute_silent(connection, code, parent)
-        if not code.strip():
-            return {"status": "ok", "execution_count": count, "payload": [],
-                    "user_expressions": {}}
-        help_match = _HELP.match(code)
-        if help_match:
-            # `?name` is answered by the front end, as in Wolfram's notebooks: the usage text
-            # goes to Jupyter's pager (JupyterLab shows it below the cell).
-            return await self._page_help(help_match.group(1), count)
+            return self._error_reply(parent, "KernelStartError", str(exc), publish=publish)
+        help_match = _HELP.match(code) if publish else None
+        first: int | None = None  # the In[n] the cell is sent as
         try:
-            await self._await_prompt(connection, parent, silent)
-            if stored:
-                count = self._next_in
-                self.execution_count = count  # execute_input said count already; keep it true
-                reply = await self._run_cell(connection, code, parent, ident, allow_stdin)
+            if help_match:
+                # `?name` is answered by the front end, as in Wolfram's notebooks: the usage
+                # text goes to Jupyter's pager (JupyterLab shows it below the cell).
+                reply = await self._page_help(help_match.group(1), 0)
+            elif not code.strip():
+                reply = {"status": "ok", "payload": []}
             else:
-                count = self._next_in - 1
-                reply = await self._run_unstored(connection, code, parent, ident, allow_stdin)
+                await self._await_prompt(connection, parent, silent)
+                first = self._next_in
+                if stored:
+                    reply = await self._run_cell(connection, code, parent, ident, allow_stdin)
+                else:
+                    reply = await self._run_unstored(connection, code, parent, ident,
+                                                     allow_stdin, publish=publish)
+                if self._next_in > first:  # history holds what used In[first], In[first+1]...
+                    self._history.append((self._session, first, code, self._last_plain))
+                first = None
+            # The messaging spec: evaluated after the code, for silent requests too.
             reply["user_expressions"] = await self._user_expressions(connection, user_expressions)
         except KernelDied as exc:
-            quit_ = connection.quit_by_request()
-            self._connection = None
-            self._begin_start()  # the replacement boots while the user reads the message
-            self.execution_count = 0
-            if quit_:
-                # Quit[] / Exit[]: what the cell asked for, so no error -- as in Wolfram's
-                # notebooks the session ends and the next evaluation starts a fresh kernel.
-                self._publish(parent, "stream", {"name": "stderr", "text": _QUIT_NOTE})
-                return {"status": "ok", "execution_count": count, "payload": [],
-                        "user_expressions": {}}
-            self._publish(parent, "stream", {"name": "stderr", "text": str(exc) + "\n"})
-            return self._error_reply(parent, "KernelDied", str(exc), count)
-        if stored:
-            self._history.append((1, count, code, self._last_plain))
+            if stored and first is not None:  # a cell that quit was sent as In[first] too
+                self._history.append((self._session, first, code, self._last_plain))
+            return await self._kernel_ended(connection, exc, parent, publish)
         self.execution_count = self._next_in - 1
+        reply["execution_count"] = self.execution_count
         return reply
+
+    async def _kernel_ended(
+        self, connection: KernelConnection, exc: KernelDied, parent: Any, publish: bool
+    ) -> dict[str, Any]:
+        """The reply for a request during which the kernel ended; a fresh one starts at once.
+
+        ``Quit[]``/``Exit[n]`` (the kernel ended by itself, with a status) is what the cell
+        asked for, so it is no error: as in Wolfram's notebooks the session ends and the next
+        evaluation starts a fresh kernel. A crash or a signal is a ``KernelDied`` error.
+        """
+        status = connection.exit_status()
+        self._connection = None
+        self._next_in, self.execution_count = 1, 0  # the fresh kernel's In[1] is next
+        self._begin_start()  # the replacement boots while the user reads the message
+        # Its links (to a wstpserver: the whole client session) go too.
+        await asyncio.to_thread(connection.close)
+        if status is not None:
+            if publish:
+                self._publish(parent, "stream", {"name": "stderr", "text": _quit_note(status)})
+            return {"status": "ok", "execution_count": 0, "payload": [], "user_expressions": {}}
+        if publish:
+            self._publish(parent, "stream", {"name": "stderr", "text": str(exc) + "\n"})
+        return self._error_reply(parent, "KernelDied", str(exc), publish=publish)
 
     async def _run_cell(
         self, connection: KernelConnection, code: str, parent: Any, ident: Any,
         allow_stdin: bool,
     ) -> dict[str, Any]:
-        count = self._next_in
         self._last_plain = None
-        translator = CellTranslator(count)
+        translator = CellTranslator(self._next_in)
         outcome = await self._converse(
             connection, EnterTextPacket(code), translator,
             parent=parent, ident=ident, allow_stdin=allow_stdin,
         )
         if outcome is _ABORTED:
             return self._error_reply(parent, "Aborted",
-                                     "$Aborted: interrupted before the evaluation started", count)
+                                     "$Aborted: interrupted before the evaluation started")
         error = outcome if isinstance(outcome, tuple) else translator.error
         if error is not None:
-            return self._error_reply(parent, error[0], error[1], count)
-        return {"status": "ok", "execution_count": count, "payload": []}
-
-    async def _run_unstored(
-        self, connection: KernelConnection, code: str, parent: Any, ident: Any,
-        allow_stdin: bool,
-    ) -> dict[str, Any]:
-        """A cell with ``store_history=False``: evaluated outside the main loop (no ``$Line``,
-        no ``In``/``Out``), its output shown as a cell's; the execution count stays."""
-        count = self._next_in - 1
-        self._last_plain = None
-        translator = CellTranslator(count)
-        request = EvaluatePacket(MIMEBundle(expr=_to_expression(code)).to_expr())
-        outcome = await self._converse(
-            connection, request, translator, parent=parent, ident=ident, allow_stdin=allow_stdin
-        )
-        if isinstance(outcome, tuple):
-            return self._error_reply(parent, outcome[0], outcome[1], count)
-        if outcome == _ABORTED:
-            return self._error_reply(parent, "Aborted", "$Aborted: the evaluation was aborted",
-                                     count)
-        data, metadata = result_data(outcome)
-        if data.get(PLAIN, "") not in _NULL_TEXTS:
-            self._publish_output(parent, Result(execution_count=count, data=data,
-                                                metadata=metadata))
-        return {"status": "ok", "execution_count": count, "payload": []}
+            return self._error_reply(parent, error[0], error[1])
+        return {"status": "ok", "payload": []}
 
     async def _converse(
         self,
@@ -522,6 +585,10 @@ class WolframKernel(FrontEndServices, Kernel):
             while not translator.done:
                 packet = await connection.next_packet()
                 ended = evaluation and isinstance(packet, ReturnPacket)
+                if isinstance(packet, ReturnPacket) and ended:
+                    lost = server_kernel_end(packet.expr)
+                    if lost is not None:
+                        _lost(connection, lost)
                 events = translator.flush() if ended else translator.feed(packet)
                 for event in events:
                     match event:
@@ -535,6 +602,8 @@ class WolframKernel(FrontEndServices, Kernel):
                             connection.put_main(TextPacket("a"))  # the interrupt menu: abort
                         case CellDone(next_count=next_count):
                             self._next_in, self._prompt_seen = next_count, True
+                        case KernelLost(reason=reason):
+                            _lost(connection, reason)
                         case _ if publish:
                             self._publish_output(parent, event)
                         case Stream() if side is not None:
@@ -621,57 +690,18 @@ class WolframKernel(FrontEndServices, Kernel):
         await self._await_prompt(connection, self.get_parent("shell"), True)
         return await self._evaluate_main(connection, expr, side)
 
-    async def _execute_silent(
-        self, connection: KernelConnection, code: str, parent: Any
-    ) -> dict[str, Any]:
-        try:
-            await self._await_prompt(connection, parent, True)
-            await self._evaluate_main(connection, _to_expression(code))
-        except KernelDied as exc:
-            quit_ = connection.quit_by_request()
-            self._connection = None
-            self._begin_start()
-            if quit_:
-                self.execution_count = 0
-                return {"status": "ok", "execution_count": 0, "payload": [],
-                        "user_expressions": {}}
-            return self._error_reply(parent, "KernelDied", str(exc), self.execution_count,
-                                     publish=False)
-        return {"status": "ok", "execution_count": self.execution_count, "payload": [],
-                "user_expressions": {}}
+def _lost(connection: KernelConnection, reason: str) -> None:
+    """The wstpserver said the kernel ended: from now on as if its process had died here.
 
-    async def _user_expressions(
-        self, connection: KernelConnection, expressions: dict[str, str] | None
-    ) -> dict[str, Any]:
-        """Evaluate each user expression (outside the main loop); per the messaging spec each
-        answer is ``{"status": "ok", "data", "metadata"}`` or, for one that fails, the error
-        content ``{"status": "error", "ename", "evalue", "traceback"}``.
-
-        An expression fails as under ``Check``: when it is not valid syntax, when its
-        evaluation issues a message (``1/0``: ``ename`` is the first message's ``Power::infy``,
-        the traceback lists them all), or when it is aborted. A ``$Failed`` it merely returns
-        is a value like any other.
-        """
-        results: dict[str, Any] = {}
-        for key, text in (expressions or {}).items():
-            side: list[Stream] = []
-            value = await self._evaluate_main(
-                connection, MIMEBundle(expr=_to_expression(text)).to_expr(), side
-            )
-            data, metadata = result_data(value)
-            messages = [s.text.strip() for s in side if s.name == "stderr" and s.text.strip()]
-            if value is None or data.get(PLAIN) == "$Aborted":
-                results[key] = _expression_error("Aborted", "$Aborted", messages)
-            elif messages:
-                named = _MESSAGE_NAME.match(messages[0])
-                ename, evalue = (named.group(1), named.group(2)) if named else (
-                    "Message", messages[0])
-                results[key] = _expression_error(ename, evalue, messages)
-            else:
-                results[key] = {"status": "ok", "data": data, "metadata": metadata}
-        return results
+    Raises:
+        KernelDied: always.
+    """
+    connection.lose(reason)
+    raise KernelDied(connection.death_description())
 
 
-def _expression_error(ename: str, evalue: str, lines: list[str]) -> dict[str, Any]:
-    return {"status": "error", "ename": ename, "evalue": evalue,
-            "traceback": lines or [f"{ename}: {evalue}"]}
+def _quit_note(status: int) -> str:
+    """What stderr says when the cell ended the kernel process with ``Quit[status]``."""
+    how = "was quit" if status == 0 else f"was quit with exit code {status} (Exit[{status}])"
+    return (f"The Wolfram kernel process {how}; its definitions are gone. "
+            "The next cell starts a fresh kernel process (In[1]).\n")

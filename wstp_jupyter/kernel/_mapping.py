@@ -16,8 +16,13 @@ the events to publish (:class:`Stream`, :class:`Result`, :class:`DisplayData`,
 * The project's display packets (``engine._requests``) travel between them, in order:
   ``DisplayDataPacket`` is a ``display_data``, ``ClearDisplayPacket`` blanks a temporary display
   (``update_display_data``), ``ClearOutputPacket`` is ``clear_output``.
-* ``SyntaxPacket`` and a ``$Aborted`` result make the cell fail; messages alone never do.
+* ``SyntaxPacket`` and a result the engine marks as aborted (``"aborted" -> True`` in its bundle's
+  ``"metadata"``) make the cell fail; messages alone never do, and neither does a ``$Aborted``
+  that is a value (``TimeConstrained[Pause[3], 0.5]`` returns one).
 * ``InputNamePacket["In[n]:= "]`` ends the cell and says what the next execution count is.
+* A wstpserver whose kernel ended answers in its place with
+  ``Failure["WSTPServer", <|"Message" -> "the kernel ID died (REASON)"|>]``: that is
+  :class:`KernelLost`, not a result.
 
 Payloads are the wxf model's values (``Expr``, ``Symbol``, natural Python atoms).
 """
@@ -48,7 +53,7 @@ from wstp_jupyter.link import (
     SyntaxPacket,
     TextPacket,
 )
-from wstp_jupyter.wxf import Symbol, input_form
+from wstp_jupyter.wxf import Expr, Symbol, input_form
 
 # Jupyter MIME types, and the one the engine adds for round-trippable input text.
 PLAIN = "text/plain"
@@ -57,7 +62,15 @@ INPUTFORM = "application/vnd.wolfram.inputform"
 
 _IN_NAME = re.compile(r"In\[(\d+)\]")
 _OUT_NAME = re.compile(r"Out\[(\d+)\]")
-_ABORTED = "$Aborted"
+#: The key of a result bundle's ``"metadata"`` by which the engine marks an aborted evaluation
+#: (``engine._mainloop``); it never reaches a Jupyter message.
+ABORTED_FLAG = "aborted"
+# What a wstpserver says in place of a kernel that ended (server/_sessions.py, kernel_exited).
+_SERVER_FAILURE = re.compile(
+    r'^Failure\["WSTPServer", <\|"Message" -> "the kernel (\S+) died \((.*)\)"(?:, .*)?\|>\]$',
+    re.DOTALL,
+)
+_SERVER_DEATH = re.compile(r"^the kernel (\S+) died \((.*)\)$", re.DOTALL)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +131,14 @@ class Menu:
 
 
 @dataclass(frozen=True, kw_only=True)
+class KernelLost:
+    """The wstpserver answered for its kernel, which ended (``reason``: ``"exited with status
+    0"``, ``"killed by signal 9"``...); the request was not evaluated, or not to its end."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CellDone:
     """The kernel is ready for the next input; ``next_count`` is its ``In[n]`` number."""
 
@@ -125,7 +146,7 @@ class CellDone:
 
 
 Output = Stream | DisplayData | UpdateDisplayData | ClearOutput
-Event = Output | Result | InputRequest | Menu | CellDone
+Event = Output | Result | InputRequest | Menu | CellDone | KernelLost
 
 
 def prompt_number(text: str, pattern: re.Pattern[str] = _IN_NAME) -> int | None:
@@ -186,14 +207,37 @@ _SUBKERNEL_MARK = re.compile(r"^\(kernel \d+\) ")
 
 
 def message_text(symbol: str, tag: str, text: str) -> str:
-    """Message text as users know it: ``Power::infy: Infinite expression 1/0 encountered.``"""
-    body = text.strip()
+    """Message text as users know it: ``Power::infy: Infinite expression 1/0 encountered.``
+
+    ``Sym::tag: `` is prefixed unless the text names the message already at the start of one of
+    its lines: a two-dimensional message (Woxi writes ``1/0`` as a fraction, on three lines, the
+    name on the middle one) keeps its layout, leading spaces included.
+    """
+    lines = text.rstrip().split("\n")
+    while lines and not lines[0].strip():
+        del lines[0]
     short = symbol.rsplit("`", 1)[-1]
     name = f"{short}::{tag}" if tag else short
     # A parallel subkernel's message arrives marked "(kernel n) Sym::tag: ...".
-    if body.startswith(name) or not symbol or _SUBKERNEL_MARK.sub("", body).startswith(name):
-        return body + "\n"
-    return f"{name}: {body}\n"
+    if not symbol or any(
+        _SUBKERNEL_MARK.sub("", line.lstrip()).startswith(name) for line in lines
+    ):
+        return "\n".join(lines) + "\n"
+    return f"{name}: {text.strip()}\n"
+
+
+def server_kernel_end(payload: Any) -> str | None:
+    """Why a wstpserver's kernel ended, when ``payload`` (a result's text or expression) is the
+    server's ``Failure`` for it; else ``None``."""
+    if isinstance(payload, str):
+        match = _SERVER_FAILURE.match(payload)
+        return match.group(2) if match else None
+    match payload:
+        case Expr(head_name="Failure", args=("WSTPServer", dict() as details)):
+            message = details.get("Message")
+            found = _SERVER_DEATH.match(message) if isinstance(message, str) else None
+            return found.group(2) if found else None
+    return None
 
 
 def _symbol_text(value: Any) -> str:
@@ -243,9 +287,11 @@ class CellTranslator:
             case ReturnExpressionPacket(expr=expr) | ReturnPacket(expr=expr) | ExpressionPacket(
                 expr=expr
             ):
-                events += self._result(*result_data(expr))
+                lost = server_kernel_end(expr)
+                events += [KernelLost(reason=lost)] if lost else self._result(*result_data(expr))
             case ReturnTextPacket(text=text):
-                events += self._result({PLAIN: text})
+                lost = server_kernel_end(text)
+                events += [KernelLost(reason=lost)] if lost else self._result({PLAIN: text})
             case SyntaxPacket(position=position):
                 text = self._syntax_text or f"syntax error at position {position}"
                 self._syntax_text = None
@@ -294,11 +340,12 @@ class CellTranslator:
     def _result(self, data: dict[str, Any], metadata: dict[str, Any] | None = None) -> list[Event]:
         count = self._out_count if self._out_count is not None else self.current_count
         self._out_count = None
-        if data.get(INPUTFORM, data.get(PLAIN)) == _ABORTED:
+        metadata = dict(metadata or {})
+        if metadata.pop(ABORTED_FLAG, False) is True:
             self.error = ("Aborted", "$Aborted: the evaluation was aborted")
             return []
         self.results += 1
-        return [Result(execution_count=count, data=data, metadata=metadata or {})]
+        return [Result(execution_count=count, data=data, metadata=metadata)]
 
 
 def display_events(packet: Packet) -> list[Event]:

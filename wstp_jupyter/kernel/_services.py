@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
+import re
 from typing import Any
 
 from wstp_jupyter.engine._requests import Complete, Inspect, IsComplete
@@ -25,6 +26,21 @@ PREEMPTIVE_TIMEOUT = 5.0
 STARTUP_WAIT = 120.0
 
 
+# ``\[`` and the start of a name just before the cursor; an even run of backslashes before the
+# ``[`` is escaped backslashes (``"\\[x"`` in a string), not a named character.
+_NAMED_BEFORE = re.compile(r"(\\+)\[[A-Za-z0-9]*$")
+
+
+def named_character_before(code: str, cursor_pos: int) -> tuple[str, int]:
+    """``("\\[Alp", start)`` when the text before the cursor ends in a named character being
+    typed (``start`` is its backslash), else ``("", cursor_pos)``."""
+    found = _NAMED_BEFORE.search(code, 0, cursor_pos)
+    if found is None or len(found.group(1)) % 2 == 0:
+        return "", cursor_pos
+    start = found.end(1) - 1
+    return code[start:cursor_pos], start
+
+
 class FrontEndServices:
     """The ``do_complete``/``do_inspect``/``do_is_complete``/``do_history`` handlers of
     :class:`~wstp_jupyter.kernel._kernel.WolframKernel` (a mixin: it reads the kernel's
@@ -32,6 +48,7 @@ class FrontEndServices:
 
     _connection: KernelConnection | None
     _history: list[tuple[int, int, str, str | None]]
+    _session: int
 
     async def _page_help(self, name: str, count: int) -> dict[str, Any]:
         text: Any = None
@@ -67,9 +84,13 @@ class FrontEndServices:
         return await asyncio.to_thread(connection.evaluate, request, timeout=PREEMPTIVE_TIMEOUT)
 
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
-        """Symbols (user and system, with contexts) starting with the text before the cursor."""
+        """Symbols (user and system, with contexts) starting with the text before the cursor;
+        after ``\\[``, named characters (``\\[Alp`` -> ``\\[Alpha]``, replacing from the
+        backslash)."""
         cursor_pos = len(code) if cursor_pos is None else cursor_pos
-        prefix, start = _syntax.symbol_before(code, cursor_pos)
+        prefix, start = named_character_before(code, cursor_pos)
+        if not prefix:
+            prefix, start = _syntax.symbol_before(code, cursor_pos)
         matches: list[str] = []
         status = "ok"
         if prefix:
@@ -126,13 +147,22 @@ class FrontEndServices:
         unique: bool = False,
         **_: Any,
     ) -> dict[str, Any]:
-        """This session's inputs (and outputs' plain text), by tail, range or search."""
+        """The inputs (and outputs' plain text) of this Jupyter kernel, by tail, range or search.
+
+        Entries are ``(session, line, input)``: a session is one Wolfram kernel process (the
+        next one, after ``Quit[]`` or a death, starts again at line 1); a range asks for one
+        session, ``session`` 0 (or none) being the current one and -1 the one before, as in
+        IPython.
+        """
         entries = self._history
         if hist_access_type == "tail":
             entries = entries[-n:] if n else entries
         elif hist_access_type == "range":
             lo = start or 0
-            entries = [e for e in entries if e[1] >= lo and (stop is None or e[1] < stop)]
+            wanted = session if session is not None and session > 0 else self._session + (
+                session or 0)
+            entries = [e for e in entries if e[0] == wanted and e[1] >= lo
+                       and (stop is None or e[1] < stop)]
         elif hist_access_type == "search":
             glob = pattern or "*"
             entries = [e for e in entries if fnmatch.fnmatchcase(e[2], glob)]

@@ -10,6 +10,7 @@ Mathematica mode, so cells are highlighted in the browser too.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from wstp_jupyter import __version__
@@ -22,13 +23,30 @@ KERNELSPEC_NAMES: tuple[str, ...] = (LOCAL_KERNELSPEC, SERVER_KERNELSPEC, WOXI_K
 # WSTPServer's default port on the loopback interface.
 DEFAULT_SERVER = "31415@127.0.0.1"
 
+# ``version`` is filled in per kernel: the version of the engine that evaluates (see
+# :func:`engine_version`).
 LANGUAGE_INFO: dict[str, Any] = {
     "name": "wolfram",
-    "version": "Mathics3",
+    "version": "",
     "mimetype": "text/x-mathematica",
     "file_extension": ".wl",
     "pygments_lexer": "mathematica",
     "codemirror_mode": "mathematica",
+}
+
+# The distribution of each engine, whose version is the language version reported: Mathics3 and
+# Woxi each implement the Wolfram Language as far as their release goes, and say so with their
+# own version number ($Version is "Mathics3 10.0.1 ..." or "Woxi 0.3.0"); there is no Wolfram
+# version they claim to match.
+_ENGINE_DISTRIBUTIONS = {"mathics3": "Mathics3", "woxi": "woxi"}
+
+_PROJECT_LINK = {"text": "wstp-jupyter", "url": "https://github.com/wstp-jupyter/wstp-jupyter"}
+_WOLFRAM_LINK = {"text": "Wolfram Language reference",
+                 "url": "https://reference.wolfram.com/language/"}
+# The engines' home pages, as their package metadata gives them (Project-URL "Homepage").
+_ENGINE_LINKS = {
+    "mathics3": {"text": "Mathics3", "url": "https://mathics.org/"},
+    "woxi": {"text": "Woxi", "url": "https://woxi.ad-si.com"},
 }
 
 IMPLEMENTATION = "wstp_jupyter"
@@ -71,3 +89,24 @@ def kernel_json(name: str, *, executable: str = "python") -> dict[str, Any]:
         "interrupt_mode": "message",
         "metadata": metadata,
     }
+
+
+@functools.cache
+def engine_version(engine: str) -> str:
+    """The version of ``engine`` (``"mathics3"`` or ``"woxi"``) installed with this package,
+    from its distribution's metadata (no import); ``""`` when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(_ENGINE_DISTRIBUTIONS[engine])
+    except (KeyError, PackageNotFoundError):
+        return ""
+
+
+def help_links(engine: str | None) -> list[dict[str, str]]:
+    """Jupyter's ``help_links``: the project, the Wolfram Language reference and the engine's
+    documentation (both engines' when ``engine`` is not known, as for a wstpserver kernel not
+    yet connected)."""
+    engines = [engine] if engine in _ENGINE_LINKS else list(_ENGINE_LINKS)
+    links = [_PROJECT_LINK, _WOLFRAM_LINK, *(_ENGINE_LINKS[e] for e in engines)]
+    return [dict(link) for link in links]
