@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from wstp_jupyter import wxf
-from wstp_jupyter.link import Link
+from wstp_jupyter.link import Link, Protocol
 from wstp_jupyter.wxf import Expr, Symbol, wl
 
 from .helpers import Session, head, read_until_end
@@ -179,3 +180,29 @@ def test_woxi_deep_results(woxi: Session) -> None:
     assert messages(packets) == ["General::linkdepth"]
     assert packets[-1] == wl.ReturnPacket(FAILED)
     assert texts(woxi.enter("woxiY + 1"), "ReturnTextPacket") == ["3"]
+
+
+def test_link_functions_and_deep_expressions(kernel: Session) -> None:
+    # A peer that writes deeper than the kernel's links read (its own limits are raised).
+    peer = Link.listen(Protocol.TCPIP, limits=wxf.Limits(max_depth=5000))
+    activating = threading.Thread(target=peer.activate, args=(60,))
+    activating.start()
+    try:
+        packets = kernel.enter(f'deepL = LinkConnect["{peer.name}"]; LinkActivate[deepL]; 1')
+        assert texts(packets, "ReturnTextPacket") == ["1"]
+        activating.join()
+        peer.put(nest(1100))
+        peer.put(5)
+        packets = kernel.enter("LinkRead[deepL]")
+        assert messages(packets) == ["LinkRead::linkr"]
+        assert "max_depth 1024" in texts(packets, "TextPacket")[0]
+        assert texts(packets, "ReturnTextPacket") == ["$Failed"]
+        assert texts(kernel.enter("LinkRead[deepL]"), "ReturnTextPacket") == ["5"]
+        # Writing what the peer would drop is refused; the link goes on.
+        packets = kernel.enter("LinkWrite[deepL, Nest[f, x, 1100]]")
+        assert messages(packets) == ["LinkWrite::linkx"]
+        assert "deeper than 1024" in texts(packets, "TextPacket")[0]
+        kernel.enter("LinkWrite[deepL, 6]; LinkClose[deepL]")
+        assert peer.get(timeout=30) == 6
+    finally:
+        peer.close()

@@ -27,7 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from wstp_jupyter._process import stop
-from wstp_jupyter.link import Link, LinkError, LinkTimeout, LocalProtocolError, UrgentMessage
+from wstp_jupyter.link import (
+    LimitExceeded,
+    Link,
+    LinkError,
+    LinkTimeout,
+    LocalProtocolError,
+    UrgentMessage,
+)
 from wstp_jupyter.wxf import Expr, Symbol
 
 LINK_OBJECT = Symbol("LinkObject")
@@ -39,6 +46,7 @@ MESSAGES: dict[str, str] = {
     "linkc": "Unable to create or connect the link `1`: `2`.",
     "linkd": "Unable to communicate with closed link `1`.",
     "linkx": "Cannot send over the link: `1`.",
+    "linkr": "The expression that came next on `1` was dropped: `2`.",
     "linka": "Wrong arguments: use `1`.",
     "optx": "Unknown option `1`; the only option is LinkProtocol.",
 }
@@ -299,6 +307,8 @@ def read(obj: Any, head: Any = None, aborted: Callable[[], bool] = never) -> Any
             break
         except LinkTimeout:
             continue  # another reader took it
+        except LimitExceeded as exc:  # beyond the receiver limits: that one is lost, not the link
+            raise LinkCallError("linkr", obj, str(exc.args[0])) from None
         except LinkError:
             raise LinkCallError("linkd", obj) from None
     return value if head is None else Expr(head, value)
