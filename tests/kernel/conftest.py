@@ -8,7 +8,9 @@ start costs ~4-5 s of Mathics3 import, so one warm kernel is shared per test mod
 
 from __future__ import annotations
 
+import json
 import queue
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager, start_new_kernel
 
 KERNEL_NAME = "wolfram-wstp"
@@ -175,6 +178,29 @@ def engine_pids(kernel_pid: int) -> list[int]:
 
 def start_kernel(**kwargs: Any) -> tuple[KernelManager, BlockingKernelClient]:
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, **kwargs)
+    return km, kc
+
+
+def start_kernel_with_options(
+    tmp: Path, *options: str
+) -> tuple[KernelManager, BlockingKernelClient]:
+    """A Jupyter kernel started by jupyter_client from a kernelspec written under ``tmp`` whose
+    argv carries the kernel's ``options`` (``--server``, ``--profile``, ...), ready for
+    requests."""
+    name = "wl-" + "-".join(o.strip("-").replace("@", "_").replace(".", "_") for o in options)
+    folder = tmp / "kernels" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "wstp_jupyter.kernel", "-f", "{connection_file}", *options]
+    (folder / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": name, "language": "wolfram", "interrupt_mode": "message"}
+    ))
+    specs = KernelSpecManager()
+    specs.kernel_dirs = [str(tmp / "kernels")]
+    km = KernelManager(kernel_name=name, kernel_spec_manager=specs)
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
     return km, kc
 
 

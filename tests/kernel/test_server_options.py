@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
-import time
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
-from jupyter_client.blocking.client import BlockingKernelClient
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
 
-from tests.kernel.conftest import execute
+from tests.helpers import wait_for
+from tests.kernel.conftest import execute, start_kernel_with_options, stop_kernel
 from tests.server.helpers import ServerProcess
 
 CONFIG = {"Pools": {"Default": {"MinimumKernelNumber": 1, "MaximumKernelNumber": 3}}}
@@ -40,34 +37,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _start(tmp: Path, *options: str) -> tuple[KernelManager, BlockingKernelClient]:
-    name = "wl-" + "-".join(o.strip("-").replace("@", "_").replace(".", "_") for o in options)
-    folder = tmp / "kernels" / name
-    folder.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "wstp_jupyter.kernel", "-f", "{connection_file}", *options]
-    (folder / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": name, "language": "wolfram", "interrupt_mode": "message"}
-    ))
-    specs = KernelSpecManager()
-    specs.kernel_dirs = [str(tmp / "kernels")]
-    km = KernelManager(kernel_name=name, kernel_spec_manager=specs)
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
-    return km, kc
-
-
-def _stop(km: KernelManager, kc: BlockingKernelClient) -> None:
-    kc.stop_channels()
-    km.shutdown_kernel(now=False)
-
-
 def test_profile_reattaches_to_the_same_kernel(
     server: ServerProcess, tmp_path: Path, data_dir: Path
 ) -> None:
     options = ("--server", server.address, "--profile", "work")
-    km, kc = _start(tmp_path, *options)
+    km, kc = start_kernel_with_options(tmp_path, *options)
     try:
         assert execute(kc, "profileValue = 42; $ProcessID", timeout=120).status == "ok"
         pid = execute(kc, "$ProcessID").plain()[0]
@@ -76,11 +50,11 @@ def test_profile_reattaches_to_the_same_kernel(
         assert [m["msg_type"] for m in run.messages] == [
             "stream", "display_data", "stream", "display_data", "update_display_data"]
     finally:
-        _stop(km, kc)  # a plain shutdown keeps the profile's kernel
+        stop_kernel(km, kc)  # a plain shutdown keeps the profile's kernel
     saved = json.loads((data_dir / "wstp_jupyter" / "profiles" / "work.json").read_text())
     assert saved["kernel_id"]
 
-    km, kc = _start(tmp_path, *options)
+    km, kc = start_kernel_with_options(tmp_path, *options)
     try:
         again = execute(kc, "{profileValue, $ProcessID}", timeout=120)
         assert again.plain() == [f"{{42, {pid}}}"]
@@ -92,34 +66,36 @@ def test_profile_reattaches_to_the_same_kernel(
         value, new_pid = fresh.plain()[0].strip("{}").split(", ")
         assert value == "profileValue" and new_pid != pid
     finally:
-        _stop(km, kc)  # the kept kernel ends with the module's server
+        stop_kernel(km, kc)  # the kept kernel ends with the module's server
 
 
 def test_server_kernel_reports_its_engine_version(
     server: ServerProcess, tmp_path: Path, data_dir: Path
 ) -> None:
     # The pool chose the engine: language_info learns its version once the kernel is connected.
-    km, kc = _start(tmp_path, "--server", server.address)
+    km, kc = start_kernel_with_options(tmp_path, "--server", server.address)
     try:
         assert execute(kc, "1", timeout=120).status == "ok"
-        deadline = time.monotonic() + 30
-        while True:
+        info: dict[str, Any] = {}
+
+        def version_known() -> bool:
             kc.kernel_info()
-            info = kc.get_shell_msg(timeout=30)["content"]
-            if info["language_info"]["version"] or time.monotonic() > deadline:
-                break
+            info.update(kc.get_shell_msg(timeout=30)["content"])
+            return bool(info["language_info"]["version"])
+
+        wait_for(version_known, timeout=30)
         assert info["language_info"]["version"] == version("Mathics3")
         assert "Mathics3" in {link["text"] for link in info["help_links"]}
         assert "Woxi" not in {link["text"] for link in info["help_links"]}
     finally:
-        _stop(km, kc)
+        stop_kernel(km, kc)
 
 
 def test_no_server_gives_a_clear_error(tmp_path: Path, data_dir: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once the socket is closed
-    km, kc = _start(tmp_path, "--server", f"{port}@127.0.0.1")
+    km, kc = start_kernel_with_options(tmp_path, "--server", f"{port}@127.0.0.1")
     try:
         run = execute(kc, "1 + 1", timeout=120)
         assert run.status == "error"
@@ -127,4 +103,4 @@ def test_no_server_gives_a_clear_error(tmp_path: Path, data_dir: Path) -> None:
         assert f"{port}@127.0.0.1" in run.reply["content"]["evalue"]
         assert len(run.of_type("error")) == 1
     finally:
-        _stop(km, kc)
+        stop_kernel(km, kc)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
 from pathlib import Path
 
-from jupyter_client.blocking.client import BlockingKernelClient
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
-
-from tests.kernel.conftest import execute, shell_request
+from tests.kernel.conftest import execute, shell_request, start_kernel_with_options
 
 from .helpers import Client, ServerProcess, idle_kernels, jupyter_first_result
 
@@ -40,30 +35,10 @@ def test_jupyter_kernel_on_warm_pool(main_server: ServerProcess, tmp_path: Path)
     assert attached & warm, (attached, warm)
 
 
-def _jupyter_kernel(argv: list[str], tmp: Path) -> tuple[KernelManager, BlockingKernelClient]:
-    """A Jupyter kernel started by jupyter_client from a kernelspec (under ``tmp``) running
-    ``argv``, ready for requests."""
-    folder = tmp / "kernels" / "quit-test"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "quit-test", "language": "wolfram",
-         "interrupt_mode": "message"}))
-    specs = KernelSpecManager()
-    specs.kernel_dirs = [str(tmp / "kernels")]
-    km = KernelManager(kernel_name="quit-test", kernel_spec_manager=specs)
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
-    return km, kc
-
-
 def test_quit_on_a_server_kernel_starts_afresh(main_server: ServerProcess, tmp_path: Path) -> None:
     """Quit[] / Exit[n] end the server's kernel as they end a local one: a note, no error, and
     the next cell runs (and is evaluated) in a fresh kernel from In[1]."""
-    argv = [sys.executable, "-m", "wstp_jupyter.kernel", "-f", "{connection_file}",
-            "--server", main_server.address]
-    km, kc = _jupyter_kernel(argv, tmp_path)
+    km, kc = start_kernel_with_options(tmp_path, "--server", main_server.address)
     try:
         assert execute(kc, "serverQuitValue = 1", timeout=120).status == "ok"
         for code in ("Quit[]", "Exit[3]"):

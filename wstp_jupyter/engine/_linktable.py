@@ -277,11 +277,17 @@ def _activate(link: Link, obj: Any, aborted: Callable[[], bool]) -> None:
 def write(obj: Any, value: Any, aborted: Callable[[], bool] = never) -> None:
     """``LinkWrite``. A created link's first write waits (in slices) for the peer to activate;
     a connecting link's is queued while it activates in the background (see ``Link.put``)."""
+    _send(obj, aborted, lambda link: link.put(value))
+
+
+def _send(obj: Any, aborted: Callable[[], bool], send: Callable[[Link], None]) -> None:
+    """``send`` on the link of ``obj``, activated first if it was created (listening); what
+    the link refuses is ``linkx``, a broken link ``linkd``."""
     _, entry = _find(obj)
     if entry.listening and not entry.link.active:
         _activate(entry.link, obj, aborted)
     try:
-        entry.link.put(value)
+        send(entry.link)
     except LocalProtocolError as exc:
         raise LinkCallError("linkx", str(exc)) from None
     except LinkError:
@@ -338,15 +344,7 @@ def _is_ready(link: Link) -> bool:
 def interrupt(obj: Any, code: int = UrgentMessage.INTERRUPT,
               aborted: Callable[[], bool] = never) -> None:
     """``LinkInterrupt``: send urgent message ``code`` (2 interrupts, 3 aborts)."""
-    _, entry = _find(obj)
-    if entry.listening and not entry.link.active:
-        _activate(entry.link, obj, aborted)
-    try:
-        entry.link.put_message(code)
-    except LocalProtocolError as exc:
-        raise LinkCallError("linkx", str(exc)) from None
-    except LinkError:
-        raise LinkCallError("linkd", obj) from None
+    _send(obj, aborted, lambda link: link.put_message(code))
 
 
 # -- the functions as the language calls them -----------------------------------------------
