@@ -291,15 +291,21 @@ class WolframKernel(FrontEndServices, UnstoredRequests, Kernel):
 
     def _message_type(self, msg: Any) -> str | None:
         """The ``msg_type`` of a shell message still in frames; None when it has none."""
+        peeked = self._peek(msg)
+        return None if peeked is None else str(peeked[2].get("msg_type"))
+
+    def _peek(self, msg: Any) -> tuple[Any, Any, dict[str, Any]] | None:
+        """The identities, frames and header of a shell message still in frames; None when
+        it has none. Only the header is read: a peek that the signature check does not count
+        as a replay, so ipykernel still reads the whole message afterwards."""
         if self.session is None:
             return None
         try:
-            _, frames = self.session.feed_identities(msg, copy=False)
-            # Only the header: a peek that the signature check does not count as a replay.
+            idents, frames = self.session.feed_identities(msg, copy=False)
             header = self.session.deserialize(frames, content=False, copy=False)["header"]
-            return str(header.get("msg_type"))
         except Exception:
             return None
+        return idents, frames, header
 
     def _dispatch_concurrently(self, msg: Any) -> bool:
         """Serve ``msg`` now, beside the running cell, if it is a service request; else False.
@@ -307,14 +313,14 @@ class WolframKernel(FrontEndServices, UnstoredRequests, Kernel):
         The request is answered with its own parent, explicitly, so the running cell's parent
         (which ipykernel keeps per channel) is never touched.
         """
-        if not self._executing or self.session is None:
+        if not self._executing:
             return False
+        peeked = self._peek(msg)
+        if peeked is None or peeked[2].get("msg_type") not in _CONCURRENT_REQUESTS:
+            return False
+        idents, frames, _ = peeked
+        assert self.session is not None  # _peek found one
         try:
-            idents, frames = self.session.feed_identities(msg, copy=False)
-            # Only the header: a peek that the signature check does not count as a replay.
-            header = self.session.deserialize(frames, content=False, copy=False)["header"]
-            if header.get("msg_type") not in _CONCURRENT_REQUESTS:
-                return False
             request = self.session.deserialize(frames, content=True, copy=False)
         except Exception:
             return False
