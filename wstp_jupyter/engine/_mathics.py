@@ -35,7 +35,6 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from mathics.core.atoms import String
 from mathics.core.element import ensure_context
 from mathics.core.evaluation import Evaluation, Output
 from mathics.core.expression import Expression
@@ -55,7 +54,13 @@ from mathics_scanner.location import ContainerKind
 from wstp_jupyter.engine import _mathics_limits
 from wstp_jupyter.engine._backend import Backend, Host, LineResult, SyntaxIssue
 from wstp_jupyter.engine._forms import to_text
-from wstp_jupyter.engine._mathics_limits import has_text, no_stack, undefined_message
+from wstp_jupyter.engine._mathics_limits import (
+    define_messages,
+    has_text,
+    message_name,
+    no_stack,
+    undefined_message,
+)
 from wstp_jupyter.engine._outputform import install as install_output_forms
 from wstp_jupyter.engine._outputform import output_form
 
@@ -133,13 +138,12 @@ class EngineEvaluation(Evaluation):
             return shown
         self.message_counts[key] += 1
         if self.message_counts[key] == MESSAGE_REPEATS and self._stop_applies():
-            name = Expression(Symbol("System`MessageName"), Symbol(full), String(key[1]))
+            name = message_name(full, key[1])
             super().message("General", "stop", Expression(Symbol("System`HoldForm"), name))
         return shown
 
     def _stop_applies(self) -> bool:
-        stop = Expression(Symbol("System`MessageName"), Symbol("System`General"), String("stop"))
-        return stop not in set(self.get_quiet_messages())
+        return message_name("System`General", "stop") not in set(self.get_quiet_messages())
 
     def error(self, symbol: Any, tag: Any, *msgs: Any) -> None:
         # Mathics ends a line after some messages ($RecursionLimit::reclim, ...) by raising
@@ -505,10 +509,7 @@ class MathicsBackend(Backend):
 
 def _define_general_stop(definitions: Any) -> None:
     """Give ``General::stop`` its text (Mathics3 has no such message)."""
-    from mathics.core.rules import Rule
-
-    pattern = Expression(Symbol("System`MessageName"), Symbol("System`General"), String("stop"))
-    definitions.add_message("System`General", Rule(pattern, String(_STOP_TEXT)))
+    define_messages(definitions, {("System`General", "stop"): _STOP_TEXT})
 
 
 _HISTORY = frozenset({"System`In", "System`Out"})

@@ -66,13 +66,22 @@ def install(definitions: Any, evaluation: Any) -> None:
     for module in (core_evaluation, builtin_evaluation, assignment):
         module.MAX_RECURSION_DEPTH = maximum
     assignment.set_python_recursion_limit = _set_python_limit
-    for (symbol, tag), text in MESSAGES.items():
-        pattern = Expression(Symbol("System`MessageName"), Symbol(symbol), String(tag))
-        definitions.add_message(symbol, Rule(pattern, String(text)))
+    define_messages(definitions, MESSAGES)
     setting = Expression(
         Symbol("System`Set"), Symbol("System`$RecursionLimit"), Integer(RECURSION_LIMIT)
     )
     setting.evaluate(evaluation)
+
+
+def message_name(symbol: str, tag: str) -> Expression:
+    """``MessageName[symbol, "tag"]`` (``symbol`` a full name: ``System`General``)."""
+    return Expression(Symbol("System`MessageName"), Symbol(symbol), String(tag))
+
+
+def define_messages(definitions: Any, texts: dict[tuple[str, str], str]) -> None:
+    """Give each ``(symbol, tag)`` of ``texts`` its message text in the session."""
+    for (symbol, tag), text in texts.items():
+        definitions.add_message(symbol, Rule(message_name(symbol, tag), String(text)))
 
 
 def _set_python_limit(limit: int) -> None:
@@ -89,7 +98,7 @@ def undefined_template(count: int) -> str:
 def has_text(evaluation: Any, symbol: str, tag: str) -> bool:
     """Whether ``symbol::tag`` or ``General::tag`` has a text (where Mathics3 looks for one)."""
     for owner in (symbol, "System`General"):
-        pattern = Expression(Symbol("System`MessageName"), Symbol(owner), String(tag))
+        pattern = message_name(owner, tag)
         try:
             evaluation.definitions.get_value(owner, "System`Messages", pattern, evaluation)
         except ValueError:
@@ -104,7 +113,7 @@ def undefined_message(evaluation: Any, symbol: str, tag: str, msgs: tuple[Any, .
     from mathics.core.convert.python import from_python
     from mathics.core.evaluation import Message
 
-    pattern = Expression(Symbol("System`MessageName"), Symbol(symbol), String(tag))
+    pattern = message_name(symbol, tag)
     if evaluation.quiet_all or pattern in set(evaluation.get_quiet_messages()):
         return None
     template = String(undefined_template(len(msgs)))
