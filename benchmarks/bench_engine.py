@@ -176,12 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     args = parser.parse_args(argv)
-    for row in run(quick=args.quick):
-        ratio = f"{row['ratio']:.3g}" if row["ratio"] is not None else "-"
-        ours = f"{row['ours']:.4g}" if row["ours"] is not None else "-"
-        peer = f"{row['peer']:.4g}" if row["peer"] is not None else "-"
-        print(f"{row['name']:<50} {row['unit']:<2} {ours:>9}  {row['peer_name']:<46} "
-              f"{peer:>9}  ratio {ratio:>7}  {row['goal']:<8} {row['verdict']}")
+    from benchmarks.__main__ import render_table
+
+    print(render_table(run(quick=args.quick), markdown=False))
     return 0
 
 

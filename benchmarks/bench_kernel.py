@@ -287,13 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args(argv)
-    rows = run(quick=args.quick)
-    for row in rows:
-        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
-        ours = f"{row['ours']:.3f}" if row["ours"] is not None else "-"
-        peer = f"{row['peer']:.3f}" if row["peer"] is not None else "-"
-        print(f"{row['name']:<30} {row['unit']:<3} ours {ours:>9}  {row['peer_name']:<45} "
-              f"{peer:>9}  ratio {ratio:>6}  {row['verdict']}")
+    from benchmarks.__main__ import render_table
+
+    print(render_table(run(quick=args.quick), markdown=False))
     return 0
 
 

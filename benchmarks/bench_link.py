@@ -216,17 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args(argv)
+    from benchmarks.__main__ import render_table
+
     rows = run(quick=args.quick)
-    head = ("benchmark", "ours", "raw", "unit", "ratio", "goal")
-    print(
-        f"{head[0]:<48} {head[1]:>10} {head[2]:>10} {head[3]:>5} {head[4]:>7} {head[5]:>8}",
-        " verdict",
-    )
-    for r in rows:
-        print(
-            f"{r['name']:<48} {r['ours']:>10.2f} {r['peer']:>10.2f} {r['unit']:>5} "
-            f"{r['ratio']:>7.2f} {r['goal']:>8}  {r['verdict']}"
-        )
+    print(render_table(rows, markdown=False))
     return 0 if all(r["verdict"] != "fail" for r in rows) else 1
 
 

@@ -198,10 +198,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    for row in run(args.quick):
-        print(f"{row['name']}: ours {row['ours']:.4g} {row['unit']}, {row['peer_name']} "
-              f"{row['peer']:.4g} {row['unit']}, ratio {row['ratio']:.3g} "
-              f"(goal {row['goal']}: {row['verdict']})")
+    from benchmarks.__main__ import render_table
+
+    print(render_table(run(args.quick), markdown=False))
 
 
 if __name__ == "__main__":
