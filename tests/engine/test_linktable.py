@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wstp_jupyter.engine import _linktable
 from wstp_jupyter.engine._linktable import LinkAborted, LinkCallError, call
 from wstp_jupyter.engine._wl_parse import ParseError, parse_wire
-from wstp_jupyter.engine._woxi_links import CHUNK, definitions, for_woxi, in_system, on_marker
+from wstp_jupyter.engine._woxi import WoxiBackend
+from wstp_jupyter.engine._woxi_links import CHUNK, definitions, for_woxi, on_marker
 from wstp_jupyter.link import Link
 from wstp_jupyter.wxf import BigReal, Expr, Symbol, dumps, loads, wl
 
@@ -101,6 +103,13 @@ def test_aborted_ends_a_waiting_read_and_takes_nothing(created: tuple[Expr, Link
     assert call("LinkRead", [obj]) == "next"
 
 
+def _link_call_fix(system_names: set[str]) -> Callable[[Any], Any]:
+    """What the Woxi backend hands ``on_marker``: its ``_fix`` for link calls (no worker)."""
+    backend = WoxiBackend()
+    backend.system_names = frozenset(system_names)
+    return lambda value: backend._fix(value, link_call=True)
+
+
 def _request(call_expr: Expr) -> str:
     return base64.b64encode(dumps(call_expr)).decode("ascii")
 
@@ -112,8 +121,8 @@ def test_woxi_request_in_chunks_stale_ones_dropped(created: tuple[Expr, Link]) -
     answers: list[str] = []
 
     def feed(kind: str, text: str) -> None:
-        on_marker(kind, text, answers.append, aborted=lambda: False, fix=lambda v: v,
-                  system_names={"LinkRead"})
+        on_marker(kind, text, answers.append, aborted=lambda: False,
+                  fix=_link_call_fix({"LinkRead"}), system_names={"LinkRead"})
 
     feed("M", "stale")  # the end of a call whose start was lost: ignored
     feed("L", "3,abc")  # a call a killed worker did not finish: dropped by the next "L"
@@ -129,7 +138,7 @@ def test_woxi_failures_answer_a_message_call() -> None:
     answers: list[str] = []
     bad = wl.Hold(Symbol("Global`LinkRead"), wl.LinkObject("nope", 999, 999))
     on_marker("L", "1," + _request(bad), answers.append, aborted=lambda: False,
-              fix=lambda v: v, system_names={"LinkRead"})
+              fix=_link_call_fix({"LinkRead"}), system_names={"LinkRead"})
     answer = loads(base64.b64decode(answers[0]))
     assert answer == Expr(Symbol("WSTPJupyter`Private`linkfail"), Symbol("LinkRead"), "linkn",
                           [wl.LinkObject("nope", 999, 999)])
@@ -138,7 +147,7 @@ def test_woxi_failures_answer_a_message_call() -> None:
 def test_woxi_conversions() -> None:
     names = {"EvaluatePacket"}
     held = wl.Hold(wl.Global.EvaluatePacket(wl.Global.x, Symbol("Global`$ProcessID")))
-    assert in_system(held, names) == wl.Hold(
+    assert _link_call_fix(names)(held) == wl.Hold(
         wl.EvaluatePacket(wl.Global.x, Symbol("$ProcessID"))
     )
     big = BigReal("2.5`40")

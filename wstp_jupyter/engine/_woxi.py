@@ -42,7 +42,7 @@ from wstp_jupyter.engine._woxi_process import WorkerProcess, become_subreaper
 from wstp_jupyter.engine._woxi_side import SideSession
 from wstp_jupyter.engine._woxi_syntax import ends_with_operator, open_construct
 from wstp_jupyter.engine._woxi_worker import CRASH_STATUS
-from wstp_jupyter.wxf import BigReal, Expr, Limits, Symbol, input_form, loads
+from wstp_jupyter.wxf import Association, BigReal, Expr, Limits, Symbol, input_form, loads
 
 log = logging.getLogger("wstp_jupyter.engine")
 
@@ -274,7 +274,9 @@ class WoxiBackend(Backend):
             # ends its wait unanswered, and the worker is replaced by its standby.
             on_link_marker(
                 kind, prompt, lambda text: worker.answer_input(text, lambda: self._abort),
-                aborted=lambda: self._abort, fix=self._fix, system_names=self.system_names,
+                aborted=lambda: self._abort,
+                fix=lambda value: self._fix(value, link_call=True),
+                system_names=self.system_names,
             )
 
     def _ask_front_end(
@@ -422,8 +424,12 @@ class WoxiBackend(Backend):
         return WoxiValue(Expr(Symbol("WSTPJupyter`Unserialized"), text), inputform=text, svg=svg,
                          opaque=reply.get("opaque"))
 
-    def _fix(self, value: Any) -> Any:
+    def _fix(self, value: Any, *, link_call: bool = False) -> Any:
         """Woxi's WXF quirks: ``Global``` on system ``$`` symbols; big reals as text.
+
+        ``link_call``: ``value`` is a Link function call for a peer kernel, where every System
+        symbol Woxi writes in ``Global``` (``EvaluatePacket``, ``Links``) and every ``$``
+        symbol (``$ProcessID``) must be read as System's, or the peer takes it for its own.
 
         Innermost parts first with an explicit stack, so a result of any depth is fixed."""
         stack: list[tuple[Any, Iterator[Any], list[Any]]] = []
@@ -431,7 +437,7 @@ class WoxiBackend(Backend):
         while True:
             parts = _parts(node)
             if parts is None:
-                done = self._fix_atom(node)
+                done = self._fix_atom(node, link_call)
             else:
                 stack.append((node, iter(parts), []))
                 done = _OPEN
@@ -447,13 +453,14 @@ class WoxiBackend(Backend):
                 stack.pop()
                 done = _rebuild(original, fixed)
 
-    def _fix_atom(self, value: Any) -> Any:
-        if isinstance(value, Symbol):
-            name = value.name
-            if name.startswith("Global`$") and (
-                name[7:] in self.system_names or name[7:] in _SYSTEM_DOLLAR
-            ):
-                return Symbol(name[7:])
+    def _fix_atom(self, value: Any, link_call: bool) -> Any:
+        if isinstance(value, Symbol) and value.name.startswith("Global`"):
+            short = value.name[7:]
+            if short.startswith("$"):
+                if link_call or short in self.system_names or short in _SYSTEM_DOLLAR:
+                    return Symbol(short)
+            elif link_call and short in self.system_names:
+                return Symbol(short)
         return value
 
     # -- conversions and text ----------------------------------------------------------
@@ -532,11 +539,13 @@ def _parts(value: Any) -> list[Any] | None:
         return None if all(type(x) in (int, float) for x in value) else value
     if isinstance(value, dict):
         return [part for item in value.items() for part in item]
+    if isinstance(value, Association):  # an association with delayed rules: its rules
+        return list(value.rules)
     return None
 
 
 def _rebuild(original: Any, fixed: list[Any]) -> Any:
-    """``original`` (an ``Expr``, list or dict) made again of its ``fixed`` parts."""
+    """``original`` (an ``Expr``, list, dict or Association) made again of its ``fixed`` parts."""
     if isinstance(original, Expr):
         args = original.args
         if original.head == _BIG_REAL and len(args) == 1 and isinstance(args[0], str):
@@ -544,6 +553,8 @@ def _rebuild(original: Any, fixed: list[Any]) -> Any:
         return Expr(fixed[0], *fixed[1:])
     if isinstance(original, list):
         return fixed
+    if isinstance(original, Association):
+        return Association(fixed)
     return dict(zip(fixed[::2], fixed[1::2], strict=True))
 
 

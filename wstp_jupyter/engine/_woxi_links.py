@@ -177,10 +177,11 @@ def run(
     system_names: Collection[str] = (),
 ) -> str | None:
     """Run one call (``payload``: base64 WXF of ``Hold[f, args...]``); its base64 WXF answer,
-    or ``None`` when ``aborted()`` ended it. ``fix`` repairs what Woxi serialized (see
-    ``WoxiBackend._fix``); ``Global`name`` becomes ``name`` for the ``system_names``."""
+    or ``None`` when ``aborted()`` ended it. ``fix`` repairs what Woxi serialized, System
+    symbols in ``Global``` included (``WoxiBackend._fix`` with ``link_call``);
+    ``system_names`` are the names the parser of InputForm text reads as System's."""
     try:
-        request = in_system(fix(loads(base64.b64decode(payload, validate=True))), system_names)
+        request = fix(loads(base64.b64decode(payload, validate=True)))
     except (binascii.Error, ValueError, WXFError):
         log.warning("undecodable link call from the Woxi worker", exc_info=True)
         return _encode(_FAILED)
@@ -213,30 +214,6 @@ def run(
     return _encode(result)
 
 
-def in_system(value: Any, names: Collection[str]) -> Any:
-    """``value`` with ``Global`x`` read as ``x`` for each System name ``x`` in ``names`` and
-    for every ``$x``.
-
-    Woxi writes the System symbols it does not implement (``EvaluatePacket``, ``Links``...)
-    and every ``$`` symbol (``$ProcessID``) in ``Global```, which a peer would read as a symbol
-    of its own.
-    """
-    if isinstance(value, Symbol):
-        name = value.name
-        if name.startswith("Global`") and (name[7:8] == "$" or name[7:] in names):
-            return Symbol(name[7:])
-        return value
-    if isinstance(value, list):
-        return [in_system(v, names) for v in value]
-    if isinstance(value, Expr):
-        return Expr(in_system(value.head, names), *(in_system(v, names) for v in value.args))
-    if isinstance(value, dict):
-        return {in_system(k, names): in_system(v, names) for k, v in value.items()}
-    if isinstance(value, Association):
-        return Association([in_system(rule, names) for rule in value.rules])
-    return value
-
-
 def _encode(value: Any) -> str:
     return base64.b64encode(dumps(for_woxi(value))).decode("ascii")
 
@@ -260,5 +237,5 @@ def for_woxi(value: Any) -> Any:
 
 
 __all__ = [
-    "CHUNK", "LINK_MARKERS", "definitions", "for_woxi", "in_system", "on_marker", "run",
+    "CHUNK", "LINK_MARKERS", "definitions", "for_woxi", "on_marker", "run",
 ]
