@@ -25,7 +25,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final
 
 #: Seconds each polite stage gets before the next, harsher one.
@@ -69,22 +69,31 @@ def stop(
     Returns:
         The exit status.
     """
+    for _ in _stages(proc.pid, lambda: proc.poll() is not None, close):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+    return int(proc.wait())
+
+
+def _stages(
+    pid: int, exited: Callable[[], bool], close: Callable[[], None] | None
+) -> Iterator[None]:
+    """The stages of :func:`stop`, without the waiting: each ``yield`` is where the caller
+    waits up to the grace period for the process to exit (blocking or awaited)."""
     asked = False
     for sig in STAGES:
-        if proc.poll() is not None:
+        if exited():
             break
         if sig is None:
             _run_close(close)
             asked = True
         else:
-            send_signal(proc.pid, sig)
+            send_signal(pid, sig)
         if sig is signal.SIGKILL:
             break
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
+        yield
     if not asked:  # a child that had already exited still leaves our end of its links
         _run_close(close)
-    return int(proc.wait())
 
 
 async def stop_async(
@@ -109,21 +118,9 @@ async def stop_async(
 async def _stop_async(
     proc: asyncio.subprocess.Process, close: Callable[[], None] | None, grace: float
 ) -> int:
-    asked = False
-    for sig in STAGES:
-        if proc.returncode is not None:
-            break
-        if sig is None:
-            _run_close(close)
-            asked = True
-        else:
-            send_signal(proc.pid, sig)
-        if sig is signal.SIGKILL:
-            break
+    for _ in _stages(proc.pid, lambda: proc.returncode is not None, close):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), grace)
-    if not asked:
-        _run_close(close)
     return await proc.wait()
 
 
