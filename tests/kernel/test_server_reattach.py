@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kernel.conftest import execute
-from tests.kernel.test_server_options import _start, _stop
+from tests.kernel.conftest import execute, start_kernel_with_options, stop_kernel
 from tests.server.helpers import ServerProcess
 from wstp_jupyter.server import attach
 from wstp_jupyter.wxf import Expr, Symbol
@@ -36,7 +35,7 @@ def test_first_cell_waits_for_the_running_evaluation(
                           'reattachValue = 5; Print["a"]; Pause[3]; Print["b"]; 43'))
     assert session.link.get(timeout=60) == Expr(Symbol("TextPacket"), "a\n")
     session.close()  # kept alive: In[n] goes on running
-    km, kc = _start(tmp_path, "--server", server.address, "--kernel-id", kid)
+    km, kc = start_kernel_with_options(tmp_path, "--server", server.address, "--kernel-id", kid)
     try:
         run = execute(kc, "reattachValue + 1", timeout=120)
         assert run.status == "ok", run.reply
@@ -45,6 +44,6 @@ def test_first_cell_waits_for_the_running_evaluation(
         assert run.plain() == ["6"]
         assert run.reply["content"]["execution_count"] == n + 1
     finally:
-        _stop(km, kc)
+        stop_kernel(km, kc)
         closer = attach(server.address, kernel_id=kid)
         closer.close(shutdown=True)
